@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs, and only those that are
+# missing. Called by `make run`, `make test` and `make bench`; safe to run again.
+#
+#   scripts/install-deps.sh [build|test|bench]...
+#
+# Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev)
+test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests)
+bench=(wrk nginx-light)
+
+want=()
+for set in "${@:-build}"; do
+  case "$set" in
+    build) want+=("${build[@]}") ;;
+    test) want+=("${build[@]}" "${test[@]}") ;;
+    bench) want+=("${build[@]}" "${bench[@]}") ;;
+    *) echo "install-deps: unknown set '$set'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "install-deps: missing packages and not root: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

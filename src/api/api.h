@@ -1,0 +1,80 @@
+/*
+ * api.h: the REST API: its route table, the application the handlers
+ * serve, and the helpers every handler uses to read a request and answer.
+ *
+ * A handler is parse -> service -> encode: it reads path, query and body
+ * into domain types (answering 422 on the first layer of problems), calls
+ * one use case of core/service.h, and encodes the result with codec.h. It
+ * never sees SQL or libmicrohttpd.
+ */
+#ifndef INSIGHTS_API_H
+#define INSIGHTS_API_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/service.h"
+#include "http/http.h"
+#include "lib/error.h"
+#include "lib/jsonw.h"
+
+struct app {
+	struct service svc;
+	const char *version;
+};
+
+extern const struct http_route api_routes[];
+extern const size_t api_nroutes;
+
+static inline struct app *api_app(struct http_request *req)
+{
+	return http_app(req);
+}
+
+/* ---- answering ------------------------------------------------------ */
+
+/* The one mapping from a status to an HTTP status. */
+unsigned api_http_status(enum status s);
+/* Answers `err` with its HTTP status and FastAPI-shaped body. */
+void api_fail(struct http_request *req, const struct error *err);
+/* Answers with a JSON body (taken). */
+void api_json(struct http_request *req, unsigned status, struct buf *body);
+
+/*
+ * A response being written: api_begin() starts a JSON writer on a fresh
+ * buffer, api_end() sends it.
+ */
+struct api_out {
+	struct buf buf;
+	struct jsonw w;
+};
+void api_begin(struct api_out *o);
+void api_end(struct http_request *req, struct api_out *o, unsigned status);
+
+/* ---- reading -------------------------------------------------------- */
+
+/*
+ * Path parameter `i` as a positive id. On failure answers 422 (a
+ * non-integer) and returns false.
+ */
+bool api_path_id(struct http_request *req, unsigned i, int64_t *id);
+
+/*
+ * Query parameters: each adds a problem at "query.<key>" when the value is
+ * present but wrong, and leaves `*out` at `def` when absent.
+ */
+void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,
+		   int64_t max, int64_t *out, struct error *err);
+void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err);
+void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err);
+void api_query_str(struct http_request *req, const char *key, const char **out,
+		   struct error *err);
+
+/*
+ * Parses the request body as a JSON object. On failure answers 422 and
+ * returns NULL. The caller owns the result (json_object_put).
+ */
+json_object *api_body_object(struct http_request *req);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * codec.c: JSON decoding and encoding of codec.h.
+ *
+ * Integer fields accept what pydantic's lax mode accepts from JSON: an
+ * integer, a float without a fractional part, or a string of decimal
+ * digits. Booleans are not integers here.
+ */
+#include "api/codec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/utf8.h"
+#include "lib/banned.h"
+
+/* ---- decoding ------------------------------------------------------- */
+
+static void loc_of(char *out, size_t n, const char *field)
+{
+	snprintf(out, n, "body.%s", field);
+}
+
+/*
+ * Reads `key` as a string: unset when absent, set with NULL when null.
+ * Strings holding a NUL character are refused: no store can keep them.
+ */
+static void get_str(json_object *o, const char *key, struct arena *a, struct opt_str *out,
+		    struct error *err)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v))
+		return;
+	out->set = true;
+	out->v = NULL;
+	if (!v)
+		return;
+	char loc[64];
+	loc_of(loc, sizeof(loc), key);
+	if (!json_object_is_type(v, json_type_string)) {
+		error_invalid(err, loc, "string_type", "Input should be a valid string");
+		return;
+	}
+	const char *s = json_object_get_string(v);
+	size_t len = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', len)) {
+		error_invalid(err, loc, "string_type", "Input should be a string without NUL characters");
+		return;
+	}
+	out->v = arena_strndup(a, s, len);
+}
+
+/* Converts a JSON value to an integer the way pydantic's lax mode does. */
+static bool as_int(json_object *v, int64_t *out, const char **type, const char **msg)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		errno = 0;
+		*out = json_object_get_int64(v);
+		if (errno == ERANGE || (*out == INT64_MAX && json_object_get_uint64(v) > INT64_MAX))
+			break;
+		return true;
+	case json_type_double: {
+		double d = json_object_get_double(v);
+		if (isfinite(d) && d == floor(d) && fabs(d) < 9.2e18) {
+			*out = (int64_t)d;
+			return true;
+		}
+		*type = "int_from_float";
+		*msg = "Input should be a valid integer, got a number with a fractional part";
+		return false;
+	}
+	case json_type_string: {
+		const char *s = json_object_get_string(v);
+		char *end;
+		errno = 0;
+		long long n = strtoll(s, &end, 10);
+		if (*s && !errno && !*end && s[0] != ' ') {
+			*out = n;
+			return true;
+		}
+		*type = "int_parsing";
+		*msg = "Input should be a valid integer, unable to parse string as an integer";
+		return false;
+	}
+	default:
+		break;
+	}
+	*type = "int_type";
+	*msg = "Input should be a valid integer";
+	return false;
+}
+
+/* Reads `key` as a nullable id (absent: unset; null: set to 0). */
+static void get_id(json_object *o, const char *key, struct opt_id *out, struct error *err)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v))
+		return;
+	out->set = true;
+	out->v = 0;
+	if (!v)
+		return;
+	const char *type, *msg;
+	int64_t n;
+	char loc[64];
+	loc_of(loc, sizeof(loc), key);
+	if (!as_int(v, &n, &type, &msg)) {
+		error_invalid(err, loc, type, "%s", msg);
+		return;
+	}
+	if (n < 1) {
+		error_invalid(err, loc, "greater_than_equal", "Input should be greater than or equal to 1");
+		return;
+	}
+	out->v = n;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Reads `key` as a list of ids, sorted and without duplicates. */
+static void get_ids(json_object *o, const char *key, struct arena *a, bool *set, int64_t **ids,
+		    size_t *n, bool nullable, struct error *err)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v))
+		return;
+	char loc[64];
+	loc_of(loc, sizeof(loc), key);
+	if (!v && nullable)
+		return;
+	*set = true;
+	if (!v || !json_object_is_type(v, json_type_array)) {
+		error_invalid(err, loc, "list_type", "Input should be a valid list");
+		return;
+	}
+	size_t len = json_object_array_length(v);
+	int64_t *out = ARENA_NEW_ARRAY(a, int64_t, len ? len : 1);
+	size_t k = 0;
+	for (size_t i = 0; i < len; i++) {
+		const char *type, *msg;
+		int64_t id;
+		char iloc[96];
+		snprintf(iloc, sizeof(iloc), "%s.%zu", loc, i);
+		if (!as_int(json_object_array_get_idx(v, i), &id, &type, &msg))
+			error_invalid(err, iloc, type, "%s", msg);
+		else if (id < 1)
+			error_invalid(err, iloc, "greater_than_equal",
+				      "Input should be greater than or equal to 1");
+		else
+			out[k++] = id;
+	}
+	qsort(out, k, sizeof(*out), cmp_id);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!u || out[u - 1] != out[i])
+			out[u++] = out[i];
+	*ids = out;
+	*n = u;
+}
+
+/*
+ * Reads `key` as one of `names` (an enum): sets *index, or reports the
+ * pydantic enum problem. `nullable`: null counts as absent.
+ */
+static void get_enum(json_object *o, const char *key, int (*parse)(const char *, int *),
+		     const char *expected, bool nullable, bool *set, int *index, struct error *err)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v))
+		return;
+	if (!v && nullable)
+		return;
+	char loc[64];
+	loc_of(loc, sizeof(loc), key);
+	if (!v || !json_object_is_type(v, json_type_string) || parse(json_object_get_string(v), index)) {
+		error_invalid(err, loc, "enum", "Input should be %s", expected);
+		return;
+	}
+	*set = true;
+}
+
+static int parse_priority(const char *s, int *out)
+{
+	enum priority p;
+	if (priority_parse(s, &p))
+		return -1;
+	*out = (int)p;
+	return 0;
+}
+
+static int parse_lifecycle(const char *s, int *out)
+{
+	enum lifecycle l;
+	if (lifecycle_parse(s, &l))
+		return -1;
+	*out = (int)l;
+	return 0;
+}
+
+#define PRIORITY_EXPECTED "'low', 'medium', 'high' or 'critical'"
+#define LIFECYCLE_EXPECTED "'draft', 'published' or 'archived'"
+
+enum status decode_insight_input(json_object *o, struct arena *a, struct insight_input *in,
+				 struct error *err)
+{
+	memset(in, 0, sizeof(*in));
+	get_str(o, "title", a, &in->title, err);
+	get_str(o, "description", a, &in->description, err);
+	get_str(o, "content", a, &in->content, err);
+	get_str(o, "source", a, &in->source, err);
+	get_str(o, "author", a, &in->author, err);
+	get_id(o, "category_id", &in->category_id, err);
+	int p = 0, s = 0;
+	get_enum(o, "priority", parse_priority, PRIORITY_EXPECTED, false, &in->priority_set, &p, err);
+	get_enum(o, "status", parse_lifecycle, LIFECYCLE_EXPECTED, false, &in->status_set, &s, err);
+	in->priority = (enum priority)p;
+	in->status = (enum lifecycle)s;
+	get_ids(o, "tag_ids", a, &in->tag_ids_set, &in->tag_ids, &in->ntag_ids, false, err);
+	return err->status == E_INVALID ? E_INVALID : OK;
+}
+
+enum status decode_tag_input(json_object *o, struct arena *a, struct tag_input *in,
+			     struct error *err)
+{
+	memset(in, 0, sizeof(*in));
+	get_str(o, "name", a, &in->name, err);
+	get_str(o, "slug", a, &in->slug, err);
+	get_str(o, "description", a, &in->description, err);
+	get_str(o, "color", a, &in->color, err);
+	return err->status == E_INVALID ? E_INVALID : OK;
+}
+
+enum status decode_category_input(json_object *o, struct arena *a, struct category_input *in,
+				  struct error *err)
+{
+	memset(in, 0, sizeof(*in));
+	get_str(o, "name", a, &in->name, err);
+	get_str(o, "slug", a, &in->slug, err);
+	get_str(o, "description", a, &in->description, err);
+	get_id(o, "parent_id", &in->parent_id, err);
+	get_str(o, "color", a, &in->color, err);
+	get_str(o, "icon", a, &in->icon, err);
+	return err->status == E_INVALID ? E_INVALID : OK;
+}
+
+/* Reads an integer `key` within [min, max]; null or absent keeps `*out`. */
+static void get_bounded(json_object *o, const char *key, int64_t min, int64_t max, int64_t *out,
+			struct error *err)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return;
+	char loc[64];
+	loc_of(loc, sizeof(loc), key);
+	const char *type, *msg;
+	int64_t n;
+	if (!as_int(v, &n, &type, &msg))
+		error_invalid(err, loc, type, "%s", msg);
+	else if (n < min)
+		error_invalid(err, loc, "greater_than_equal",
+			      "Input should be greater than or equal to %" PRId64, min);
+	else if (n > max)
+		error_invalid(err, loc, "less_than_equal",
+			      "Input should be less than or equal to %" PRId64, max);
+	else
+		*out = n;
+}
+
+enum status decode_search(json_object *o, struct arena *a, struct insight_filter *f,
+			  struct error *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->status = -1;
+	f->priority = -1;
+	f->page = 1;
+	f->page_size = PAGE_SIZE_DEFAULT;
+
+	struct opt_str text = { 0 }, author = { 0 };
+	get_str(o, "query", a, &text, err);
+	f->text = text.v;
+	if (text.v && utf8_count(text.v, strlen(text.v)) > SEARCH_QUERY_MAX)
+		error_invalid(err, "body.query", "string_too_long",
+			      "String should have at most %d characters", SEARCH_QUERY_MAX);
+	get_str(o, "author", a, &author, err);
+	f->author = author.v && *author.v ? author.v : NULL;
+
+	struct opt_id cat = { 0 };
+	get_id(o, "category_id", &cat, err);
+	f->category_id = cat.v;
+
+	bool set = false;
+	int64_t *ids = NULL;
+	get_ids(o, "tag_ids", a, &set, &ids, &f->ntag_ids, true, err);
+	f->tag_ids = ids;
+
+	bool pset = false, sset = false;
+	int p = -1, s = -1;
+	get_enum(o, "priority", parse_priority, PRIORITY_EXPECTED, true, &pset, &p, err);
+	get_enum(o, "status", parse_lifecycle, LIFECYCLE_EXPECTED, true, &sset, &s, err);
+	f->priority = pset ? p : -1;
+	f->status = sset ? s : -1;
+
+	get_bounded(o, "page", 1, INT64_MAX, &f->page, err);
+	get_bounded(o, "page_size", 1, PAGE_SIZE_MAX, &f->page_size, err);
+	return err->status == E_INVALID ? E_INVALID : OK;
+}
+
+/* ---- encoding ------------------------------------------------------- */
+
+static void kts(struct jsonw *w, const char *key, const char *ts)
+{
+	jsonw_key(w, key);
+	if (ts[0])
+		jsonw_str(w, ts);
+	else
+		jsonw_null(w);
+}
+
+void encode_tag(struct jsonw *w, const struct tag *t)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "id", t->id);
+	jsonw_kstr(w, "name", t->name);
+	jsonw_kstr(w, "slug", t->slug);
+	jsonw_kstr(w, "description", t->description);
+	jsonw_kstr(w, "color", t->color);
+	kts(w, "created_at", t->created_at);
+	jsonw_kint(w, "usage_count", t->usage_count);
+	jsonw_object_close(w);
+}
+
+void encode_category(struct jsonw *w, const struct category *c, bool counted)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "id", c->id);
+	jsonw_kstr(w, "name", c->name);
+	jsonw_kstr(w, "slug", c->slug);
+	jsonw_kstr(w, "description", c->description);
+	jsonw_kid(w, "parent_id", c->parent_id);
+	jsonw_kstr(w, "color", c->color);
+	jsonw_kstr(w, "icon", c->icon);
+	kts(w, "created_at", c->created_at);
+	kts(w, "updated_at", c->updated_at);
+	if (counted)
+		jsonw_kint(w, "insight_count", c->insight_count);
+	jsonw_object_close(w);
+}
+
+void encode_insight(struct jsonw *w, const struct insight *in)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "id", in->id);
+	jsonw_kstr(w, "title", in->title);
+	jsonw_kstr(w, "description", in->description);
+	jsonw_kstr(w, "content", in->content);
+	jsonw_kstr(w, "source", in->source);
+	jsonw_kstr(w, "author", in->author);
+	jsonw_kid(w, "category_id", in->category_id);
+	jsonw_kstr(w, "priority", priority_name(in->priority));
+	jsonw_kstr(w, "status", lifecycle_name(in->status));
+	kts(w, "created_at", in->created_at);
+	kts(w, "updated_at", in->updated_at);
+	kts(w, "published_at", in->published_at);
+	jsonw_key(w, "tags");
+	jsonw_array_open(w);
+	for (size_t i = 0; i < in->ntags; i++)
+		encode_tag(w, &in->tags[i]);
+	jsonw_array_close(w);
+	jsonw_key(w, "category");
+	if (in->category)
+		encode_category(w, in->category, false);
+	else
+		jsonw_null(w);
+	jsonw_object_close(w);
+}
+
+void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t page,
+			 int64_t page_size)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "total", p->total);
+	jsonw_kint(w, "page", page);
+	jsonw_kint(w, "page_size", page_size);
+	jsonw_key(w, "insights");
+	jsonw_array_open(w);
+	for (size_t i = 0; i < p->n; i++)
+		encode_insight(w, &p->items[i]);
+	jsonw_array_close(w);
+	jsonw_object_close(w);
+}
+
+void encode_statistics(struct jsonw *w, const struct statistics *s)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "total_insights", s->total_insights);
+	jsonw_key(w, "insights_by_status");
+	jsonw_object_open(w);
+	for (int i = 0; i < LIFECYCLE_COUNT; i++)
+		jsonw_kint(w, lifecycle_name((enum lifecycle)i), s->by_status[i]);
+	jsonw_object_close(w);
+	jsonw_key(w, "insights_by_priority");
+	jsonw_object_open(w);
+	for (int i = 0; i < PRIORITY_COUNT; i++)
+		jsonw_kint(w, priority_name((enum priority)i), s->by_priority[i]);
+	jsonw_object_close(w);
+	jsonw_key(w, "insights_by_category");
+	jsonw_object_open(w);
+	for (size_t i = 0; i < s->ncategories_counted; i++)
+		jsonw_kint(w, s->by_category[i].name, s->by_category[i].count);
+	jsonw_object_close(w);
+	jsonw_kint(w, "total_tags", s->total_tags);
+	jsonw_kint(w, "total_categories", s->total_categories);
+	jsonw_key(w, "recent_insights");
+	jsonw_array_open(w);
+	for (size_t i = 0; i < s->nrecent; i++)
+		encode_insight(w, &s->recent[i]);
+	jsonw_array_close(w);
+	jsonw_object_close(w);
+}
+
+/* Writes a location "body.tag_ids.2" as ["body", "tag_ids", 2]. */
+static void encode_loc(struct jsonw *w, const char *loc)
+{
+	jsonw_array_open(w);
+	const char *p = loc;
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		size_t digits = strspn(p, "0123456789");
+		if (n && digits == n && n < 19) {
+			char tmp[20];
+			memcpy(tmp, p, n);
+			tmp[n] = '\0';
+			jsonw_int(w, strtoll(tmp, NULL, 10));
+		} else {
+			jsonw_strn(w, p, n);
+		}
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	jsonw_array_close(w);
+}
+
+void encode_error(struct jsonw *w, const struct error *err)
+{
+	jsonw_object_open(w);
+	jsonw_key(w, "detail");
+	if (err->status == E_INVALID) {
+		jsonw_array_open(w);
+		for (size_t i = 0; i < err->nproblems; i++) {
+			const struct problem *p = &err->problems[i];
+			jsonw_object_open(w);
+			jsonw_kstr(w, "type", p->type);
+			jsonw_key(w, "loc");
+			encode_loc(w, p->loc);
+			jsonw_kstr(w, "msg", p->msg);
+			jsonw_object_close(w);
+		}
+		jsonw_array_close(w);
+	} else {
+		jsonw_str(w, err->detail);
+	}
+	jsonw_object_close(w);
+}

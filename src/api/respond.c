@@ -1,0 +1,209 @@
+/*
+ * respond.c: reading requests and answering them, shared by all handlers;
+ * home of the one table that maps a status to an HTTP status.
+ */
+#include "api/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/codec.h"
+#include "lib/utf8.h"
+#include "lib/banned.h"
+
+static const unsigned http_status_of[] = {
+	[OK] = 200,
+	[E_INVALID] = 422,
+	[E_NOTFOUND] = 404,
+	[E_CONFLICT] = 409,
+	[E_TOOLARGE] = 413,
+	[E_UNAVAILABLE] = 503,
+	[E_INTERNAL] = 500,
+};
+
+unsigned api_http_status(enum status s)
+{
+	if ((size_t)s >= sizeof(http_status_of) / sizeof(http_status_of[0]))
+		return 500;
+	return http_status_of[s];
+}
+
+void api_json(struct http_request *req, unsigned status, struct buf *body)
+{
+	http_respond(req, status, body, "application/json");
+}
+
+void api_begin(struct api_out *o)
+{
+	o->buf = (struct buf)BUF_INIT;
+	buf_grow(&o->buf, 1024);
+	jsonw_init(&o->w, &o->buf);
+}
+
+void api_end(struct http_request *req, struct api_out *o, unsigned status)
+{
+	api_json(req, status, &o->buf);
+}
+
+void api_fail(struct http_request *req, const struct error *err)
+{
+	struct api_out o;
+	api_begin(&o);
+	encode_error(&o.w, err);
+	if (err->status == E_UNAVAILABLE)
+		http_add_header(req, "Retry-After", "1");
+	api_end(req, &o, api_http_status(err->status));
+}
+
+/* Parses a whole string as a decimal integer. */
+static bool parse_int(const char *s, int64_t *out)
+{
+	if (!*s || *s == ' ' || *s == '+')
+		return false;
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = n;
+	return true;
+}
+
+bool api_path_id(struct http_request *req, unsigned i, int64_t *id)
+{
+	const char *name;
+	const char *v = http_param(req, i, &name);
+	if (v && parse_int(v, id))
+		return true;
+	struct error err;
+	error_clear(&err);
+	char loc[64];
+	snprintf(loc, sizeof(loc), "path.%s", name ? name : "id");
+	error_invalid(&err, loc, "int_parsing",
+		      "Input should be a valid integer, unable to parse string as an integer");
+	api_fail(req, &err);
+	return false;
+}
+
+/* The query value of `key`, or NULL; reports invalid UTF-8. */
+static const char *query_value(struct http_request *req, const char *key, struct error *err)
+{
+	const char *v = http_query(req, key);
+	if (v && !utf8_valid(v, strlen(v))) {
+		char loc[64];
+		snprintf(loc, sizeof(loc), "query.%s", key);
+		error_invalid(err, loc, "string_unicode",
+			      "Input should be a valid string, unable to parse raw data as a unicode string");
+		return NULL;
+	}
+	return v;
+}
+
+void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,
+		   int64_t max, int64_t *out, struct error *err)
+{
+	*out = def;
+	const char *v = query_value(req, key, err);
+	if (!v)
+		return;
+	char loc[64];
+	snprintf(loc, sizeof(loc), "query.%s", key);
+	int64_t n;
+	if (!parse_int(v, &n))
+		error_invalid(err, loc, "int_parsing",
+			      "Input should be a valid integer, unable to parse string as an integer");
+	else if (n < min)
+		error_invalid(err, loc, "greater_than_equal",
+			      "Input should be greater than or equal to %" PRId64, min);
+	else if (n > max)
+		error_invalid(err, loc, "less_than_equal",
+			      "Input should be less than or equal to %" PRId64, max);
+	else
+		*out = n;
+}
+
+void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err)
+{
+	*out = -1;
+	const char *v = query_value(req, key, err);
+	enum lifecycle l;
+	if (!v)
+		return;
+	if (lifecycle_parse(v, &l)) {
+		char loc[64];
+		snprintf(loc, sizeof(loc), "query.%s", key);
+		error_invalid(err, loc, "enum", "Input should be 'draft', 'published' or 'archived'");
+		return;
+	}
+	*out = (int)l;
+}
+
+void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err)
+{
+	*out = -1;
+	const char *v = query_value(req, key, err);
+	enum priority p;
+	if (!v)
+		return;
+	if (priority_parse(v, &p)) {
+		char loc[64];
+		snprintf(loc, sizeof(loc), "query.%s", key);
+		error_invalid(err, loc, "enum", "Input should be 'low', 'medium', 'high' or 'critical'");
+		return;
+	}
+	*out = (int)p;
+}
+
+void api_query_str(struct http_request *req, const char *key, const char **out,
+		   struct error *err)
+{
+	const char *v = query_value(req, key, err);
+	*out = v && *v ? v : NULL;
+}
+
+json_object *api_body_object(struct http_request *req)
+{
+	size_t len;
+	const char *body = http_body(req, &len);
+	struct error err;
+	error_clear(&err);
+	if (len == 0) {
+		error_invalid(&err, "body", "missing", "Field required");
+		api_fail(req, &err);
+		return NULL;
+	}
+	json_tokener *tok = json_tokener_new_ex(64);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	/* Only whitespace may follow the value. */
+	while (jerr == json_tokener_success && end < len &&
+	       (body[end] == ' ' || body[end] == '\t' || body[end] == '\n' || body[end] == '\r'))
+		end++;
+	if (jerr != json_tokener_success || end != len) {
+		if (jerr == json_tokener_continue)
+			end = len; /* the text stopped in the middle of a value */
+		char loc[32];
+		snprintf(loc, sizeof(loc), "body.%zu", end);
+		const char *why = jerr == json_tokener_success ? "Extra data after the JSON value"
+			: jerr == json_tokener_continue ? "Unexpected end of the JSON text"
+			: json_tokener_error_desc(jerr);
+		error_invalid(&err, loc, "json_invalid", "JSON decode error: %s", why);
+		json_object_put(o);
+		api_fail(req, &err);
+		return NULL;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		error_invalid(&err, "body", "model_attributes_type",
+			      "Input should be a valid dictionary or object to extract fields from");
+		json_object_put(o);
+		api_fail(req, &err);
+		return NULL;
+	}
+	return o;
+}

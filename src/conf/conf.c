@@ -1,0 +1,203 @@
+/*
+ * conf.c: the configuration table of conf.h, and its parser.
+ */
+#include "conf/conf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/dburl.h"
+#include "lib/log.h"
+#include "lib/banned.h"
+
+enum conf_type { T_STR, T_UINT, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT };
+
+struct conf_key {
+	const char *flag;
+	const char *env;
+	const char *def;
+	enum conf_type type;
+	size_t offset;
+	unsigned scope;
+	unsigned long min, max;
+	const char *help;
+};
+
+#define AT(field) offsetof(struct config, field)
+
+static const struct conf_key keys[] = {
+	{ "host", "INSIGHTS_HOST", "127.0.0.1", T_STR, AT(host), CONF_SERVE, 0, 0,
+	  "address to listen on" },
+	{ "port", "INSIGHTS_PORT", "8000", T_UINT, AT(port), CONF_SERVE, 0, 65535,
+	  "TCP port to listen on (0: any free port)" },
+	{ "database", "DATABASE_URL", "sqlite:///insights.db", T_DBURL, AT(database_url),
+	  CONF_SERVE | CONF_DB, 0, 0,
+	  "sqlite:///relative.db, sqlite:////absolute.db or postgresql://user:pass@host:port/db" },
+	{ "read-database", "DATABASE_READ_URL", "", T_DBURL_OPT, AT(read_database_url), CONF_SERVE,
+	  0, 0, "a PostgreSQL read replica for read-only requests" },
+	{ "pool-size", "INSIGHTS_POOL_SIZE", "10", T_UINT, AT(pool_size), CONF_SERVE | CONF_DB, 1,
+	  1000, "database connections per instance (PostgreSQL)" },
+	{ "threads", "INSIGHTS_THREADS", "0", T_UINT, AT(threads), CONF_SERVE, 0, 64,
+	  "HTTP event loops (0: one per CPU)" },
+	{ "workers", "INSIGHTS_WORKERS", "0", T_UINT, AT(workers), CONF_SERVE, 0, 256,
+	  "worker threads for slow requests such as searches (0: one per CPU)" },
+	{ "max-body", "INSIGHTS_MAX_BODY", "1M", T_SIZE, AT(max_body), CONF_SERVE, 1,
+	  1024ul * 1024 * 1024, "largest request body accepted (bytes, or with K or M)" },
+	{ "max-connections", "INSIGHTS_MAX_CONNECTIONS", "1024", T_UINT, AT(max_connections),
+	  CONF_SERVE, 1, 1000000, "simultaneous client connections" },
+	{ "idle-timeout", "INSIGHTS_IDLE_TIMEOUT", "30", T_UINT, AT(idle_timeout_s), CONF_SERVE, 1,
+	  86400, "seconds a connection may stay idle or stalled before it is closed" },
+	{ "query-timeout", "INSIGHTS_QUERY_TIMEOUT", "10000", T_UINT, AT(query_timeout_ms),
+	  CONF_SERVE, 10, 3600000, "milliseconds a request may spend in the database" },
+	{ "busy-timeout", "INSIGHTS_BUSY_TIMEOUT", "5000", T_UINT, AT(busy_timeout_ms),
+	  CONF_SERVE | CONF_DB, 0, 3600000,
+	  "milliseconds to wait for a lock held by another process (SQLite)" },
+	{ "shutdown-grace", "INSIGHTS_SHUTDOWN_GRACE", "10", T_UINT, AT(shutdown_grace_s), CONF_SERVE,
+	  0, 3600, "seconds to let requests in flight finish on SIGTERM" },
+	{ "cors-origins", "INSIGHTS_CORS_ORIGINS", "*", T_STR, AT(cors_origins), CONF_SERVE, 0, 0,
+	  "allowed CORS origins: * or a comma-separated list (empty: CORS off)" },
+	{ "log-level", "INSIGHTS_LOG_LEVEL", "info", T_LEVEL, AT(log_level),
+	  CONF_SERVE | CONF_DB, 0, 0, "debug, info, warn or error" },
+	{ "log-format", "INSIGHTS_LOG_FORMAT", "json", T_FORMAT, AT(log_format),
+	  CONF_SERVE | CONF_DB, 0, 0, "json (one object per line) or text" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int fail(char *why, size_t whylen, const char *fmt, const char *a, const char *b)
+{
+	snprintf(why, whylen, fmt, a, b);
+	return -1;
+}
+
+/* Parses and stores one value; `src` names its origin for messages. */
+static int set(struct config *cfg, const struct conf_key *k, const char *v, const char *src,
+	       char *why, size_t whylen)
+{
+	void *field = (char *)cfg + k->offset;
+	switch (k->type) {
+	case T_STR:
+		*(const char **)field = v;
+		return 0;
+	case T_DBURL:
+	case T_DBURL_OPT: {
+		if (!*v && k->type == T_DBURL_OPT) {
+			*(const char **)field = NULL;
+			return 0;
+		}
+		struct dburl u;
+		char reason[200];
+		if (dburl_parse(v, &u, reason, sizeof(reason)))
+			return fail(why, whylen, "%s: %s", src, reason);
+		if (k->type == T_DBURL_OPT && u.kind != DB_POSTGRESQL) {
+			dburl_release(&u);
+			return fail(why, whylen, "%s: %s", src, "a read replica must be a postgresql:// URL");
+		}
+		dburl_release(&u);
+		*(const char **)field = v;
+		return 0;
+	}
+	case T_LEVEL: {
+		enum log_level l;
+		if (log_level_parse(v, &l))
+			return fail(why, whylen, "%s: '%s' is not one of debug, info, warn, error", src, v);
+		*(const char **)field = v;
+		return 0;
+	}
+	case T_FORMAT: {
+		enum log_format f;
+		if (log_format_parse(v, &f))
+			return fail(why, whylen, "%s: '%s' is not one of json, text", src, v);
+		*(const char **)field = v;
+		return 0;
+	}
+	case T_UINT:
+	case T_SIZE: {
+		char *end;
+		errno = 0;
+		if (!*v || *v == '-' || *v == '+' || *v == ' ')
+			return fail(why, whylen, "%s: '%s' is not a number", src, v);
+		unsigned long long n = strtoull(v, &end, 10);
+		if (k->type == T_SIZE && (*end == 'K' || *end == 'k' || *end == 'M' || *end == 'm')) {
+			n *= (*end == 'K' || *end == 'k') ? 1024ull : 1024ull * 1024;
+			end++;
+		}
+		if (errno || *end)
+			return fail(why, whylen, "%s: '%s' is not a number", src, v);
+		if (n < k->min || n > k->max) {
+			char range[64];
+			snprintf(range, sizeof(range), "between %lu and %lu", k->min, k->max);
+			return fail(why, whylen, "%s: must be %s", src, range);
+		}
+		if (k->type == T_SIZE)
+			*(size_t *)field = (size_t)n;
+		else
+			*(unsigned *)field = (unsigned)n;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static const struct conf_key *find(const char *flag, size_t len, unsigned scope)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if ((keys[i].scope & scope) && strlen(keys[i].flag) == len &&
+		    !strncmp(keys[i].flag, flag, len))
+			return &keys[i];
+	return NULL;
+}
+
+int conf_load(struct config *cfg, unsigned scope, int argc, char **argv, char *why, size_t whylen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NKEYS; i++) {
+		char src[64];
+		snprintf(src, sizeof(src), "default of --%s", keys[i].flag);
+		if (set(cfg, &keys[i], keys[i].def, src, why, whylen))
+			return -1;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!(keys[i].scope & scope))
+			continue;
+		const char *v = getenv(keys[i].env);
+		if (v && set(cfg, &keys[i], v, keys[i].env, why, whylen))
+			return -1;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strncmp(arg, "--", 2) || !arg[2])
+			return fail(why, whylen, "unexpected argument '%s'%s", arg, "");
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct conf_key *k = find(name, len, scope);
+		if (!k)
+			return fail(why, whylen, "unknown option '%s'%s", arg, "");
+		const char *v = eq ? eq + 1 : NULL;
+		if (!v) {
+			if (i + 1 >= argc)
+				return fail(why, whylen, "option '--%s' needs a value%s", k->flag, "");
+			v = argv[++i];
+		}
+		char src[64];
+		snprintf(src, sizeof(src), "--%s", k->flag);
+		if (set(cfg, k, v, src, why, whylen))
+			return -1;
+	}
+	return 0;
+}
+
+void conf_print_help(FILE *out, unsigned scope)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &keys[i];
+		if (!(k->scope & scope))
+			continue;
+		fprintf(out, "  --%-16s %s\n  %-18s env %s, default %s\n", k->flag, k->help, "",
+			k->env, *k->def ? k->def : "(none)");
+	}
+}

@@ -1,0 +1,47 @@
+/*
+ * conf.h: the service's configuration, filled from one declarative table
+ * (conf.c) in three layers: defaults, then environment variables, then
+ * command-line flags. The same table prints the help text.
+ */
+#ifndef INSIGHTS_CONF_H
+#define INSIGHTS_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+	const char *host;
+	unsigned port;
+	const char *database_url;
+	const char *read_database_url;
+	unsigned pool_size;
+	unsigned threads;
+	unsigned workers;
+	size_t max_body;
+	unsigned max_connections;
+	unsigned idle_timeout_s;
+	unsigned query_timeout_ms;
+	unsigned busy_timeout_ms;
+	unsigned shutdown_grace_s;
+	const char *cors_origins;
+	const char *log_level;
+	const char *log_format;
+};
+
+/* Which commands an option applies to. */
+#define CONF_SERVE 1u
+#define CONF_DB 2u /* every command that opens the database */
+
+/*
+ * Fills `cfg` for a command whose options are `scope`: defaults, then the
+ * environment, then `argv` (the arguments after the command name; flags as
+ * "--name value" or "--name=value"). Returns 0, or -1 with a message in
+ * `why` naming the bad flag or variable. Strings point into the table, the
+ * environment or argv: they live as long as the process.
+ */
+int conf_load(struct config *cfg, unsigned scope, int argc, char **argv, char *why, size_t whylen);
+
+/* Prints the options of `scope`, one per line, with their variable and default. */
+void conf_print_help(FILE *out, unsigned scope);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * model.h: the domain types of insights, shared by every layer.
+ *
+ * Rows read from a store (struct insight, tag, category) point into the
+ * caller's arena: they live as long as the request that read them. Nullable
+ * text fields are NULL when absent; nullable ids are 0 (ids start at 1);
+ * nullable timestamps are "" (an empty string).
+ *
+ * Inputs (struct *_input) distinguish a field that was not given (`set` is
+ * false: keep the old value on update, use the default on create) from one
+ * given as null (`set` is true and the value is NULL or 0).
+ */
+#ifndef INSIGHTS_MODEL_H
+#define INSIGHTS_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/clock.h"
+
+enum priority { PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH, PRIORITY_CRITICAL };
+#define PRIORITY_COUNT 4
+
+enum lifecycle { LIFECYCLE_DRAFT, LIFECYCLE_PUBLISHED, LIFECYCLE_ARCHIVED };
+#define LIFECYCLE_COUNT 3
+
+/* Names as they appear in JSON and in the database. */
+const char *priority_name(enum priority p);
+const char *lifecycle_name(enum lifecycle s);
+/* Parse a name; return 0, or -1 when it is not one of the values. */
+int priority_parse(const char *s, enum priority *out);
+int lifecycle_parse(const char *s, enum lifecycle *out);
+
+/* Field limits from the schema tables, in characters. */
+#define TITLE_MAX 500
+#define AUTHOR_MAX 255
+#define SOURCE_MAX 255
+#define TAG_NAME_MAX 50
+#define CATEGORY_NAME_MAX 100
+#define ICON_MAX 50
+#define SEARCH_QUERY_MAX 1000
+#define PAGE_SIZE_MAX 100
+#define PAGE_SIZE_DEFAULT 20
+#define LIST_LIMIT_MAX 100
+#define LIST_LIMIT_DEFAULT 100
+
+struct tag {
+	int64_t id;
+	const char *name;
+	const char *slug;
+	const char *description;
+	const char *color;
+	char created_at[TS_SIZE];
+	int64_t usage_count;
+};
+
+struct category {
+	int64_t id;
+	const char *name;
+	const char *slug;
+	const char *description;
+	int64_t parent_id;
+	const char *color;
+	const char *icon;
+	char created_at[TS_SIZE];
+	char updated_at[TS_SIZE];
+	int64_t insight_count;
+};
+
+struct insight {
+	int64_t id;
+	const char *title;
+	const char *description;
+	const char *content;
+	const char *source;
+	const char *author;
+	int64_t category_id;
+	enum priority priority;
+	enum lifecycle status;
+	char created_at[TS_SIZE];
+	char updated_at[TS_SIZE];
+	char published_at[TS_SIZE];
+	struct tag *tags;            /* ordered by tag id */
+	size_t ntags;
+	struct category *category;   /* NULL when category_id is 0 */
+};
+
+struct opt_str {
+	bool set;
+	const char *v; /* NULL: given as null */
+};
+
+struct opt_id {
+	bool set;
+	int64_t v; /* 0: given as null */
+};
+
+struct insight_input {
+	struct opt_str title, description, content, source, author;
+	struct opt_id category_id;
+	bool priority_set;
+	enum priority priority;
+	bool status_set;
+	enum lifecycle status;
+	bool tag_ids_set;
+	int64_t *tag_ids; /* sorted ascending, no duplicates */
+	size_t ntag_ids;
+};
+
+struct tag_input {
+	struct opt_str name, slug, description, color;
+};
+
+struct category_input {
+	struct opt_str name, slug, description, color, icon;
+	struct opt_id parent_id;
+};
+
+/*
+ * What to list or search. `text` is the user's search text as given (the
+ * store turns it into a safe full-text query); NULL or blank means no text
+ * condition. A negative status/priority and a 0 category_id mean "any".
+ */
+struct insight_filter {
+	const char *text;
+	int status;
+	int priority;
+	int64_t category_id;
+	const char *author;        /* case-insensitive substring; NULL: any */
+	const int64_t *tag_ids;    /* an insight must carry all of them */
+	size_t ntag_ids;
+	int64_t page;              /* >= 1 */
+	int64_t page_size;         /* 1..PAGE_SIZE_MAX */
+};
+
+struct insight_page {
+	int64_t total;
+	struct insight *items;
+	size_t n;
+};
+
+struct range {
+	int64_t skip;
+	int64_t limit;
+};
+
+struct count_by_name {
+	const char *name;
+	int64_t count;
+};
+
+struct statistics {
+	int64_t total_insights;
+	int64_t by_status[LIFECYCLE_COUNT];
+	int64_t by_priority[PRIORITY_COUNT];
+	struct count_by_name *by_category; /* ordered by category name */
+	size_t ncategories_counted;
+	int64_t total_tags;
+	int64_t total_categories;
+	struct insight *recent;            /* newest first */
+	size_t nrecent;
+};
+
+#define STATS_RECENT 5
+#define UNCATEGORIZED "Uncategorized"
+
+struct trend_day {
+	char date[11]; /* YYYY-MM-DD */
+	int64_t by_status[LIFECYCLE_COUNT];
+};
+
+struct tag_fix {
+	int64_t id;
+	const char *name;
+	int64_t was;
+	int64_t now;
+};
+
+/*
+ * Applies an update to a stored insight: the fields set in `in` replace
+ * those of `row`, `updated_at` becomes `now`, and published_at follows the
+ * lifecycle rule (set when the insight becomes published, kept when it is
+ * archived, cleared when it returns to draft). Strings of `in` are borrowed.
+ * Tags are not touched: the store replaces them when in->tag_ids_set.
+ */
+void insight_apply(struct insight *row, const struct insight_input *in, const char *now);
+
+/*
+ * Fills a new insight from a create input: defaults for absent fields, both
+ * timestamps `now`, published_at `now` when created published.
+ */
+void insight_init(struct insight *row, const struct insight_input *in, const char *now);
+
+void tag_apply(struct tag *row, const struct tag_input *in);
+void category_apply(struct category *row, const struct category_input *in, const char *now);
+
+#endif

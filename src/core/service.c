@@ -1,0 +1,200 @@
+/*
+ * service.c: the use cases of service.h. Each is thin on purpose: the rules
+ * live in core/model.c and core/validate.c, the SQL in the store drivers.
+ * The wrappers are also the one place that asserts the store's contract
+ * (a status is returned exactly when `err` says so).
+ */
+#include "core/service.h"
+
+#include <assert.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/validate.h"
+#include "lib/banned.h"
+
+void service_init(struct service *svc, struct store *store)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->store = store;
+}
+
+/* Checks the store's half of the error contract. */
+static enum status checked(enum status rc, struct error *err)
+{
+	assert(rc == err->status);
+	assert(rc != E_INVALID || err->nproblems > 0);
+	return rc;
+}
+
+#define STORE(svc) ((svc)->store)
+#define CALL(svc, op, ...) checked(STORE(svc)->drv->op(STORE(svc), __VA_ARGS__), err)
+
+enum status svc_health(struct service *svc, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, ping, err);
+}
+
+enum status svc_insight_get(struct service *svc, struct arena *a, int64_t id,
+			    struct insight *out, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, insight_get, a, id, out, err);
+}
+
+enum status svc_insight_find(struct service *svc, struct arena *a,
+			     const struct insight_filter *f, struct insight_page *out,
+			     struct error *err)
+{
+	error_clear(err);
+	assert(f->page >= 1 && f->page_size >= 1 && f->page_size <= PAGE_SIZE_MAX);
+	return CALL(svc, insight_find, a, f, out, err);
+}
+
+enum status svc_insight_create(struct service *svc, struct arena *a,
+			       const struct insight_input *in, struct insight *out,
+			       struct error *err)
+{
+	if (insight_input_check(in, true, err))
+		return err->status;
+	enum status rc = CALL(svc, insight_create, a, in, out, err);
+	if (rc == OK)
+		atomic_fetch_add(&svc->counters.insights_created, 1);
+	return rc;
+}
+
+enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
+			       const struct insight_input *in, struct insight *out,
+			       struct error *err)
+{
+	if (insight_input_check(in, false, err))
+		return err->status;
+	enum status rc = CALL(svc, insight_update, a, id, in, out, err);
+	if (rc == OK)
+		atomic_fetch_add(&svc->counters.insights_updated, 1);
+	return rc;
+}
+
+enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err)
+{
+	error_clear(err);
+	enum status rc = CALL(svc, insight_delete, id, err);
+	if (rc == OK)
+		atomic_fetch_add(&svc->counters.insights_deleted, 1);
+	return rc;
+}
+
+enum status svc_tag_get(struct service *svc, struct arena *a, int64_t id,
+			struct tag *out, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, tag_get, a, id, out, err);
+}
+
+enum status svc_tag_list(struct service *svc, struct arena *a, struct range r,
+			 struct tag **out, size_t *n, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, tag_list, a, r, out, n, err);
+}
+
+enum status svc_tag_create(struct service *svc, struct arena *a,
+			   const struct tag_input *in, struct tag *out, struct error *err)
+{
+	if (tag_input_check(in, true, err))
+		return err->status;
+	return CALL(svc, tag_create, a, in, out, err);
+}
+
+enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
+			   const struct tag_input *in, struct tag *out, struct error *err)
+{
+	if (tag_input_check(in, false, err))
+		return err->status;
+	return CALL(svc, tag_update, a, id, in, out, err);
+}
+
+enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, tag_delete, id, err);
+}
+
+enum status svc_category_get(struct service *svc, struct arena *a, int64_t id,
+			     struct category *out, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, category_get, a, id, out, err);
+}
+
+enum status svc_category_list(struct service *svc, struct arena *a, struct range r,
+			      struct category **out, size_t *n, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, category_list, a, r, out, n, err);
+}
+
+enum status svc_category_create(struct service *svc, struct arena *a,
+				const struct category_input *in, struct category *out,
+				struct error *err)
+{
+	if (category_input_check(in, true, err))
+		return err->status;
+	return CALL(svc, category_create, a, in, out, err);
+}
+
+enum status svc_category_update(struct service *svc, struct arena *a, int64_t id,
+				const struct category_input *in, struct category *out,
+				struct error *err)
+{
+	if (category_input_check(in, false, err))
+		return err->status;
+	if (in->parent_id.set && in->parent_id.v == id)
+		return invalid_parent_cycle(err, id);
+	return CALL(svc, category_update, a, id, in, out, err);
+}
+
+enum status svc_category_delete(struct service *svc, int64_t id, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, category_delete, id, err);
+}
+
+enum status svc_statistics(struct service *svc, struct arena *a,
+			   struct statistics *out, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, statistics, a, out, err);
+}
+
+enum status svc_trends(struct service *svc, struct arena *a, int ndays,
+		       struct trend_day **out, struct error *err)
+{
+	error_clear(err);
+	assert(ndays >= 1);
+	struct trend_day *days = ARENA_NEW_ARRAY(a, struct trend_day, (size_t)ndays);
+	time_t today = time(NULL);
+	for (int i = 0; i < ndays; i++) {
+		time_t t = today - (time_t)(ndays - 1 - i) * 86400;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(days[i].date, sizeof(days[i].date), "%Y-%m-%d", &tm);
+	}
+	*out = days;
+	return CALL(svc, trends, days, (size_t)ndays, err);
+}
+
+enum status svc_top_authors(struct service *svc, struct arena *a, int64_t limit,
+			    struct count_by_name **out, size_t *n, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, top_authors, a, limit, out, n, err);
+}
+
+enum status svc_recount_tags(struct service *svc, struct arena *a,
+			     struct tag_fix **fixes, size_t *n, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, recount_tags, a, fixes, n, err);
+}

@@ -1,0 +1,85 @@
+/*
+ * service.h: the use cases of insights, the one domain layer every front
+ * end calls (the REST handlers today; GraphQL, the dashboard and importers
+ * later). It validates inputs (core/validate.h), calls the store, and is the
+ * single place where cross-cutting concerns of a use case attach: counters
+ * for metrics now; authorisation, audit, revisions and webhooks later.
+ *
+ * Every function returns OK or the status it filled in `err`. Reads clear
+ * `err` first. Writes that take an input do not: the caller clears it, and
+ * a front end may leave in it the problems it found while decoding, so that
+ * one 422 lists the type problems and the rule problems together; such a
+ * write validates, then stops before the store when `err` holds anything.
+ * Rows returned live in `a`.
+ */
+#ifndef INSIGHTS_SERVICE_H
+#define INSIGHTS_SERVICE_H
+
+#include <stdatomic.h>
+
+#include "core/model.h"
+#include "lib/arena.h"
+#include "lib/error.h"
+#include "store/store.h"
+
+struct service_counters {
+	atomic_uint_fast64_t insights_created;
+	atomic_uint_fast64_t insights_updated;
+	atomic_uint_fast64_t insights_deleted;
+};
+
+struct service {
+	struct store *store;             /* borrowed */
+	struct service_counters counters;
+};
+
+void service_init(struct service *svc, struct store *store);
+
+enum status svc_health(struct service *svc, struct error *err);
+
+enum status svc_insight_get(struct service *svc, struct arena *a, int64_t id,
+			    struct insight *out, struct error *err);
+enum status svc_insight_find(struct service *svc, struct arena *a,
+			     const struct insight_filter *f, struct insight_page *out,
+			     struct error *err);
+enum status svc_insight_create(struct service *svc, struct arena *a,
+			       const struct insight_input *in, struct insight *out,
+			       struct error *err);
+enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
+			       const struct insight_input *in, struct insight *out,
+			       struct error *err);
+enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err);
+
+enum status svc_tag_get(struct service *svc, struct arena *a, int64_t id,
+			struct tag *out, struct error *err);
+enum status svc_tag_list(struct service *svc, struct arena *a, struct range r,
+			 struct tag **out, size_t *n, struct error *err);
+enum status svc_tag_create(struct service *svc, struct arena *a,
+			   const struct tag_input *in, struct tag *out, struct error *err);
+enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
+			   const struct tag_input *in, struct tag *out, struct error *err);
+enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err);
+
+enum status svc_category_get(struct service *svc, struct arena *a, int64_t id,
+			     struct category *out, struct error *err);
+enum status svc_category_list(struct service *svc, struct arena *a, struct range r,
+			      struct category **out, size_t *n, struct error *err);
+enum status svc_category_create(struct service *svc, struct arena *a,
+				const struct category_input *in, struct category *out,
+				struct error *err);
+enum status svc_category_update(struct service *svc, struct arena *a, int64_t id,
+				const struct category_input *in, struct category *out,
+				struct error *err);
+enum status svc_category_delete(struct service *svc, int64_t id, struct error *err);
+
+enum status svc_statistics(struct service *svc, struct arena *a,
+			   struct statistics *out, struct error *err);
+/* `ndays` days ending today (UTC), oldest first, every day present. */
+enum status svc_trends(struct service *svc, struct arena *a, int ndays,
+		       struct trend_day **out, struct error *err);
+enum status svc_top_authors(struct service *svc, struct arena *a, int64_t limit,
+			    struct count_by_name **out, size_t *n, struct error *err);
+enum status svc_recount_tags(struct service *svc, struct arena *a,
+			     struct tag_fix **fixes, size_t *n, struct error *err);
+
+#endif

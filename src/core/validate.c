@@ -1,0 +1,126 @@
+/*
+ * validate.c: the input rules of validate.h. Messages and types follow the
+ * wording FastAPI (pydantic 2) clients already handle.
+ */
+#include "core/validate.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/utf8.h"
+#include "lib/banned.h"
+
+struct text_rule {
+	const char *field;
+	bool required;   /* must be given on create */
+	bool nullable;   /* may be given as null */
+	size_t min, max; /* in characters; max 0: unlimited */
+};
+
+static void check_text(struct error *err, const struct text_rule *r,
+		       const struct opt_str *v, bool create)
+{
+	char loc[64];
+	snprintf(loc, sizeof(loc), "body.%s", r->field);
+	if (error_has(err, loc))
+		return; /* the decoder already found this field wrong */
+	if (!v->set) {
+		if (create && r->required)
+			error_invalid(err, loc, "missing", "Field required");
+		return;
+	}
+	if (!v->v) {
+		if (!r->nullable)
+			error_invalid(err, loc, "string_type", "Input should be a valid string");
+		return;
+	}
+	size_t n = utf8_count(v->v, strlen(v->v));
+	if (n < r->min)
+		error_invalid(err, loc, "string_too_short",
+			      "String should have at least %zu character%s", r->min,
+			      r->min == 1 ? "" : "s");
+	else if (r->max && n > r->max)
+		error_invalid(err, loc, "string_too_long",
+			      "String should have at most %zu character%s", r->max,
+			      r->max == 1 ? "" : "s");
+}
+
+bool color_valid(const char *s)
+{
+	if (strlen(s) != 7 || s[0] != '#')
+		return false;
+	for (int i = 1; i < 7; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static void check_color(struct error *err, const struct opt_str *v)
+{
+	if (v->set && v->v && !color_valid(v->v) && !error_has(err, "body.color"))
+		error_invalid(err, "body.color", "string_pattern_mismatch",
+			      "String should match pattern '^#[0-9A-Fa-f]{6}$'");
+}
+
+enum status insight_input_check(const struct insight_input *in, bool create, struct error *err)
+{
+	static const struct text_rule title = { "title", true, false, 1, TITLE_MAX };
+	static const struct text_rule description = { "description", true, false, 0, 0 };
+	static const struct text_rule content = { "content", false, true, 0, 0 };
+	static const struct text_rule source = { "source", false, true, 0, SOURCE_MAX };
+	static const struct text_rule author = { "author", true, false, 1, AUTHOR_MAX };
+	check_text(err, &title, &in->title, create);
+	check_text(err, &description, &in->description, create);
+	check_text(err, &content, &in->content, create);
+	check_text(err, &source, &in->source, create);
+	check_text(err, &author, &in->author, create);
+	return err->status;
+}
+
+enum status tag_input_check(const struct tag_input *in, bool create, struct error *err)
+{
+	static const struct text_rule name = { "name", true, false, 1, TAG_NAME_MAX };
+	static const struct text_rule slug = { "slug", true, false, 1, TAG_NAME_MAX };
+	static const struct text_rule description = { "description", false, true, 0, 0 };
+	check_text(err, &name, &in->name, create);
+	check_text(err, &slug, &in->slug, create);
+	check_text(err, &description, &in->description, create);
+	check_color(err, &in->color);
+	return err->status;
+}
+
+enum status category_input_check(const struct category_input *in, bool create, struct error *err)
+{
+	static const struct text_rule name = { "name", true, false, 1, CATEGORY_NAME_MAX };
+	static const struct text_rule slug = { "slug", true, false, 1, CATEGORY_NAME_MAX };
+	static const struct text_rule description = { "description", false, true, 0, 0 };
+	static const struct text_rule icon = { "icon", false, true, 0, ICON_MAX };
+	check_text(err, &name, &in->name, create);
+	check_text(err, &slug, &in->slug, create);
+	check_text(err, &description, &in->description, create);
+	check_color(err, &in->color);
+	check_text(err, &icon, &in->icon, create);
+	return err->status;
+}
+
+enum status invalid_category_ref(struct error *err, const char *loc, int64_t id)
+{
+	return error_invalid(err, loc, "value_error",
+			     "Value error, category %" PRId64 " does not exist", id);
+}
+
+enum status invalid_tag_ref(struct error *err, int64_t id)
+{
+	return error_invalid(err, "body.tag_ids", "value_error",
+			     "Value error, tag %" PRId64 " does not exist", id);
+}
+
+enum status invalid_parent_cycle(struct error *err, int64_t parent_id)
+{
+	return error_invalid(err, "body.parent_id", "value_error",
+			     "Value error, category %" PRId64
+			     " is this category or one of its descendants: that would make a cycle",
+			     parent_id);
+}

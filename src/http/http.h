@@ -1,0 +1,128 @@
+/*
+ * http.h: the HTTP server, the only module that knows libmicrohttpd.
+ *
+ * The application hands the server a route table; the server receives
+ * requests, enforces the limits (body size, connections, idle time),
+ * answers what needs no handler (unknown path 404, wrong method 405 with
+ * Allow, too large 413, CORS preflight) and calls the matching handler once
+ * per request with the whole body in memory.
+ *
+ * Threads: one libmicrohttpd daemon per thread, all listening on the same
+ * port (SO_REUSEPORT spreads connections evenly between them), each running
+ * its own epoll loop. Handlers run on those loops, except routes flagged
+ * HTTP_ROUTE_OFFLOAD (ranked searches, aggregates) which run on a worker
+ * pool while their connection is suspended, so that a slow query never
+ * stalls the other connections of its loop.
+ *
+ * Memory: everything a request owns (its body, its arena, its response
+ * until it is handed to libmicrohttpd) dies in one place, when the request
+ * completes.
+ */
+#ifndef INSIGHTS_HTTP_H
+#define INSIGHTS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+enum http_method {
+	HTTP_GET = 1 << 0,
+	HTTP_POST = 1 << 1,
+	HTTP_PUT = 1 << 2,
+	HTTP_DELETE = 1 << 3,
+	HTTP_PATCH = 1 << 4,
+	HTTP_HEAD = 1 << 5,
+	HTTP_OPTIONS = 1 << 6,
+	HTTP_OTHER = 1 << 7,
+};
+
+struct http_request;
+
+typedef void (*http_handler)(struct http_request *req);
+
+/* Run the handler on the worker pool, not on the connection's loop. */
+#define HTTP_ROUTE_OFFLOAD 1u
+
+struct http_route {
+	unsigned methods;         /* a mask of enum http_method */
+	const char *pattern;      /* "/insights/{insight_id}": literal segments and {params} */
+	http_handler handler;
+	unsigned flags;
+};
+
+/* Called once per completed request, from the thread that completed it. */
+typedef void (*http_observer)(void *app, const struct http_request *req);
+
+struct http_config {
+	const char *host;
+	unsigned port;              /* 0: any free port (see http_server_port) */
+	unsigned threads;           /* event loops; 0: one per CPU */
+	unsigned workers;           /* worker pool for offloaded routes; 0: one per CPU */
+	size_t max_body;            /* bytes; larger bodies get 413 */
+	unsigned max_connections;   /* across all loops */
+	unsigned idle_timeout_s;    /* a connection idle this long is closed */
+	const char *cors_origins;   /* "*" or a comma-separated list; NULL or "": no CORS */
+	const struct http_route *routes;
+	size_t nroutes;
+	void *app;                  /* handed back by http_app() */
+	http_observer observe;      /* may be NULL */
+};
+
+struct http_server;
+
+/*
+ * Binds and starts serving. Returns 0, or -1 with a reason in `why` (the
+ * address is in use, the host does not resolve, ...).
+ */
+int http_server_start(const struct http_config *cfg, struct http_server **out,
+		      char *why, size_t whylen);
+/* The port actually bound (useful when the configuration asked for 0). */
+unsigned http_server_port(const struct http_server *srv);
+/*
+ * Stops accepting connections, waits up to `grace_ms` for requests in
+ * flight to complete, then closes every connection and frees the server.
+ */
+void http_server_stop(struct http_server *srv, unsigned grace_ms);
+
+/* ---- the request, as handlers see it --------------------------------- */
+
+enum http_method http_method(const struct http_request *req);
+const char *http_method_name(const struct http_request *req);
+/* The decoded path, without the query string. */
+const char *http_path(const struct http_request *req);
+/* The matched route, or NULL when none matched. */
+const struct http_route *http_matched_route(const struct http_request *req);
+/* The value of path parameter `i` of the route (in pattern order) and its name. */
+const char *http_param(const struct http_request *req, unsigned i, const char **name);
+/* The first value of a query-string argument, decoded; NULL when absent. */
+const char *http_query(struct http_request *req, const char *key);
+/* A request header (case-insensitive name); NULL when absent. */
+const char *http_header(struct http_request *req, const char *name);
+/* The body received (possibly empty); `len` receives its length. */
+const char *http_body(const struct http_request *req, size_t *len);
+/* The request's arena: memory that lives until the request completes. */
+struct arena *http_arena(struct http_request *req);
+void *http_app(const struct http_request *req);
+
+/* Response status and size, once http_respond() was called (for observers). */
+unsigned http_response_status(const struct http_request *req);
+size_t http_response_size(const struct http_request *req);
+/* Nanoseconds since the request's headers arrived. */
+uint64_t http_elapsed_ns(const struct http_request *req);
+
+/*
+ * Adds a response header (both strings are copied). Call before
+ * http_respond().
+ */
+void http_add_header(struct http_request *req, const char *name, const char *value);
+/*
+ * Sets the response: `body` is taken (left empty) and may be NULL for no
+ * body; `content_type` is borrowed and must be static. Call exactly once.
+ */
+void http_respond(struct http_request *req, unsigned status, struct buf *body,
+		  const char *content_type);
+
+#endif

@@ -1,0 +1,715 @@
+/*
+ * server.c: the HTTP server of http.h on libmicrohttpd.
+ *
+ * A request's life, as libmicrohttpd calls the access handler:
+ *  1. First call, headers only: the request object is created, the route is
+ *     matched and a declared Content-Length over the limit is answered 413
+ *     at once (the body is never read). Nothing else is queued on this call:
+ *     a response queued here would make libmicrohttpd close the connection,
+ *     losing keep-alive.
+ *  2. Calls with upload data: the body is appended, up to the limit (a
+ *     chunked body that grows past it is answered 413).
+ *  3. The final call: the handler runs, or, for an offloaded route, the
+ *     connection is suspended and the request queued for the worker pool;
+ *     the worker resumes the connection when the response is ready and the
+ *     next call queues it.
+ *  4. The completion callback observes and frees the request.
+ *
+ * Response memory: the body buffer is detached from the request and handed
+ * to libmicrohttpd with free() as its release callback
+ * (MHD_create_response_from_buffer_with_free_callback), so it is freed when
+ * libmicrohttpd has sent it, not copied.
+ */
+#include "http/http.h"
+
+#include <microhttpd.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "lib/banned.h"
+
+#define MAX_PARAMS 4
+#define MAX_DAEMONS 64
+#define QUEUE_MAX 4096
+
+enum req_state {
+	REQ_RECEIVING, /* headers or body arriving */
+	REQ_OFFLOADED, /* suspended, queued for or running on a worker */
+	REQ_QUEUED,    /* the response is with libmicrohttpd */
+};
+
+struct header {
+	const char *name;
+	const char *value;
+	struct header *next;
+};
+
+struct http_request {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	enum http_method method;
+	const char *method_name;
+	const char *path;
+	const struct http_route *route;
+	const char *params[MAX_PARAMS];
+	const char *param_names[MAX_PARAMS];
+	unsigned allow; /* methods of the routes whose pattern matched */
+	struct buf body;
+	struct arena arena;
+	enum req_state state;
+	bool responded;
+	unsigned status;
+	size_t resp_size;
+	struct buf resp;
+	const char *content_type;
+	struct header *headers;
+	uint64_t start_ns;
+	struct http_request *next_job;
+};
+
+struct http_server {
+	struct http_config cfg;
+	struct MHD_Daemon *daemons[MAX_DAEMONS];
+	MHD_socket quiesced[MAX_DAEMONS];
+	unsigned ndaemons;
+	unsigned port;
+	atomic_int inflight;
+
+	bool cors_any;
+	char **origins;
+	size_t norigins;
+
+	pthread_t *workers;
+	unsigned nworkers;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct http_request *qhead, *qtail;
+	size_t qlen;
+	bool stopping;
+};
+
+/* ---- request accessors ---------------------------------------------- */
+
+enum http_method http_method(const struct http_request *req) { return req->method; }
+const char *http_method_name(const struct http_request *req) { return req->method_name; }
+const char *http_path(const struct http_request *req) { return req->path; }
+const struct http_route *http_matched_route(const struct http_request *req) { return req->route; }
+struct arena *http_arena(struct http_request *req) { return &req->arena; }
+void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
+unsigned http_response_status(const struct http_request *req) { return req->status; }
+size_t http_response_size(const struct http_request *req) { return req->resp_size; }
+
+uint64_t http_elapsed_ns(const struct http_request *req)
+{
+	return clock_mono_ns() - req->start_ns;
+}
+
+const char *http_param(const struct http_request *req, unsigned i, const char **name)
+{
+	if (i >= MAX_PARAMS || !req->params[i])
+		return NULL;
+	if (name)
+		*name = req->param_names[i];
+	return req->params[i];
+}
+
+const char *http_query(struct http_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_body(const struct http_request *req, size_t *len)
+{
+	*len = req->body.len;
+	return buf_cstr(&req->body);
+}
+
+void http_add_header(struct http_request *req, const char *name, const char *value)
+{
+	struct header *h = ARENA_NEW(&req->arena, struct header);
+	h->name = arena_strdup(&req->arena, name);
+	h->value = arena_strdup(&req->arena, value);
+	h->next = req->headers;
+	req->headers = h;
+}
+
+void http_respond(struct http_request *req, unsigned status, struct buf *body,
+		  const char *content_type)
+{
+	assert(!req->responded);
+	req->responded = true;
+	req->status = status;
+	req->content_type = content_type;
+	if (body) {
+		req->resp = *body;
+		*body = (struct buf)BUF_INIT;
+	}
+	req->resp_size = req->resp.len;
+}
+
+static void respond_detail(struct http_request *req, unsigned status, const char *detail)
+{
+	struct buf b = BUF_INIT;
+	buf_addf(&b, "{\"detail\":\"%s\"}", detail);
+	http_respond(req, status, &b, "application/json");
+}
+
+/* ---- routing -------------------------------------------------------- */
+
+static enum http_method parse_method(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method m;
+	} methods[] = {
+		{ "GET", HTTP_GET }, { "POST", HTTP_POST }, { "PUT", HTTP_PUT },
+		{ "DELETE", HTTP_DELETE }, { "PATCH", HTTP_PATCH }, { "HEAD", HTTP_HEAD },
+		{ "OPTIONS", HTTP_OPTIONS },
+	};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(m, methods[i].name))
+			return methods[i].m;
+	return HTTP_OTHER;
+}
+
+/*
+ * Matches `path` against `pattern` segment by segment; a "{name}" segment
+ * takes any non-empty segment. On a match, fills the request's parameters.
+ */
+static bool match(struct http_request *req, const char *pattern, const char *path)
+{
+	const char *p = pattern, *s = path;
+	const char *vals[MAX_PARAMS], *names[MAX_PARAMS];
+	size_t vlen[MAX_PARAMS], nlen[MAX_PARAMS];
+	unsigned n = 0;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return false;
+		p++, s++;
+		size_t pl = strcspn(p, "/"), sl = strcspn(s, "/");
+		if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
+			if (!sl || n == MAX_PARAMS)
+				return false;
+			names[n] = p + 1;
+			nlen[n] = pl - 2;
+			vals[n] = s;
+			vlen[n] = sl;
+			n++;
+		} else if (pl != sl || memcmp(p, s, pl)) {
+			return false;
+		}
+		p += pl, s += sl;
+	}
+	if (*p || *s)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		req->params[i] = arena_strndup(&req->arena, vals[i], vlen[i]);
+		req->param_names[i] = arena_strndup(&req->arena, names[i], nlen[i]);
+	}
+	return true;
+}
+
+/*
+ * Finds the route for the request's method and path. As in Starlette, a
+ * route matching both wins over one matching only the path; when only paths
+ * match, `allow` collects their methods for a 405.
+ */
+static void route(struct http_request *req)
+{
+	const struct http_config *cfg = &req->srv->cfg;
+	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		const struct http_route *r = &cfg->routes[i];
+		if (!match(req, r->pattern, req->path))
+			continue;
+		if (r->methods & m) {
+			req->route = r;
+			return;
+		}
+		req->allow |= r->methods;
+	}
+	memset(req->params, 0, sizeof(req->params));
+}
+
+static void allow_header(struct http_request *req, unsigned methods)
+{
+	static const struct {
+		enum http_method m;
+		const char *name;
+	} names[] = { { HTTP_GET, "GET" }, { HTTP_POST, "POST" }, { HTTP_PUT, "PUT" },
+		      { HTTP_DELETE, "DELETE" }, { HTTP_PATCH, "PATCH" } };
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (methods & names[i].m)
+			buf_addf(&b, "%s%s", b.len ? ", " : "", names[i].name);
+	if (methods & HTTP_GET)
+		buf_adds(&b, ", HEAD");
+	buf_adds(&b, ", OPTIONS");
+	http_add_header(req, "Allow", b.data);
+	buf_release(&b);
+}
+
+/* ---- CORS ----------------------------------------------------------- */
+
+static const char *allowed_origin(struct http_request *req)
+{
+	const char *origin = http_header(req, "Origin");
+	if (!origin)
+		return NULL;
+	if (req->srv->cors_any)
+		return "*";
+	for (size_t i = 0; i < req->srv->norigins; i++)
+		if (!strcmp(req->srv->origins[i], origin))
+			return origin;
+	return NULL;
+}
+
+/* Answers a CORS preflight request. */
+static void preflight(struct http_request *req)
+{
+	const char *origin = allowed_origin(req);
+	if (!origin) {
+		respond_detail(req, 400, "Disallowed CORS origin");
+		return;
+	}
+	http_add_header(req, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+	const char *asked = http_header(req, "Access-Control-Request-Headers");
+	http_add_header(req, "Access-Control-Allow-Headers",
+			asked ? asked : "Content-Type, Authorization, X-Request-ID");
+	http_add_header(req, "Access-Control-Max-Age", "600");
+	http_respond(req, 204, NULL, NULL);
+}
+
+/* ---- the request lifecycle ------------------------------------------ */
+
+static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
+					const char *url, const char *method)
+{
+	struct http_request *req = xcalloc(1, sizeof(*req));
+	req->srv = srv;
+	req->conn = conn;
+	req->start_ns = clock_mono_ns();
+	req->method = parse_method(method);
+	req->method_name = arena_strdup(&req->arena, method);
+	size_t len = strlen(url);
+	if (len > 1 && url[len - 1] == '/')
+		len--; /* "/insights/" is "/insights" */
+	req->path = arena_strndup(&req->arena, url, len);
+	route(req);
+	return req;
+}
+
+static void request_free(struct http_request *req)
+{
+	buf_release(&req->body);
+	buf_release(&req->resp);
+	arena_release(&req->arena);
+	free(req);
+}
+
+/* Hands the response to libmicrohttpd. */
+static enum MHD_Result queue(struct http_request *req)
+{
+	assert(req->responded);
+	struct MHD_Response *r;
+	if (req->resp.len) {
+		size_t len;
+		char *data = buf_detach(&req->resp, &len);
+		r = MHD_create_response_from_buffer_with_free_callback(len, data, &free);
+	} else {
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!r)
+		return MHD_NO;
+	if (req->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+	for (struct header *h = req->headers; h; h = h->next)
+		MHD_add_response_header(r, h->name, h->value);
+	const char *origin = allowed_origin(req);
+	if (origin) {
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+		if (strcmp(origin, "*"))
+			MHD_add_response_header(r, "Vary", "Origin");
+	}
+	enum MHD_Result ret = MHD_queue_response(req->conn, req->status, r);
+	MHD_destroy_response(r);
+	req->state = REQ_QUEUED;
+	return ret;
+}
+
+static void run_handler(struct http_request *req)
+{
+	req->route->handler(req);
+	if (!req->responded) {
+		log_error("handler for %s %s gave no response", req->method_name, req->route->pattern);
+		respond_detail(req, 500, "Internal Server Error");
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct http_server *srv = arg;
+	for (;;) {
+		pthread_mutex_lock(&srv->qlock);
+		while (!srv->qhead && !srv->stopping)
+			pthread_cond_wait(&srv->qcond, &srv->qlock);
+		struct http_request *req = srv->qhead;
+		if (req) {
+			srv->qhead = req->next_job;
+			if (!srv->qhead)
+				srv->qtail = NULL;
+			srv->qlen--;
+		}
+		pthread_mutex_unlock(&srv->qlock);
+		if (!req)
+			return NULL; /* stopping, queue empty */
+		run_handler(req);
+		MHD_resume_connection(req->conn);
+	}
+}
+
+/* Queues an offloaded request; false when the queue is full or closed. */
+static bool offload(struct http_request *req)
+{
+	struct http_server *srv = req->srv;
+	pthread_mutex_lock(&srv->qlock);
+	bool ok = !srv->stopping && srv->qlen < QUEUE_MAX;
+	if (ok) {
+		MHD_suspend_connection(req->conn);
+		req->state = REQ_OFFLOADED;
+		req->next_job = NULL;
+		if (srv->qtail)
+			srv->qtail->next_job = req;
+		else
+			srv->qhead = req;
+		srv->qtail = req;
+		srv->qlen++;
+		pthread_cond_signal(&srv->qcond);
+	}
+	pthread_mutex_unlock(&srv->qlock);
+	return ok;
+}
+
+/* The final call for a request whose body is complete. */
+static void dispatch(struct http_request *req)
+{
+	if (req->method == HTTP_OPTIONS) {
+		if (http_header(req, "Origin") && http_header(req, "Access-Control-Request-Method") &&
+		    (req->route || req->allow)) {
+			preflight(req);
+		} else if (req->allow) {
+			allow_header(req, req->allow);
+			http_respond(req, 204, NULL, NULL);
+		} else {
+			respond_detail(req, 404, "Not Found");
+		}
+		return;
+	}
+	if (!req->route) {
+		if (req->allow) {
+			allow_header(req, req->allow);
+			respond_detail(req, 405, "Method Not Allowed");
+		} else {
+			respond_detail(req, 404, "Not Found");
+		}
+		return;
+	}
+	if (req->route->flags & HTTP_ROUTE_OFFLOAD) {
+		if (!offload(req)) {
+			http_add_header(req, "Retry-After", "1");
+			respond_detail(req, 503, "The server is overloaded; try again");
+		}
+		return;
+	}
+	run_handler(req);
+}
+
+static void too_large(struct http_request *req)
+{
+	char detail[96];
+	snprintf(detail, sizeof(detail), "Request body exceeds the limit of %zu bytes",
+		 req->srv->cfg.max_body);
+	respond_detail(req, 413, detail);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+	if (!req) {
+		req = request_new(srv, conn, url, method);
+		*con_cls = req;
+		atomic_fetch_add(&srv->inflight, 1);
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if (errno || *end || n > srv->cfg.max_body) {
+				too_large(req);
+				return queue(req);
+			}
+		}
+		return MHD_YES;
+	}
+	if (req->state == REQ_QUEUED) {
+		*upload_size = 0; /* the answer is out (413): discard the rest */
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (req->body.len + *upload_size > srv->cfg.max_body) {
+			*upload_size = 0;
+			too_large(req);
+			return queue(req);
+		}
+		buf_add(&req->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->state == REQ_OFFLOADED)
+		return queue(req); /* resumed by the worker: the response is ready */
+	dispatch(req);
+	if (req->state == REQ_OFFLOADED)
+		return MHD_YES;
+	return queue(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	(void)toe;
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	if (srv->cfg.observe && req->responded)
+		srv->cfg.observe(srv->cfg.app, req);
+	request_free(req);
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	struct buf b = BUF_INIT;
+	buf_vaddf(&b, fmt, ap);
+	while (b.len && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	log_debug("libmicrohttpd: %s", b.data);
+	buf_release(&b);
+}
+
+/* ---- start and stop ------------------------------------------------- */
+
+static void parse_origins(struct http_server *srv, const char *list)
+{
+	if (!list || !*list)
+		return;
+	if (!strcmp(list, "*")) {
+		srv->cors_any = true;
+		return;
+	}
+	const char *p = list;
+	while (*p) {
+		p += strspn(p, " ,");
+		size_t n = strcspn(p, ",");
+		size_t trim = n;
+		while (trim && p[trim - 1] == ' ')
+			trim--;
+		if (trim) {
+			srv->origins = xrealloc(srv->origins, (srv->norigins + 1) * sizeof(char *));
+			srv->origins[srv->norigins++] = xstrndup(p, trim);
+			if (trim == 1 && p[0] == '*')
+				srv->cors_any = true;
+		}
+		p += n;
+	}
+}
+
+static unsigned ncpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/*
+ * Fails when something else already listens on the address: with
+ * SO_REUSEPORT our own daemons would otherwise silently share the port with
+ * another process.
+ */
+static int probe_free(const struct sockaddr *sa, socklen_t len, char *why, size_t whylen)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0; /* let the daemon report it */
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int rc = bind(fd, sa, len);
+	int e = errno;
+	close(fd);
+	if (rc && e == EADDRINUSE) {
+		snprintf(why, whylen, "the address is already in use");
+		return -1;
+	}
+	return 0;
+}
+
+static void free_server(struct http_server *srv)
+{
+	for (size_t i = 0; i < srv->norigins; i++)
+		free(srv->origins[i]);
+	free(srv->origins);
+	free(srv->workers);
+	pthread_mutex_destroy(&srv->qlock);
+	pthread_cond_destroy(&srv->qcond);
+	free(srv);
+}
+
+static void stop_workers(struct http_server *srv)
+{
+	pthread_mutex_lock(&srv->qlock);
+	srv->stopping = true;
+	pthread_cond_broadcast(&srv->qcond);
+	pthread_mutex_unlock(&srv->qlock);
+	for (unsigned i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	srv->nworkers = 0;
+}
+
+int http_server_start(const struct http_config *cfg, struct http_server **out,
+		      char *why, size_t whylen)
+{
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	srv->cfg = *cfg;
+	pthread_mutex_init(&srv->qlock, NULL);
+	pthread_cond_init(&srv->qcond, NULL);
+	parse_origins(srv, cfg->cors_origins);
+
+	char port[16];
+	snprintf(port, sizeof(port), "%u", cfg->port);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	int gai = getaddrinfo(cfg->host, port, &hints, &ai);
+	if (gai) {
+		snprintf(why, whylen, "cannot resolve host '%s': %s", cfg->host, gai_strerror(gai));
+		free_server(srv);
+		return -1;
+	}
+	struct sockaddr_storage addr;
+	socklen_t addrlen = ai->ai_addrlen;
+	memcpy(&addr, ai->ai_addr, addrlen);
+	freeaddrinfo(ai);
+	if (cfg->port && probe_free((struct sockaddr *)&addr, addrlen, why, whylen)) {
+		free_server(srv);
+		return -1;
+	}
+
+	unsigned threads = cfg->threads ? cfg->threads : ncpu();
+	if (threads > MAX_DAEMONS)
+		threads = MAX_DAEMONS;
+	unsigned per_daemon = cfg->max_connections / threads;
+	if (per_daemon < 1)
+		per_daemon = 1;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+
+	for (unsigned i = 0; i < threads; i++) {
+		struct MHD_Daemon *d = MHD_start_daemon(
+			flags, (uint16_t)cfg->port, NULL, NULL, &on_request, srv,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+			MHD_OPTION_NOTIFY_COMPLETED, &on_completed, srv,
+			MHD_OPTION_CONNECTION_LIMIT, per_daemon,
+			MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+			MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+			MHD_OPTION_END);
+		if (!d) {
+			snprintf(why, whylen, "cannot listen on %s:%u: %s", cfg->host, srv->port ? srv->port : cfg->port,
+				 errno ? strerror(errno) : "libmicrohttpd failed to start");
+			for (unsigned k = 0; k < srv->ndaemons; k++)
+				MHD_stop_daemon(srv->daemons[k]);
+			free_server(srv);
+			return -1;
+		}
+		srv->daemons[srv->ndaemons++] = d;
+		if (i == 0) {
+			const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+			srv->port = info ? info->port : cfg->port;
+			/* With port 0, the other loops must join the port the first one got. */
+			if (addr.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&addr)->sin6_port = htons((uint16_t)srv->port);
+			else
+				((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)srv->port);
+		}
+	}
+
+	unsigned workers = cfg->workers ? cfg->workers : ncpu();
+	srv->workers = xcalloc(workers, sizeof(pthread_t));
+	for (unsigned i = 0; i < workers; i++) {
+		if (pthread_create(&srv->workers[i], NULL, worker_main, srv)) {
+			snprintf(why, whylen, "cannot start worker threads");
+			stop_workers(srv);
+			for (unsigned k = 0; k < srv->ndaemons; k++)
+				MHD_stop_daemon(srv->daemons[k]);
+			free_server(srv);
+			return -1;
+		}
+		srv->nworkers++;
+	}
+	*out = srv;
+	return 0;
+}
+
+unsigned http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(struct http_server *srv, unsigned grace_ms)
+{
+	for (unsigned i = 0; i < srv->ndaemons; i++)
+		srv->quiesced[i] = MHD_quiesce_daemon(srv->daemons[i]);
+	uint64_t until = clock_mono_ns() + (uint64_t)grace_ms * 1000000u;
+	while (atomic_load(&srv->inflight) > 0 && clock_mono_ns() < until) {
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	/* Workers drain the queue before they exit: every suspended connection is resumed. */
+	stop_workers(srv);
+	assert(!srv->qhead);
+	for (unsigned i = 0; i < srv->ndaemons; i++) {
+		MHD_stop_daemon(srv->daemons[i]);
+		if (srv->quiesced[i] != MHD_INVALID_SOCKET)
+			close(srv->quiesced[i]);
+	}
+	free_server(srv);
+}

@@ -1,0 +1,176 @@
+/*
+ * jsonw.c: the streaming JSON writer of jsonw.h.
+ */
+#include "lib/jsonw.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/utf8.h"
+#include "lib/banned.h"
+
+void jsonw_init(struct jsonw *w, struct buf *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+}
+
+/* Writes the separator a new value or key needs at the current position. */
+static void before_value(struct jsonw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->has_items[w->depth])
+		buf_addch(w->out, ',');
+	w->has_items[w->depth] = true;
+}
+
+static void open_container(struct jsonw *w, char c)
+{
+	before_value(w);
+	assert(w->depth < JSONW_MAX_DEPTH);
+	buf_addch(w->out, c);
+	w->has_items[++w->depth] = false;
+}
+
+static void close_container(struct jsonw *w, char c)
+{
+	assert(w->depth > 0 && !w->after_key);
+	w->depth--;
+	buf_addch(w->out, c);
+}
+
+void jsonw_object_open(struct jsonw *w) { open_container(w, '{'); }
+void jsonw_object_close(struct jsonw *w) { close_container(w, '}'); }
+void jsonw_array_open(struct jsonw *w) { open_container(w, '['); }
+void jsonw_array_close(struct jsonw *w) { close_container(w, ']'); }
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	assert(!w->after_key);
+	before_value(w);
+	json_escape(w->out, key, strlen(key));
+	buf_addch(w->out, ':');
+	w->after_key = true;
+}
+
+static const char hex[] = "0123456789abcdef";
+
+void json_escape(struct buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	/* Worst case is 6 bytes per input byte (\u00XX); reserve the common case. */
+	buf_grow(out, len + 2);
+	buf_addch(out, '"');
+	size_t run = 0; /* start of the pending run of bytes copied verbatim */
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t n = utf8_seqlen(p + i, len - i);
+			if (n) {
+				i += n;
+				continue;
+			}
+		}
+		buf_add(out, s + run, i - run);
+		switch (c) {
+		case '"': buf_add(out, "\\\"", 2); break;
+		case '\\': buf_add(out, "\\\\", 2); break;
+		case '\n': buf_add(out, "\\n", 2); break;
+		case '\r': buf_add(out, "\\r", 2); break;
+		case '\t': buf_add(out, "\\t", 2); break;
+		case '\b': buf_add(out, "\\b", 2); break;
+		case '\f': buf_add(out, "\\f", 2); break;
+		default:
+			if (c < 0x20) {
+				char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+				buf_add(out, e, 6);
+			} else {
+				buf_add(out, "\xEF\xBF\xBD", 3); /* invalid UTF-8: U+FFFD */
+			}
+		}
+		i++;
+		run = i;
+	}
+	buf_add(out, s + run, i - run);
+	buf_addch(out, '"');
+}
+
+void jsonw_strn(struct jsonw *w, const char *s, size_t len)
+{
+	before_value(w);
+	json_escape(w->out, s, len);
+}
+
+void jsonw_str(struct jsonw *w, const char *s)
+{
+	if (!s)
+		jsonw_null(w);
+	else
+		jsonw_strn(w, s, strlen(s));
+}
+
+void jsonw_int(struct jsonw *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	before_value(w);
+	buf_add(w->out, tmp, (size_t)n);
+}
+
+void jsonw_bool(struct jsonw *w, bool v)
+{
+	before_value(w);
+	if (v)
+		buf_add(w->out, "true", 4);
+	else
+		buf_add(w->out, "false", 5);
+}
+
+void jsonw_null(struct jsonw *w)
+{
+	before_value(w);
+	buf_add(w->out, "null", 4);
+}
+
+void jsonw_raw(struct jsonw *w, const char *json, size_t len)
+{
+	before_value(w);
+	buf_add(w->out, json, len);
+}
+
+void jsonw_kstr(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw_key(w, key);
+	jsonw_str(w, s);
+}
+
+void jsonw_kint(struct jsonw *w, const char *key, int64_t v)
+{
+	jsonw_key(w, key);
+	jsonw_int(w, v);
+}
+
+void jsonw_kbool(struct jsonw *w, const char *key, bool v)
+{
+	jsonw_key(w, key);
+	jsonw_bool(w, v);
+}
+
+void jsonw_kid(struct jsonw *w, const char *key, int64_t v)
+{
+	jsonw_key(w, key);
+	if (v)
+		jsonw_int(w, v);
+	else
+		jsonw_null(w);
+}

@@ -1,0 +1,260 @@
+/*
+ * main.c: the command line, and the ordered start-up and shutdown of the
+ * service.
+ *
+ *   insights serve [options]       migrate, then serve the API
+ *   insights migrate [options]     apply pending schema migrations
+ *   insights recount-tags          repair tags.usage_count drift
+ *
+ * Exit status: 0 on success, 1 when the work failed (the database is
+ * unreachable, the port is taken), 2 for a usage or configuration error.
+ */
+#include <signal.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "conf/conf.h"
+#include "conf/dburl.h"
+#include "core/service.h"
+#include "http/http.h"
+#include "lib/log.h"
+#include "store/store.h"
+#include "lib/banned.h"
+
+#ifndef INSIGHTS_VERSION
+#define INSIGHTS_VERSION "0.0.0-dev"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(const struct config *cfg);
+	unsigned scope;
+	const char *summary;
+};
+
+static int cmd_serve(const struct config *cfg);
+static int cmd_migrate(const struct config *cfg);
+static int cmd_recount_tags(const struct config *cfg);
+
+static const struct command commands[] = {
+	{ "serve", cmd_serve, CONF_SERVE, "apply pending migrations, then serve the API" },
+	{ "migrate", cmd_migrate, CONF_DB, "apply pending schema migrations and exit" },
+	{ "recount-tags", cmd_recount_tags, CONF_DB,
+	  "set every tag's usage_count to its real number of insights, printing each fix" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: insights <command> [options]\n"
+		     "       insights --help | --version\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'insights <command> --help' for the options of a command.\n");
+}
+
+static void command_usage(FILE *out, const struct command *c)
+{
+	fprintf(out, "usage: insights %s [options]\n  %s\n\noptions (flag, then environment variable):\n",
+		c->name, c->summary);
+	conf_print_help(out, c->scope);
+}
+
+static void apply_logging(const struct config *cfg)
+{
+	enum log_level level = LOG_INFO;
+	enum log_format format = LOG_FORMAT_JSON;
+	log_level_parse(cfg->log_level, &level);
+	log_format_parse(cfg->log_format, &format);
+	log_setup(level, format);
+}
+
+/* Opens the store a configuration names; exits the process's way on failure. */
+static int open_store(const struct config *cfg, struct store **out)
+{
+	struct store_config sc = {
+		.pool_size = cfg->pool_size,
+		.busy_timeout_ms = cfg->busy_timeout_ms,
+		.query_timeout_ms = cfg->query_timeout_ms,
+		.read_url = cfg->read_database_url,
+	};
+	struct error err;
+	enum status rc = store_open(cfg->database_url, &sc, out, &err);
+	if (rc == OK)
+		return 0;
+	log_error("cannot open the database: %s", err.detail);
+	return rc == E_INVALID ? 2 : 1;
+}
+
+static int migrate(struct store *st)
+{
+	struct error err;
+	error_clear(&err);
+	int applied = 0;
+	if (st->drv->migrate(st, &applied, &err)) {
+		log_error("migration failed: %s", err.detail);
+		return 1;
+	}
+	if (applied)
+		log_info("database schema migrated (%d migration%s applied)", applied, applied == 1 ? "" : "s");
+	return 0;
+}
+
+static int cmd_migrate(const struct config *cfg)
+{
+	struct store *st;
+	int rc = open_store(cfg, &st);
+	if (rc)
+		return rc;
+	rc = migrate(st);
+	if (!rc)
+		log_info("database schema is up to date");
+	store_close(st);
+	return rc;
+}
+
+static int cmd_recount_tags(const struct config *cfg)
+{
+	struct store *st;
+	int rc = open_store(cfg, &st);
+	if (rc)
+		return rc;
+	rc = migrate(st);
+	if (rc) {
+		store_close(st);
+		return rc;
+	}
+	struct service svc;
+	service_init(&svc, st);
+	struct arena a = ARENA_INIT;
+	struct tag_fix *fixes;
+	size_t n;
+	struct error err;
+	if (svc_recount_tags(&svc, &a, &fixes, &n, &err)) {
+		log_error("recount failed: %s", err.detail);
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("tag %lld (%s): usage_count %lld -> %lld\n", (long long)fixes[i].id,
+			       fixes[i].name, (long long)fixes[i].was, (long long)fixes[i].now);
+		if (n)
+			printf("repaired %zu tag%s\n", n, n == 1 ? "" : "s");
+		else
+			printf("every tag's usage_count matches its insights\n");
+	}
+	arena_release(&a);
+	store_close(st);
+	return rc;
+}
+
+static int cmd_serve(const struct config *cfg)
+{
+	/*
+	 * Block the stop signals before any thread starts, so that every thread
+	 * inherits the mask and only sigwait() below receives them.
+	 */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct store *st;
+	int rc = open_store(cfg, &st);
+	if (rc)
+		return rc;
+	rc = migrate(st);
+	if (rc) {
+		store_close(st);
+		return rc;
+	}
+
+	struct app app;
+	service_init(&app.svc, st);
+	app.version = INSIGHTS_VERSION;
+	struct http_config hc = {
+		.host = cfg->host,
+		.port = cfg->port,
+		.threads = cfg->threads,
+		.workers = cfg->workers,
+		.max_body = cfg->max_body,
+		.max_connections = cfg->max_connections,
+		.idle_timeout_s = cfg->idle_timeout_s,
+		.cors_origins = cfg->cors_origins,
+		.routes = api_routes,
+		.nroutes = api_nroutes,
+		.app = &app,
+	};
+	struct http_server *srv;
+	char why[256];
+	if (http_server_start(&hc, &srv, why, sizeof(why))) {
+		log_error("cannot start the HTTP server: %s", why);
+		store_close(st);
+		return 1;
+	}
+
+	struct dburl u;
+	char ignored[8];
+	dburl_parse(cfg->database_url, &u, ignored, sizeof(ignored));
+	char port[16];
+	snprintf(port, sizeof(port), "%u", http_server_port(srv));
+	const char *fields[] = { "version", INSIGHTS_VERSION, "host", cfg->host, "port", port,
+				 "database", st->drv->name, "database_url", u.redacted, NULL };
+	log_fields(LOG_INFO, "insights started", fields);
+	dburl_release(&u);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("received %s: finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_server_stop(srv, cfg->shutdown_grace_s * 1000u);
+	store_close(st);
+	log_info("insights stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+		printf("insights %s\n", INSIGHTS_VERSION);
+		return 0;
+	}
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "insights: unknown command '%s'\n\n", name);
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			command_usage(stdout, cmd);
+			return 0;
+		}
+	}
+	struct config cfg;
+	char why[300];
+	if (conf_load(&cfg, cmd->scope, argc - 2, argv + 2, why, sizeof(why))) {
+		fprintf(stderr, "insights %s: %s\nusage: insights %s [options]\n"
+				"Run 'insights %s --help' for the options.\n",
+			cmd->name, why, cmd->name, cmd->name);
+		return 2;
+	}
+	apply_logging(&cfg);
+	return cmd->run(&cfg);
+}

@@ -1,0 +1,151 @@
+/*
+ * store.h: the storage driver interface.
+ *
+ * A driver (SQLite, PostgreSQL) is a const table of operations at the domain
+ * level, in the manner of SQLite's VFS and git's ref backends: callers never
+ * see SQL, and no handler knows which driver it runs on. A driver's handle
+ * embeds `struct store` first; the driver downcasts it.
+ *
+ * Contracts shared by every operation:
+ *  - It returns OK or fills `err` and returns its status. Messages in `err`
+ *    never contain SQL, file paths or connection strings.
+ *  - It is safe to call from any number of threads at once; the driver owns
+ *    its connections and hands one to each call.
+ *  - Every write is one transaction: on any failure nothing is left written.
+ *    Referenced rows (category_id, parent_id, tag_ids) are checked inside
+ *    that transaction and reported as E_INVALID problems (core/validate.h
+ *    words them). Uniqueness clashes are E_CONFLICT. A database that is
+ *    down, locked past the busy timeout or slower than the request timeout
+ *    gives E_UNAVAILABLE.
+ *  - Rows returned point into `arena` and live as long as it does.
+ *  - Inputs have passed core/validate.h; tag_ids are sorted and distinct.
+ */
+#ifndef INSIGHTS_STORE_H
+#define INSIGHTS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/dburl.h"
+#include "core/model.h"
+#include "lib/arena.h"
+#include "lib/error.h"
+
+struct store_driver;
+
+/* The base of every driver's handle. */
+struct store {
+	const struct store_driver *drv;
+};
+
+struct store_config {
+	unsigned pool_size;          /* connections (PostgreSQL); 0: default */
+	unsigned busy_timeout_ms;    /* wait for a lock held by another process */
+	unsigned query_timeout_ms;   /* abandon a statement after this long */
+	const char *read_url;        /* an optional read replica; may be NULL */
+};
+
+struct store_driver {
+	const char *name;
+
+	/*
+	 * Connects (lazily where the driver can) and returns a handle in *out.
+	 * Does not migrate. `url` is borrowed for the duration of the call.
+	 */
+	enum status (*open)(const struct dburl *url, const struct store_config *cfg,
+			    struct store **out, struct error *err);
+	/* Closes every connection and frees the handle. */
+	void (*close)(struct store *st);
+
+	/*
+	 * Applies pending schema migrations in order, each in its own
+	 * transaction, recording each in the database. Safe when several
+	 * processes start at once. *applied receives how many ran.
+	 */
+	enum status (*migrate)(struct store *st, int *applied, struct error *err);
+	/* A real round trip to the database. */
+	enum status (*ping)(struct store *st, struct error *err);
+
+	enum status (*insight_get)(struct store *st, struct arena *a, int64_t id,
+				   struct insight *out, struct error *err);
+	/*
+	 * One page of insights matching `f`, with tags and category, and the
+	 * total number of matches. Ranked by relevance when f->text holds a
+	 * word, newest first (ties by id, highest first) otherwise.
+	 */
+	enum status (*insight_find)(struct store *st, struct arena *a,
+				    const struct insight_filter *f,
+				    struct insight_page *out, struct error *err);
+	enum status (*insight_create)(struct store *st, struct arena *a,
+				      const struct insight_input *in,
+				      struct insight *out, struct error *err);
+	enum status (*insight_update)(struct store *st, struct arena *a, int64_t id,
+				      const struct insight_input *in,
+				      struct insight *out, struct error *err);
+	enum status (*insight_delete)(struct store *st, int64_t id, struct error *err);
+
+	enum status (*tag_get)(struct store *st, struct arena *a, int64_t id,
+			       struct tag *out, struct error *err);
+	/* Ordered by name. */
+	enum status (*tag_list)(struct store *st, struct arena *a, struct range r,
+				struct tag **out, size_t *n, struct error *err);
+	enum status (*tag_create)(struct store *st, struct arena *a,
+				  const struct tag_input *in, struct tag *out,
+				  struct error *err);
+	enum status (*tag_update)(struct store *st, struct arena *a, int64_t id,
+				  const struct tag_input *in, struct tag *out,
+				  struct error *err);
+	/* Also removes the tag from every insight that carries it. */
+	enum status (*tag_delete)(struct store *st, int64_t id, struct error *err);
+
+	enum status (*category_get)(struct store *st, struct arena *a, int64_t id,
+				    struct category *out, struct error *err);
+	/* Ordered by name. */
+	enum status (*category_list)(struct store *st, struct arena *a, struct range r,
+				     struct category **out, size_t *n,
+				     struct error *err);
+	enum status (*category_create)(struct store *st, struct arena *a,
+				       const struct category_input *in,
+				       struct category *out, struct error *err);
+	/* A parent that is the category itself or a descendant is E_INVALID. */
+	enum status (*category_update)(struct store *st, struct arena *a, int64_t id,
+				       const struct category_input *in,
+				       struct category *out, struct error *err);
+	/* E_CONFLICT while insights or subcategories refer to it. */
+	enum status (*category_delete)(struct store *st, int64_t id, struct error *err);
+
+	/* Aggregates, read from one consistent snapshot. */
+	enum status (*statistics)(struct store *st, struct arena *a,
+				  struct statistics *out, struct error *err);
+	/*
+	 * Insights created per UTC day and status, for the `ndays` days ending
+	 * today; `days` arrives with its dates filled in and counts at zero.
+	 */
+	enum status (*trends)(struct store *st, struct trend_day *days, size_t ndays,
+			      struct error *err);
+	/* Authors of published insights, most insights first, then by name. */
+	enum status (*top_authors)(struct store *st, struct arena *a, int64_t limit,
+				   struct count_by_name **out, size_t *n,
+				   struct error *err);
+
+	/*
+	 * Sets every tag's usage_count to its real number of associations, in
+	 * one transaction, and reports the tags it changed.
+	 */
+	enum status (*recount_tags)(struct store *st, struct arena *a,
+				    struct tag_fix **fixes, size_t *n,
+				    struct error *err);
+};
+
+/*
+ * Opens the store a DATABASE_URL names, choosing the driver by its scheme.
+ * An unknown scheme is E_INVALID.
+ */
+enum status store_open(const char *url, const struct store_config *cfg,
+		       struct store **out, struct error *err);
+void store_close(struct store *st);
+
+extern const struct store_driver store_sqlite_driver;
+
+#endif
