@@ -1,0 +1,218 @@
+/*
+ * test_store.c: the storage drivers, through the service layer. Every check
+ * runs on a fresh SQLite file, and on PostgreSQL too when TEST_PG_STORE_URL
+ * names a database the test may wipe.
+ */
+#include "t.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/service.h"
+#include "store/store.h"
+
+struct fixture {
+	struct store *st;
+	struct service svc;
+	struct arena a;
+	char path[64];
+};
+
+static int open_fresh(struct fixture *f, const char *url)
+{
+	struct store_config cfg = { .pool_size = 4, .busy_timeout_ms = 1000, .query_timeout_ms = 5000 };
+	struct error e;
+	if (store_open(url, &cfg, &f->st, &e)) {
+		fprintf(stderr, "cannot open %s: %s\n", url, e.detail);
+		return -1;
+	}
+	int applied = 0;
+	error_clear(&e);
+	CHECK(f->st->drv->migrate(f->st, &applied, &e) == OK);
+	service_init(&f->svc, f->st);
+	f->a = (struct arena)ARENA_INIT;
+	return 0;
+}
+
+static void close_fixture(struct fixture *f)
+{
+	arena_release(&f->a);
+	store_close(f->st);
+	if (f->path[0]) {
+		char wal[80];
+		unlink(f->path);
+		snprintf(wal, sizeof(wal), "%s-wal", f->path);
+		unlink(wal);
+		snprintf(wal, sizeof(wal), "%s-shm", f->path);
+		unlink(wal);
+	}
+}
+
+static struct opt_str str(const char *v)
+{
+	return (struct opt_str){ .set = true, .v = v };
+}
+
+static int64_t make_tag(struct fixture *f, const char *name)
+{
+	struct tag_input in = { .name = str(name), .slug = str(name) };
+	struct tag t;
+	struct error e;
+	error_clear(&e);
+	CHECK(svc_tag_create(&f->svc, &f->a, &in, &t, &e) == OK);
+	return t.id;
+}
+
+static int64_t make_insight(struct fixture *f, const char *title, int64_t *tags, size_t n)
+{
+	struct insight_input in = { .title = str(title), .description = str("about " ), .author = str("Team-A"),
+				    .tag_ids_set = n > 0, .tag_ids = tags, .ntag_ids = n };
+	struct insight out;
+	struct error e;
+	error_clear(&e);
+	CHECK(svc_insight_create(&f->svc, &f->a, &in, &out, &e) == OK);
+	CHECK(out.ntags == n);
+	return out.id;
+}
+
+static int64_t usage(struct fixture *f, int64_t tag)
+{
+	struct tag t;
+	struct error e;
+	CHECK(svc_tag_get(&f->svc, &f->a, tag, &t, &e) == OK);
+	return t.usage_count;
+}
+
+static void run_store_suite(const char *url)
+{
+	struct fixture f = { 0 };
+	if (!strncmp(url, "sqlite:////tmp/", 15))
+		snprintf(f.path, sizeof(f.path), "%s", url + 10);
+	if (open_fresh(&f, url)) {
+		CHECK(!"store opens");
+		return;
+	}
+	struct error e;
+
+	/* Tags and usage counts follow associations. */
+	int64_t t1 = make_tag(&f, "alpha"), t2 = make_tag(&f, "beta"), t3 = make_tag(&f, "gamma");
+	int64_t both[] = { t1, t2 };
+	int64_t i1 = make_insight(&f, "Composite indexes speed up queries", both, 2);
+	int64_t i2 = make_insight(&f, "Retrospective notes", both, 1);
+	CHECK(usage(&f, t1) == 2 && usage(&f, t2) == 1 && usage(&f, t3) == 0);
+
+	int64_t retag[] = { t2, t3 };
+	struct insight_input upd = { .tag_ids_set = true, .tag_ids = retag, .ntag_ids = 2 };
+	struct insight out;
+	error_clear(&e);
+	CHECK(svc_insight_update(&f.svc, &f.a, i1, &upd, &out, &e) == OK);
+	CHECK(out.ntags == 2 && out.tags[0].id == t2 && out.tags[1].id == t3);
+	CHECK(usage(&f, t1) == 1 && usage(&f, t2) == 1 && usage(&f, t3) == 1);
+
+	/* A reference to a missing tag is E_INVALID and changes nothing. */
+	int64_t missing[] = { t1, 999 };
+	struct insight_input bad = { .tag_ids_set = true, .tag_ids = missing, .ntag_ids = 2 };
+	error_clear(&e);
+	CHECK(svc_insight_update(&f.svc, &f.a, i1, &bad, &out, &e) == E_INVALID);
+	CHECK(e.nproblems == 1 && !strcmp(e.problems[0].loc, "body.tag_ids"));
+	CHECK(usage(&f, t1) == 1 && usage(&f, t3) == 1);
+
+	/* Search: every word must match; syntax in user text is just text. */
+	struct insight_filter q = { .text = "COMPOSITE queries", .status = -1, .priority = -1,
+				    .page = 1, .page_size = 20 };
+	struct insight_page page;
+	CHECK(svc_insight_find(&f.svc, &f.a, &q, &page, &e) == OK);
+	CHECK(page.total == 1 && page.n == 1 && page.items[0].id == i1);
+	q.text = "composite retrospective";
+	CHECK(svc_insight_find(&f.svc, &f.a, &q, &page, &e) == OK);
+	CHECK(page.total == 0);
+	const char *nasty[] = { "\"", "NEAR(", "a OR b", "*", "title:x", "(", "'; DROP TABLE insights; --" };
+	for (size_t i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++) {
+		q.text = nasty[i];
+		CHECK(svc_insight_find(&f.svc, &f.a, &q, &page, &e) == OK);
+	}
+
+	/* Filters, totals and pages. */
+	struct insight_filter list = { .status = LIFECYCLE_DRAFT, .priority = -1, .page = 1, .page_size = 1 };
+	CHECK(svc_insight_find(&f.svc, &f.a, &list, &page, &e) == OK);
+	CHECK(page.total == 2 && page.n == 1 && page.items[0].id == i2); /* newest first */
+	list.page = 3;
+	CHECK(svc_insight_find(&f.svc, &f.a, &list, &page, &e) == OK);
+	CHECK(page.total == 2 && page.n == 0);
+	list.page = 1;
+	list.author = "team-a";
+	list.page_size = 10;
+	CHECK(svc_insight_find(&f.svc, &f.a, &list, &page, &e) == OK);
+	CHECK(page.total == 2);
+	list.author = "%";
+	CHECK(svc_insight_find(&f.svc, &f.a, &list, &page, &e) == OK);
+	CHECK(page.total == 0);
+
+	/* Categories: cycles, conflicts, delete rules. */
+	struct category_input root = { .name = str("Technical"), .slug = str("technical") };
+	struct category c1, c2;
+	error_clear(&e);
+	CHECK(svc_category_create(&f.svc, &f.a, &root, &c1, &e) == OK);
+	struct category_input child = { .name = str("Databases"), .slug = str("databases"),
+					.parent_id = { true, c1.id } };
+	error_clear(&e);
+	CHECK(svc_category_create(&f.svc, &f.a, &child, &c2, &e) == OK);
+	struct category_input loop = { .parent_id = { true, c2.id } };
+	error_clear(&e);
+	CHECK(svc_category_update(&f.svc, &f.a, c1.id, &loop, &c1, &e) == E_INVALID);
+	error_clear(&e);
+	CHECK(svc_category_create(&f.svc, &f.a, &root, &c1, &e) == E_CONFLICT);
+	CHECK(svc_category_delete(&f.svc, c1.id, &e) == E_CONFLICT); /* has a subcategory */
+	struct insight_input move = { .category_id = { true, c2.id } };
+	error_clear(&e);
+	CHECK(svc_insight_update(&f.svc, &f.a, i2, &move, &out, &e) == OK);
+	CHECK(out.category && out.category->id == c2.id);
+	CHECK(svc_category_delete(&f.svc, c2.id, &e) == E_CONFLICT);
+	CHECK(strstr(e.detail, "Cannot delete category with 1 insights") != NULL);
+
+	/* Statistics come from counters that follow every change. */
+	struct statistics s;
+	CHECK(svc_statistics(&f.svc, &f.a, &s, &e) == OK);
+	CHECK(s.total_insights == 2 && s.by_status[LIFECYCLE_DRAFT] == 2);
+	CHECK(s.by_priority[PRIORITY_MEDIUM] == 2 && s.total_tags == 3 && s.total_categories == 2);
+	CHECK(s.nrecent == 2 && s.recent[0].id == i2);
+	int64_t uncategorized = -1, databases = -1;
+	for (size_t i = 0; i < s.ncategories_counted; i++) {
+		if (!strcmp(s.by_category[i].name, "Uncategorized"))
+			uncategorized = s.by_category[i].count;
+		if (!strcmp(s.by_category[i].name, "Databases"))
+			databases = s.by_category[i].count;
+	}
+	CHECK(uncategorized == 1 && databases == 1);
+
+	/* Deleting a tag unlinks it; deleting an insight releases its tags. */
+	CHECK(svc_tag_delete(&f.svc, t2, &e) == OK);
+	CHECK(svc_insight_get(&f.svc, &f.a, i1, &out, &e) == OK);
+	CHECK(out.ntags == 1 && out.tags[0].id == t3);
+	CHECK(svc_insight_delete(&f.svc, i1, &e) == OK);
+	CHECK(usage(&f, t3) == 0);
+	CHECK(svc_insight_delete(&f.svc, i1, &e) == E_NOTFOUND);
+	CHECK(svc_tag_get(&f.svc, &f.a, t2, &(struct tag){ 0 }, &e) == E_NOTFOUND);
+
+	/* Nothing drifted. */
+	struct tag_fix *fixes;
+	size_t nfix = 99;
+	CHECK(svc_recount_tags(&f.svc, &f.a, &fixes, &nfix, &e) == OK);
+	CHECK(nfix == 0);
+	close_fixture(&f);
+}
+
+TEST(store_sqlite)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-%d.db", (int)getpid());
+	run_store_suite(url);
+}
+
+TEST(store_postgresql)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_store_suite(url);
+}
