@@ -72,12 +72,18 @@ run:
 TEST_BUILD := build/asan
 TEST_MAKE = $(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 CC=clang
 
+# Test steps that need more than the build (a database server, a browser)
+# come from mk/*.mk fragments, which append target names to TEST_EXTRA.
+TEST_EXTRA :=
+-include $(sort $(wildcard mk/*.mk))
+
 test:
 	scripts/install-deps.sh test
 	$(MAKE) --no-print-directory all
 	$(TEST_MAKE) $(TEST_BUILD)/insights $(TEST_BUILD)/unit-tests
 	$(TEST_MAKE) unit
 	$(TEST_MAKE) api-test
+	$(foreach t,$(TEST_EXTRA),$(TEST_MAKE) $(t) &&) true
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
