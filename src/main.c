@@ -19,8 +19,10 @@
 #include "conf/conf.h"
 #include "conf/dburl.h"
 #include "core/service.h"
+#include "api/handlers.h"
 #include "http/http.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 #include "lib/banned.h"
 
@@ -189,11 +191,14 @@ static int cmd_serve(const struct config *cfg)
 		.routes = api_routes,
 		.nroutes = api_nroutes,
 		.app = &app,
+		.observe = api_observe,
 	};
+	metrics_init(api_routes, api_nroutes);
 	struct http_server *srv;
 	char why[256];
 	if (http_server_start(&hc, &srv, why, sizeof(why))) {
 		log_error("cannot start the HTTP server: %s", why);
+		metrics_release();
 		store_close(st);
 		return 1;
 	}
@@ -212,6 +217,7 @@ static int cmd_serve(const struct config *cfg)
 	sigwait(&stop, &sig);
 	log_info("received %s: finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, cfg->shutdown_grace_s * 1000u);
+	metrics_release();
 	store_close(st);
 	log_info("insights stopped");
 	return 0;

@@ -31,4 +31,8 @@ void api_statistics(struct http_request *req);
 void api_statistics_trends(struct http_request *req);
 void api_statistics_authors(struct http_request *req);
 
+void api_metrics(struct http_request *req);
+/* The server's observer: metrics and the request log line. */
+void api_observe(void *app, const struct http_request *req);
+
 #endif

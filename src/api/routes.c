@@ -15,6 +15,7 @@
  */
 const struct http_route api_routes[] = {
 	{ HTTP_GET, "/health", api_health, 0 },
+	{ HTTP_GET, "/metrics", api_metrics, 0 },
 	{ HTTP_GET, "/insights", api_insight_list, 0 },
 	{ HTTP_POST, "/insights", api_insight_create, 0 },
 	{ HTTP_POST, "/insights/search", api_insight_search, HTTP_ROUTE_OFFLOAD },

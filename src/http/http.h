@@ -95,6 +95,20 @@ const char *http_method_name(const struct http_request *req);
 const char *http_path(const struct http_request *req);
 /* The matched route, or NULL when none matched. */
 const struct http_route *http_matched_route(const struct http_request *req);
+/*
+ * The route that names the request's endpoint: the matched route, or for a
+ * wrong method (405) the first route whose pattern matched the path; NULL
+ * for an unknown path.
+ */
+const struct http_route *http_endpoint_route(const struct http_request *req);
+
+#define HTTP_REQUEST_ID_MAX 64
+/*
+ * The request's id: the client's X-Request-ID (sanitised: letters, digits
+ * and -_.:/+= only, at most HTTP_REQUEST_ID_MAX) or a generated one. It is
+ * sent back in the X-Request-ID response header.
+ */
+const char *http_request_id(const struct http_request *req);
 /* The value of path parameter `i` of the route (in pattern order) and its name. */
 const char *http_param(const struct http_request *req, unsigned i, const char **name);
 /* The first value of a query-string argument, decoded; NULL when absent. */

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,8 @@ struct http_request {
 	const char *method_name;
 	const char *path;
 	const struct http_route *route;
+	const struct http_route *path_route; /* first route whose pattern matched */
+	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	const char *params[MAX_PARAMS];
 	const char *param_names[MAX_PARAMS];
 	unsigned allow; /* methods of the routes whose pattern matched */
@@ -108,6 +111,8 @@ enum http_method http_method(const struct http_request *req) { return req->metho
 const char *http_method_name(const struct http_request *req) { return req->method_name; }
 const char *http_path(const struct http_request *req) { return req->path; }
 const struct http_route *http_matched_route(const struct http_request *req) { return req->route; }
+const struct http_route *http_endpoint_route(const struct http_request *req) { return req->path_route; }
+const char *http_request_id(const struct http_request *req) { return req->request_id; }
 struct arena *http_arena(struct http_request *req) { return &req->arena; }
 void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
 unsigned http_response_status(const struct http_request *req) { return req->status; }
@@ -241,7 +246,10 @@ static void route(struct http_request *req)
 		const struct http_route *r = &cfg->routes[i];
 		if (!match(req, r->pattern, req->path))
 			continue;
+		if (!req->path_route)
+			req->path_route = r;
 		if (r->methods & m) {
+			req->path_route = r;
 			req->route = r;
 			return;
 		}
@@ -299,6 +307,48 @@ static void preflight(struct http_request *req)
 	http_respond(req, 204, NULL, NULL);
 }
 
+/* ---- request ids ---------------------------------------------------- */
+
+/*
+ * Takes the client's X-Request-ID when it has one, keeping only characters
+ * that are safe in a header and a log line, up to HTTP_REQUEST_ID_MAX;
+ * otherwise makes a random one (128 bits, hex).
+ */
+static void set_request_id(struct http_request *req)
+{
+	const char *given = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-ID");
+	size_t n = 0;
+	for (const char *p = given; p && *p && n < HTTP_REQUEST_ID_MAX; p++) {
+		char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '+' || c == '=')
+			req->request_id[n++] = c;
+	}
+	req->request_id[n] = '\0';
+	if (n)
+		return;
+	static _Thread_local uint64_t state[2];
+	if (!state[0] && !state[1]) {
+		if (getrandom(state, sizeof(state), 0) != sizeof(state)) {
+			state[0] = clock_mono_ns() | 1;
+			state[1] = (uint64_t)(uintptr_t)&state;
+		}
+	}
+	/* xorshift128+: ids need to be unique, not secret. */
+	static const char hexd[] = "0123456789abcdef";
+	for (int half = 0; half < 2; half++) {
+		uint64_t s1 = state[0];
+		const uint64_t s0 = state[1];
+		state[0] = s0;
+		s1 ^= s1 << 23;
+		state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+		uint64_t v = state[1] + s0;
+		for (int i = 0; i < 16; i++)
+			req->request_id[half * 16 + i] = hexd[(v >> (60 - 4 * i)) & 15];
+	}
+	req->request_id[32] = '\0';
+}
+
 /* ---- the request lifecycle ------------------------------------------ */
 
 static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
@@ -310,6 +360,7 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
 	req->start_ns = clock_mono_ns();
 	req->method = parse_method(method);
 	req->method_name = arena_strdup(&req->arena, method);
+	set_request_id(req);
 	size_t len = strlen(url);
 	if (len > 1 && url[len - 1] == '/')
 		len--; /* "/insights/" is "/insights" */
@@ -344,9 +395,11 @@ static enum MHD_Result queue(struct http_request *req)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
 	for (struct header *h = req->headers; h; h = h->next)
 		MHD_add_response_header(r, h->name, h->value);
+	MHD_add_response_header(r, "X-Request-ID", req->request_id);
 	const char *origin = allowed_origin(req);
 	if (origin) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+		MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-ID");
 		if (strcmp(origin, "*"))
 			MHD_add_response_header(r, "Vary", "Origin");
 	}

@@ -124,3 +124,36 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	log_fields(level, buf_cstr(&msg), NULL);
 	buf_release(&msg);
 }
+
+void log_request(const struct log_request *r)
+{
+	enum log_level level = r->status >= 500 ? LOG_ERROR : LOG_INFO;
+	if (!log_enabled(level))
+		return;
+	char ts[32];
+	now_ms(ts);
+	struct buf line = BUF_INIT;
+	if (format == LOG_FORMAT_JSON) {
+		struct jsonw w;
+		jsonw_init(&w, &line);
+		jsonw_object_open(&w);
+		jsonw_kstr(&w, "time", ts);
+		jsonw_kstr(&w, "level", level_names[level]);
+		jsonw_kstr(&w, "msg", "request");
+		jsonw_kstr(&w, "request_id", r->request_id);
+		jsonw_kstr(&w, "method", r->method);
+		jsonw_kstr(&w, "route", r->route);
+		jsonw_kint(&w, "status", r->status);
+		jsonw_key(&w, "duration_ms");
+		char num[32];
+		int n = snprintf(num, sizeof(num), "%.3f", r->duration_ms);
+		jsonw_raw(&w, num, (size_t)n);
+		jsonw_kint(&w, "bytes", (int64_t)r->bytes);
+		jsonw_object_close(&w);
+	} else {
+		buf_addf(&line, "%s %-5s %s %s %u %.3fms %zuB request_id=%s", ts, level_names[level],
+			 r->method, r->route, r->status, r->duration_ms, r->bytes, r->request_id);
+	}
+	emit(&line);
+	buf_release(&line);
+}

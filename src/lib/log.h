@@ -10,6 +10,7 @@
 #define INSIGHTS_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_FORMAT_JSON, LOG_FORMAT_TEXT };
@@ -31,6 +32,19 @@ void log_msg(enum log_level level, const char *fmt, ...)
  * member; in text they follow the message as key=value.
  */
 void log_fields(enum log_level level, const char *msg, const char *const *fields);
+
+/* The line written for every completed HTTP request. */
+struct log_request {
+	const char *request_id;
+	const char *method;
+	const char *route;      /* the route template, never the raw path */
+	unsigned status;
+	double duration_ms;
+	size_t bytes;           /* response body */
+};
+
+/* Logs a request at info (error for a 5xx status). */
+void log_request(const struct log_request *r);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

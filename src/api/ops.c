@@ -1,0 +1,46 @@
+/*
+ * ops.c: what operators use: the per-request observer (metrics and the
+ * request log line) and GET /metrics.
+ */
+#include "api/api.h"
+
+#include "api/handlers.h"
+#include "lib/log.h"
+#include "metrics/metrics.h"
+#include "lib/banned.h"
+
+void api_observe(void *appv, const struct http_request *req)
+{
+	(void)appv;
+	const struct http_route *route = http_endpoint_route(req);
+	uint64_t ns = http_elapsed_ns(req);
+	unsigned status = http_response_status(req);
+	metrics_observe(route, http_method(req), status, ns);
+	struct log_request line = {
+		.request_id = http_request_id(req),
+		.method = http_method_name(req),
+		.route = route ? route->pattern : "unmatched",
+		.status = status,
+		.duration_ms = (double)ns / 1e6,
+		.bytes = http_response_size(req),
+	};
+	log_request(&line);
+}
+
+/* GET /metrics: the Prometheus text exposition. */
+void api_metrics(struct http_request *req)
+{
+	struct app *app = api_app(req);
+	struct buf out = BUF_INIT;
+	buf_grow(&out, 16384);
+	const struct service_counters *c = &app->svc.counters;
+	metrics_render_one(&out, "insights_created_total", "counter", "Insights created.",
+			   (double)atomic_load(&c->insights_created));
+	metrics_render_one(&out, "insights_updated_total", "counter", "Insights updated.",
+			   (double)atomic_load(&c->insights_updated));
+	metrics_render_one(&out, "insights_deleted_total", "counter", "Insights deleted.",
+			   (double)atomic_load(&c->insights_deleted));
+	metrics_render_requests(&out);
+	metrics_render_process(&out);
+	http_respond(req, 200, &out, "text/plain; version=0.0.4; charset=utf-8");
+}
