@@ -41,6 +41,12 @@ MAIN_OBJ := $(BUILD)/obj/src/main.o
 UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC))
 
+# Fragments for parts with their own needs (PostgreSQL, web assets): each
+# may add to PKGS, LIB_OBJ (generated sources) and TEST_EXTRA (targets that
+# `make test` runs after the SQLite tests, with the test build's settings).
+TEST_EXTRA :=
+-include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all run test unit api-test deps clean
 all: $(BUILD)/insights
 
@@ -71,11 +77,6 @@ run:
 # The test build: clang, sanitizers, its own build directory.
 TEST_BUILD := build/asan
 TEST_MAKE = $(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 CC=clang
-
-# Test steps that need more than the build (a database server, a browser)
-# come from mk/*.mk fragments, which append target names to TEST_EXTRA.
-TEST_EXTRA :=
--include $(sort $(wildcard mk/*.mk))
 
 test:
 	scripts/install-deps.sh test
