@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/banned.h"
 
-enum conf_type { T_STR, T_UINT, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT };
+enum conf_type { T_STR, T_UINT, T_U64, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT };
 
 struct conf_key {
 	const char *flag;
@@ -22,7 +22,7 @@ struct conf_key {
 	enum conf_type type;
 	size_t offset;
 	unsigned scope;
-	unsigned long min, max;
+	unsigned long long min, max;
 	const char *help;
 };
 
@@ -43,7 +43,7 @@ static const struct conf_key keys[] = {
 	{ "threads", "INSIGHTS_THREADS", "0", T_UINT, AT(threads), CONF_SERVE, 0, 64,
 	  "HTTP event loops (0: one per CPU)" },
 	{ "workers", "INSIGHTS_WORKERS", "0", T_UINT, AT(workers), CONF_SERVE, 0, 256,
-	  "worker threads for slow requests such as searches (0: one per CPU)" },
+	  "worker threads for writes and slow reads such as searches (0: four per CPU)" },
 	{ "max-body", "INSIGHTS_MAX_BODY", "1M", T_SIZE, AT(max_body), CONF_SERVE, 1,
 	  1024ul * 1024 * 1024, "largest request body accepted (bytes, or with K or M)" },
 	{ "max-connections", "INSIGHTS_MAX_CONNECTIONS", "1024", T_UINT, AT(max_connections),
@@ -63,6 +63,12 @@ static const struct conf_key keys[] = {
 	  CONF_SERVE | CONF_DB, 0, 0, "debug, info, warn or error" },
 	{ "log-format", "INSIGHTS_LOG_FORMAT", "json", T_FORMAT, AT(log_format),
 	  CONF_SERVE | CONF_DB, 0, 0, "json (one object per line) or text" },
+	{ "count", "INSIGHTS_SEED_COUNT", "1000", T_U64, AT(seed_count), CONF_SEED, 0,
+	  100000000ull, "insights to create" },
+	{ "random-seed", "INSIGHTS_SEED_RANDOM", "1", T_U64, AT(seed_random), CONF_SEED, 0,
+	  ~0ull, "seed of the generator: same seed, same data" },
+	{ "until", "INSIGHTS_SEED_UNTIL", "1767225600", T_U64, AT(seed_until), CONF_SEED, 0,
+	  ~0ull, "creation dates fall in the two years before this Unix time (default 2026-01-01)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -115,6 +121,7 @@ static int set(struct config *cfg, const struct conf_key *k, const char *v, cons
 		return 0;
 	}
 	case T_UINT:
+	case T_U64:
 	case T_SIZE: {
 		char *end;
 		errno = 0;
@@ -129,11 +136,13 @@ static int set(struct config *cfg, const struct conf_key *k, const char *v, cons
 			return fail(why, whylen, "%s: '%s' is not a number", src, v);
 		if (n < k->min || n > k->max) {
 			char range[64];
-			snprintf(range, sizeof(range), "between %lu and %lu", k->min, k->max);
+			snprintf(range, sizeof(range), "between %llu and %llu", k->min, k->max);
 			return fail(why, whylen, "%s: must be %s", src, range);
 		}
 		if (k->type == T_SIZE)
 			*(size_t *)field = (size_t)n;
+		else if (k->type == T_U64)
+			*(unsigned long long *)field = n;
 		else
 			*(unsigned *)field = (unsigned)n;
 		return 0;

@@ -26,11 +26,15 @@ struct config {
 	const char *cors_origins;
 	const char *log_level;
 	const char *log_format;
+	unsigned long long seed_count;
+	unsigned long long seed_random;
+	unsigned long long seed_until;
 };
 
 /* Which commands an option applies to. */
 #define CONF_SERVE 1u
 #define CONF_DB 2u /* every command that opens the database */
+#define CONF_SEED 4u
 
 /*
  * Fills `cfg` for a command whose options are `scope`: defaults, then the

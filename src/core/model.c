@@ -92,6 +92,8 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 
 void insight_init(struct insight *row, const struct insight_input *in, const char *now)
 {
+	if (in->created_at)
+		now = in->created_at;
 	memset(row, 0, sizeof(*row));
 	row->priority = PRIORITY_MEDIUM;
 	row->status = LIFECYCLE_DRAFT;

@@ -106,6 +106,11 @@ struct insight_input {
 	bool tag_ids_set;
 	int64_t *tag_ids; /* sorted ascending, no duplicates */
 	size_t ntag_ids;
+	/*
+	 * Creation time for trusted callers that replay history (the seed
+	 * command, imports); NULL: now. Never decoded from a request.
+	 */
+	const char *created_at;
 };
 
 struct tag_input {
@@ -188,7 +193,8 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 
 /*
  * Fills a new insight from a create input: defaults for absent fields, both
- * timestamps `now`, published_at `now` when created published.
+ * timestamps `now` (or in->created_at when given), published_at the same
+ * when created published.
  */
 void insight_init(struct insight *row, const struct insight_input *in, const char *now);
 

@@ -8,11 +8,12 @@
  * filters in a small cache keyed by their SQL text).
  *
  * Transactions: the file runs in WAL mode, so readers never wait for the
- * writer. Writers are serialised inside the process by `write_lock` before
- * BEGIN IMMEDIATE, so that concurrent requests queue on a mutex instead of
- * sleeping in SQLite's busy handler; the busy timeout still covers other
- * processes (a `recount-tags` run, say). Reads of more than one statement run
- * in one read transaction, so a response is one consistent snapshot.
+ * writer. Writers are serialised inside the process by `write_lock`, so that
+ * concurrent requests queue on a mutex instead of sleeping in SQLite's busy
+ * handler (the busy timeout still covers other processes, a `recount-tags`
+ * run say), and their commits are grouped (see txn_begin). Reads of more
+ * than one statement run in one read transaction, so a response is one
+ * consistent snapshot.
  *
  * Durability: synchronous=NORMAL in WAL mode. A committed transaction is in
  * the WAL before the response is sent and survives the process being killed;
@@ -26,6 +27,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +210,13 @@ struct sq_store {
 	struct store_config cfg;
 	pthread_mutex_t pool_lock;
 	struct sq_conn *idle;
+	/* Group commit (see txn_begin): all under write_lock but `queued`. */
 	pthread_mutex_t write_lock;
+	pthread_cond_t committed;
+	atomic_uint queued;          /* writers waiting for write_lock */
+	struct sq_conn *writer;      /* holds the open group transaction, or NULL */
+	unsigned group_size;         /* writes done in the open group */
+	struct group_member *members; /* writes of the open group waiting for its commit */
 };
 
 static struct sq_store *sq_of(struct store *st)
@@ -405,10 +413,34 @@ static enum status run_fixed(struct sq_conn *c, enum sq_stmt which, struct error
 
 /* ---- transactions --------------------------------------------------- */
 
+/*
+ * Writes use group commit. Each write runs in a savepoint of a shared
+ * transaction on the writer connection; when the write is done and other
+ * writers are already queued for the write lock, the transaction is left
+ * open for them and the finished write waits until a later member of its
+ * group commits it. The last member of a group (no one queued, or the group
+ * is full) commits for all and wakes them. A write is acknowledged only
+ * once its group's COMMIT has succeeded, so it is as durable as with one
+ * transaction per write, while the cost of a commit (WAL appends, the FTS5
+ * segment flush) is shared by the group.
+ *
+ * A write that fails rolls back to its savepoint: the other members of the
+ * group are not affected. A failing COMMIT (or SQLite abandoning the
+ * transaction, which it does on some I/O errors) fails every member.
+ */
+#define GROUP_MAX 64
+
 struct txn {
 	struct sq_store *s;
 	struct sq_conn *c;
 	bool write;
+};
+
+/* A write waiting for its group's commit; lives on the waiter's stack. */
+struct group_member {
+	bool done;
+	bool committed;
+	struct group_member *next;
 };
 
 static enum status txn_begin(struct sq_store *s, bool write, struct txn *t, struct error *err)
@@ -416,38 +448,115 @@ static enum status txn_begin(struct sq_store *s, bool write, struct txn *t, stru
 	t->s = s;
 	t->write = write;
 	t->c = NULL;
-	if (write)
-		pthread_mutex_lock(&s->write_lock);
-	enum status rc = conn_take(s, &t->c, err);
-	if (rc == OK)
-		rc = run_fixed(t->c, write ? S_BEGIN_IMMEDIATE : S_BEGIN, err);
-	if (rc != OK) {
-		if (t->c)
+	if (!write) {
+		enum status rc = conn_take(s, &t->c, err);
+		if (rc == OK)
+			rc = run_fixed(t->c, S_BEGIN, err);
+		if (rc != OK && t->c) {
 			conn_give(s, t->c);
-		if (write)
-			pthread_mutex_unlock(&s->write_lock);
+			t->c = NULL;
+		}
+		return rc;
+	}
+
+	atomic_fetch_add(&s->queued, 1);
+	pthread_mutex_lock(&s->write_lock);
+	atomic_fetch_sub(&s->queued, 1);
+	enum status rc = OK;
+	if (!s->writer) {
+		rc = conn_take(s, &s->writer, err);
+		if (rc == OK) {
+			rc = run_fixed(s->writer, S_BEGIN_IMMEDIATE, err);
+			if (rc != OK) {
+				conn_give(s, s->writer);
+				s->writer = NULL;
+			}
+		}
+		if (rc == OK)
+			s->group_size = 0;
+	}
+	if (rc == OK) {
+		t->c = s->writer;
+		t->c->deadline_ns = s->cfg.query_timeout_ms
+			? clock_mono_ns() + (uint64_t)s->cfg.query_timeout_ms * 1000000u : 0;
+		if (exec(t->c, "SAVEPOINT w") != SQLITE_OK)
+			rc = sq_fail(t->c, sqlite3_errcode(t->c->db), err);
+	}
+	if (rc != OK) {
 		t->c = NULL;
+		pthread_mutex_unlock(&s->write_lock);
 	}
 	return rc;
 }
 
 /*
- * Ends the transaction: commits when `rc` is OK (a failing commit becomes
- * the returned status), rolls back otherwise. Returns the final status.
+ * Commits (or rolls back) the open group, tells every waiting member how
+ * it ended and wakes them. Returns whether the group committed.
+ */
+static bool group_finish(struct sq_store *s, bool commit)
+{
+	struct sq_conn *c = s->writer;
+	bool ok = commit && !sqlite3_get_autocommit(c->db);
+	if (ok && exec(c, "COMMIT") != SQLITE_OK) {
+		log_error("sqlite: group commit failed: %s", sqlite3_errmsg(c->db));
+		ok = false;
+	}
+	if (!ok && !sqlite3_get_autocommit(c->db))
+		exec(c, "ROLLBACK");
+	for (struct group_member *m = s->members; m; m = m->next) {
+		m->committed = ok;
+		m->done = true;
+	}
+	s->members = NULL;
+	s->writer = NULL;
+	conn_give(s, c);
+	pthread_cond_broadcast(&s->committed);
+	return ok;
+}
+
+/*
+ * Ends the transaction: keeps the work when `rc` is OK, undoes it otherwise,
+ * and for a write returns only once the work is committed (a failing commit
+ * becomes the returned status). Returns the final status.
  */
 static enum status txn_end(struct txn *t, enum status rc, struct error *err)
 {
-	if (rc == OK)
-		rc = run_fixed(t->c, S_COMMIT, err);
-	if (rc != OK && !sqlite3_get_autocommit(t->c->db)) {
-		struct error ignored;
-		error_clear(&ignored);
-		run_fixed(t->c, S_ROLLBACK, &ignored);
+	struct sq_store *s = t->s;
+	if (!t->write) {
+		if (rc == OK)
+			rc = run_fixed(t->c, S_COMMIT, err);
+		if (!sqlite3_get_autocommit(t->c->db))
+			exec(t->c, "ROLLBACK");
+		conn_give(s, t->c);
+		t->c = NULL;
+		return rc;
 	}
-	conn_give(t->s, t->c);
-	if (t->write)
-		pthread_mutex_unlock(&t->s->write_lock);
+
+	struct sq_conn *c = t->c;
+	bool broken = sqlite3_get_autocommit(c->db);
+	if (!broken) {
+		if (rc != OK && exec(c, "ROLLBACK TO w") != SQLITE_OK)
+			broken = true;
+		else if (exec(c, "RELEASE w") != SQLITE_OK)
+			broken = true;
+	}
+	c->deadline_ns = 0;
+	s->group_size++;
+	bool committed;
+	if (!broken && atomic_load(&s->queued) > 0 && s->group_size < GROUP_MAX) {
+		/* Others are queued for the lock: one of them will commit this group. */
+		struct group_member me = { .next = s->members };
+		s->members = &me;
+		while (!me.done)
+			pthread_cond_wait(&s->committed, &s->write_lock);
+		committed = me.committed;
+	} else {
+		committed = group_finish(s, !broken);
+	}
+	pthread_mutex_unlock(&s->write_lock);
 	t->c = NULL;
+	if (!committed && rc == OK)
+		rc = error_set(err, E_UNAVAILABLE, "The database could not commit the change");
 	return rc;
 }
 
@@ -652,12 +761,14 @@ static enum status sq_open(const struct dburl *url, const struct store_config *c
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_cond_init(&s->committed, NULL);
 	/* Open one connection now, so a bad path fails at start-up. */
 	struct sq_conn *c;
 	enum status rc = conn_take(s, &c, err);
 	if (rc) {
 		pthread_mutex_destroy(&s->pool_lock);
 		pthread_mutex_destroy(&s->write_lock);
+		pthread_cond_destroy(&s->committed);
 		free(s->path);
 		free(s);
 		return rc;
@@ -676,8 +787,10 @@ static void sq_close(struct store *st)
 		conn_free(c);
 		c = next;
 	}
+	assert(!s->writer);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->write_lock);
+	pthread_cond_destroy(&s->committed);
 	free(s->path);
 	free(s);
 }
