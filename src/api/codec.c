@@ -50,6 +50,11 @@ static void get_str(json_object *o, const char *key, struct arena *a, struct opt
 		error_invalid(err, loc, "string_type", "Input should be a string without NUL characters");
 		return;
 	}
+	if (!utf8_valid(s, len)) {
+		/* An escaped lone surrogate ("\ud800") decodes to no valid character. */
+		error_invalid(err, loc, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string");
+		return;
+	}
 	out->v = arena_strndup(a, s, len);
 }
 

@@ -8,31 +8,36 @@
 
 void api_health(struct http_request *req);
 
+/* Shared by insights, tags and categories; the route's data is the resource. */
+struct resource;
+extern const struct resource api_insights, api_tags, api_categories;
+void api_create(struct http_request *req);
+void api_get(struct http_request *req);
+void api_update(struct http_request *req);
+void api_delete(struct http_request *req);
+void api_list(struct http_request *req);
+
 void api_insight_list(struct http_request *req);
-void api_insight_create(struct http_request *req);
 void api_insight_search(struct http_request *req);
-void api_insight_get(struct http_request *req);
-void api_insight_update(struct http_request *req);
-void api_insight_delete(struct http_request *req);
-
-void api_tag_list(struct http_request *req);
-void api_tag_create(struct http_request *req);
-void api_tag_get(struct http_request *req);
-void api_tag_update(struct http_request *req);
-void api_tag_delete(struct http_request *req);
-
-void api_category_list(struct http_request *req);
-void api_category_create(struct http_request *req);
-void api_category_get(struct http_request *req);
-void api_category_update(struct http_request *req);
-void api_category_delete(struct http_request *req);
 
 void api_statistics(struct http_request *req);
 void api_statistics_trends(struct http_request *req);
 void api_statistics_authors(struct http_request *req);
 
 void api_metrics(struct http_request *req);
+
+/* API documentation (docs.c): the OpenAPI document, Swagger UI, ReDoc. */
+void api_openapi(struct http_request *req);
+void api_docs(struct http_request *req);
+void api_redoc(struct http_request *req);
+void api_docs_asset(struct http_request *req);
 /* The server's observer: metrics and the request log line. */
 void api_observe(void *app, const struct http_request *req);
+
+/* The API's documentation (docs.c): the OpenAPI document, Swagger UI, ReDoc and their files. */
+void api_openapi(struct http_request *req);
+void api_docs(struct http_request *req);
+void api_redoc(struct http_request *req);
+void api_docs_asset(struct http_request *req);
 
 #endif

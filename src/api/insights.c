@@ -1,19 +1,12 @@
 /*
- * insights.c: the /insights handlers.
+ * insights.c: listing and searching insights (their create, get, update and
+ * delete are the shared handlers of resources.c).
  */
 #include "api/api.h"
 
 #include "api/codec.h"
 #include "api/handlers.h"
 #include "lib/banned.h"
-
-static void answer_insight(struct http_request *req, const struct insight *in, unsigned status)
-{
-	struct api_out o;
-	api_begin(&o);
-	encode_insight(&o.w, in);
-	api_end(req, &o, status);
-}
 
 static void answer_page(struct http_request *req, const struct insight_filter *f)
 {
@@ -64,74 +57,4 @@ void api_insight_search(struct http_request *req)
 		return;
 	}
 	answer_page(req, &f);
-}
-
-/* POST /insights */
-void api_insight_create(struct http_request *req)
-{
-	json_object *body = api_body_object(req);
-	if (!body)
-		return;
-	struct error err;
-	error_clear(&err);
-	struct insight_input in;
-	decode_insight_input(body, http_arena(req), &in, &err);
-	json_object_put(body);
-	struct insight out;
-	if (svc_insight_create(&api_app(req)->svc, http_arena(req), &in, &out, &err)) {
-		api_fail(req, &err);
-		return;
-	}
-	answer_insight(req, &out, 201);
-}
-
-/* GET /insights/{insight_id} */
-void api_insight_get(struct http_request *req)
-{
-	int64_t id;
-	if (!api_path_id(req, 0, &id))
-		return;
-	struct error err;
-	struct insight out;
-	if (svc_insight_get(&api_app(req)->svc, http_arena(req), id, &out, &err)) {
-		api_fail(req, &err);
-		return;
-	}
-	answer_insight(req, &out, 200);
-}
-
-/* PUT /insights/{insight_id} */
-void api_insight_update(struct http_request *req)
-{
-	int64_t id;
-	if (!api_path_id(req, 0, &id))
-		return;
-	json_object *body = api_body_object(req);
-	if (!body)
-		return;
-	struct error err;
-	error_clear(&err);
-	struct insight_input in;
-	decode_insight_input(body, http_arena(req), &in, &err);
-	json_object_put(body);
-	struct insight out;
-	if (svc_insight_update(&api_app(req)->svc, http_arena(req), id, &in, &out, &err)) {
-		api_fail(req, &err);
-		return;
-	}
-	answer_insight(req, &out, 200);
-}
-
-/* DELETE /insights/{insight_id} */
-void api_insight_delete(struct http_request *req)
-{
-	int64_t id;
-	if (!api_path_id(req, 0, &id))
-		return;
-	struct error err;
-	if (svc_insight_delete(&api_app(req)->svc, id, &err)) {
-		api_fail(req, &err);
-		return;
-	}
-	http_respond(req, 204, NULL, NULL);
 }

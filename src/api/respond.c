@@ -175,9 +175,28 @@ json_object *api_body_object(struct http_request *req)
 		api_fail(req, &err);
 		return NULL;
 	}
+	/* JSON text is UTF-8; json-c's own check lets overlong forms and surrogates through. */
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)body[i] < 0x80)
+			continue;
+		size_t n = utf8_seqlen((const unsigned char *)body + i, len - i);
+		if (!n) {
+			char loc[32];
+			snprintf(loc, sizeof(loc), "body.%zu", i);
+			error_invalid(&err, loc, "json_invalid", "JSON decode error: invalid UTF-8");
+			api_fail(req, &err);
+			return NULL;
+		}
+		i += n - 1;
+	}
 	json_tokener *tok = json_tokener_new_ex(64);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+	/*
+	 * The buffer's terminating NUL is passed too: it tells json-c the text
+	 * ends there, so that a bare top-level number is complete rather than
+	 * "to be continued".
+	 */
+	json_object *o = json_tokener_parse_ex(tok, body, (int)len + 1);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);

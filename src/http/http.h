@@ -51,6 +51,7 @@ struct http_route {
 	const char *pattern;      /* "/insights/{insight_id}": literal segments and {params} */
 	http_handler handler;
 	unsigned flags;
+	const void *data;         /* for the handler: what it serves (see http_route_data) */
 };
 
 /* Called once per completed request, from the thread that completed it. */
@@ -109,6 +110,8 @@ const struct http_route *http_endpoint_route(const struct http_request *req);
  * sent back in the X-Request-ID response header.
  */
 const char *http_request_id(const struct http_request *req);
+/* The matched route's `data`. */
+const void *http_route_data(const struct http_request *req);
 /* The value of path parameter `i` of the route (in pattern order) and its name. */
 const char *http_param(const struct http_request *req, unsigned i, const char **name);
 /* The first value of a query-string argument, decoded; NULL when absent. */

@@ -46,6 +46,8 @@
 #define MAX_PARAMS 4
 #define MAX_DAEMONS 64
 #define QUEUE_MAX 4096
+/* Bytes of an oversized chunked body read and dropped before hanging up. */
+#define DISCARD_MAX (8u << 20)
 
 enum req_state {
 	REQ_RECEIVING, /* headers or body arriving */
@@ -74,6 +76,8 @@ struct http_request {
 	struct buf body;
 	struct arena arena;
 	enum req_state state;
+	bool too_large;      /* the body passed the limit: being dropped */
+	size_t discarded;    /* bytes of body dropped */
 	bool responded;
 	unsigned status;
 	size_t resp_size;
@@ -113,6 +117,7 @@ const char *http_path(const struct http_request *req) { return req->path; }
 const struct http_route *http_matched_route(const struct http_request *req) { return req->route; }
 const struct http_route *http_endpoint_route(const struct http_request *req) { return req->path_route; }
 const char *http_request_id(const struct http_request *req) { return req->request_id; }
+const void *http_route_data(const struct http_request *req) { return req->route ? req->route->data : NULL; }
 struct arena *http_arena(struct http_request *req) { return &req->arena; }
 void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
 unsigned http_response_status(const struct http_request *req) { return req->status; }
@@ -533,14 +538,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (req->body.len + *upload_size > srv->cfg.max_body) {
+		if (req->too_large || req->body.len + *upload_size > srv->cfg.max_body) {
+			/*
+			 * A body without a Content-Length grew past the limit. Read
+			 * and drop the rest, so the client, still writing, is not cut
+			 * off before it can read the 413; but only up to a bound.
+			 */
+			req->too_large = true;
+			req->discarded += *upload_size;
 			*upload_size = 0;
-			too_large(req);
-			return queue(req);
+			buf_release(&req->body);
+			if (req->discarded > DISCARD_MAX) {
+				too_large(req);
+				return queue(req);
+			}
+			return MHD_YES;
 		}
 		buf_add(&req->body, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (req->too_large) {
+		too_large(req);
+		return queue(req);
 	}
 	if (req->state == REQ_OFFLOADED)
 		return queue(req); /* resumed by the worker: the response is ready */

@@ -1,0 +1,195 @@
+/*
+ * resources.c: the handlers that insights, tags and categories share:
+ * create, get, update and delete by id, and (tags, categories) list by
+ * skip/limit. Each resource is a descriptor of typed adapters over its
+ * decoder, use cases and encoder; the route table hands the descriptor to
+ * the handler (http_route_data), so one handler serves all three.
+ */
+#include "api/api.h"
+
+#include "api/codec.h"
+#include "api/handlers.h"
+#include "lib/banned.h"
+
+struct resource {
+	size_t input_size;
+	size_t row_size;
+	enum status (*decode)(json_object *o, struct arena *a, void *in, struct error *err);
+	enum status (*create)(struct service *svc, struct arena *a, const void *in, void *out,
+			      struct error *err);
+	enum status (*update)(struct service *svc, struct arena *a, int64_t id, const void *in,
+			      void *out, struct error *err);
+	enum status (*get)(struct service *svc, struct arena *a, int64_t id, void *out,
+			   struct error *err);
+	enum status (*remove)(struct service *svc, int64_t id, struct error *err);
+	/* Lists by skip/limit; NULL when the resource has its own list (insights). */
+	enum status (*list)(struct service *svc, struct arena *a, struct range r, void **rows,
+			    size_t *n, struct error *err);
+	void (*encode)(struct jsonw *w, const void *row);
+};
+
+/* ---- adapters: typed functions behind the descriptor's void pointers -- */
+
+static enum status insight_decode(json_object *o, struct arena *a, void *in, struct error *err)
+{ return decode_insight_input(o, a, in, err); }
+static enum status insight_create(struct service *svc, struct arena *a, const void *in, void *out, struct error *err)
+{ return svc_insight_create(svc, a, in, out, err); }
+static enum status insight_update(struct service *svc, struct arena *a, int64_t id, const void *in, void *out, struct error *err)
+{ return svc_insight_update(svc, a, id, in, out, err); }
+static enum status insight_get(struct service *svc, struct arena *a, int64_t id, void *out, struct error *err)
+{ return svc_insight_get(svc, a, id, out, err); }
+static void insight_encode(struct jsonw *w, const void *row)
+{ encode_insight(w, row); }
+
+static enum status tag_decode(json_object *o, struct arena *a, void *in, struct error *err)
+{ return decode_tag_input(o, a, in, err); }
+static enum status tag_create(struct service *svc, struct arena *a, const void *in, void *out, struct error *err)
+{ return svc_tag_create(svc, a, in, out, err); }
+static enum status tag_update(struct service *svc, struct arena *a, int64_t id, const void *in, void *out, struct error *err)
+{ return svc_tag_update(svc, a, id, in, out, err); }
+static enum status tag_get(struct service *svc, struct arena *a, int64_t id, void *out, struct error *err)
+{ return svc_tag_get(svc, a, id, out, err); }
+static enum status tag_list(struct service *svc, struct arena *a, struct range r, void **rows, size_t *n, struct error *err)
+{ return svc_tag_list(svc, a, r, (struct tag **)rows, n, err); }
+static void tag_encode(struct jsonw *w, const void *row)
+{ encode_tag(w, row); }
+
+static enum status category_decode(json_object *o, struct arena *a, void *in, struct error *err)
+{ return decode_category_input(o, a, in, err); }
+static enum status category_create(struct service *svc, struct arena *a, const void *in, void *out, struct error *err)
+{ return svc_category_create(svc, a, in, out, err); }
+static enum status category_update(struct service *svc, struct arena *a, int64_t id, const void *in, void *out, struct error *err)
+{ return svc_category_update(svc, a, id, in, out, err); }
+static enum status category_get(struct service *svc, struct arena *a, int64_t id, void *out, struct error *err)
+{ return svc_category_get(svc, a, id, out, err); }
+static enum status category_list(struct service *svc, struct arena *a, struct range r, void **rows, size_t *n, struct error *err)
+{ return svc_category_list(svc, a, r, (struct category **)rows, n, err); }
+static void category_encode(struct jsonw *w, const void *row)
+{ encode_category(w, row, true); }
+
+const struct resource api_insights = {
+	sizeof(struct insight_input), sizeof(struct insight), insight_decode, insight_create,
+	insight_update, insight_get, svc_insight_delete, NULL, insight_encode,
+};
+const struct resource api_tags = {
+	sizeof(struct tag_input), sizeof(struct tag), tag_decode, tag_create, tag_update, tag_get,
+	svc_tag_delete, tag_list, tag_encode,
+};
+const struct resource api_categories = {
+	sizeof(struct category_input), sizeof(struct category), category_decode, category_create,
+	category_update, category_get, svc_category_delete, category_list, category_encode,
+};
+
+/* ---- the shared handlers ------------------------------------------- */
+
+static void answer_row(struct http_request *req, const struct resource *r, const void *row,
+		       unsigned status)
+{
+	struct api_out o;
+	api_begin(&o);
+	r->encode(&o.w, row);
+	api_end(req, &o, status);
+}
+
+/*
+ * Reads the body into a fresh input of the resource. Returns NULL after
+ * answering 422 when the body is not a JSON object; decoding problems stay
+ * in `err` for the use case to report with its own.
+ */
+static void *read_input(struct http_request *req, const struct resource *r, struct error *err)
+{
+	json_object *body = api_body_object(req);
+	if (!body)
+		return NULL;
+	void *in = arena_alloc(http_arena(req), r->input_size);
+	error_clear(err);
+	r->decode(body, http_arena(req), in, err);
+	json_object_put(body);
+	return in;
+}
+
+/* POST /insights, /tags, /categories */
+void api_create(struct http_request *req)
+{
+	const struct resource *r = http_route_data(req);
+	struct error err;
+	void *in = read_input(req, r, &err);
+	if (!in)
+		return;
+	void *out = arena_alloc(http_arena(req), r->row_size);
+	if (r->create(&api_app(req)->svc, http_arena(req), in, out, &err))
+		api_fail(req, &err);
+	else
+		answer_row(req, r, out, 201);
+}
+
+/* GET /{resource}/{id} */
+void api_get(struct http_request *req)
+{
+	const struct resource *r = http_route_data(req);
+	int64_t id;
+	if (!api_path_id(req, 0, &id))
+		return;
+	struct error err;
+	void *out = arena_alloc(http_arena(req), r->row_size);
+	if (r->get(&api_app(req)->svc, http_arena(req), id, out, &err))
+		api_fail(req, &err);
+	else
+		answer_row(req, r, out, 200);
+}
+
+/* PUT /{resource}/{id}: a partial update. */
+void api_update(struct http_request *req)
+{
+	const struct resource *r = http_route_data(req);
+	int64_t id;
+	if (!api_path_id(req, 0, &id))
+		return;
+	struct error err;
+	void *in = read_input(req, r, &err);
+	if (!in)
+		return;
+	void *out = arena_alloc(http_arena(req), r->row_size);
+	if (r->update(&api_app(req)->svc, http_arena(req), id, in, out, &err))
+		api_fail(req, &err);
+	else
+		answer_row(req, r, out, 200);
+}
+
+/* DELETE /{resource}/{id}: 204 with no body. */
+void api_delete(struct http_request *req)
+{
+	const struct resource *r = http_route_data(req);
+	int64_t id;
+	if (!api_path_id(req, 0, &id))
+		return;
+	struct error err;
+	if (r->remove(&api_app(req)->svc, id, &err))
+		api_fail(req, &err);
+	else
+		http_respond(req, 204, NULL, NULL);
+}
+
+/* GET /tags, /categories?skip&limit: a JSON array ordered by name. */
+void api_list(struct http_request *req)
+{
+	const struct resource *r = http_route_data(req);
+	struct error err;
+	error_clear(&err);
+	struct range range;
+	api_query_int(req, "skip", 0, 0, INT64_MAX, &range.skip, &err);
+	api_query_int(req, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &range.limit, &err);
+	void *rows;
+	size_t n;
+	if (err.status || r->list(&api_app(req)->svc, http_arena(req), range, &rows, &n, &err)) {
+		api_fail(req, &err);
+		return;
+	}
+	struct api_out o;
+	api_begin(&o);
+	jsonw_array_open(&o.w);
+	for (size_t i = 0; i < n; i++)
+		r->encode(&o.w, (const char *)rows + i * r->row_size);
+	jsonw_array_close(&o.w);
+	api_end(req, &o, 200);
+}
