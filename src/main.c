@@ -111,30 +111,35 @@ static int migrate(struct store *st)
 	return 0;
 }
 
+/* Opens the store and brings its schema up to date; returns an exit status. */
+static int open_migrated(const struct config *cfg, struct store **out)
+{
+	int rc = open_store(cfg, out);
+	if (rc)
+		return rc;
+	rc = migrate(*out);
+	if (rc)
+		store_close(*out);
+	return rc;
+}
+
 static int cmd_migrate(const struct config *cfg)
 {
 	struct store *st;
-	int rc = open_store(cfg, &st);
+	int rc = open_migrated(cfg, &st);
 	if (rc)
 		return rc;
-	rc = migrate(st);
-	if (!rc)
-		log_info("database schema is up to date");
+	log_info("database schema is up to date");
 	store_close(st);
-	return rc;
+	return 0;
 }
 
 static int cmd_recount_tags(const struct config *cfg)
 {
 	struct store *st;
-	int rc = open_store(cfg, &st);
+	int rc = open_migrated(cfg, &st);
 	if (rc)
 		return rc;
-	rc = migrate(st);
-	if (rc) {
-		store_close(st);
-		return rc;
-	}
 	struct service svc;
 	service_init(&svc, st);
 	struct arena a = ARENA_INIT;
@@ -168,14 +173,9 @@ static void seed_progress(void *arg, uint64_t done)
 static int cmd_seed(const struct config *cfg)
 {
 	struct store *st;
-	int rc = open_store(cfg, &st);
+	int rc = open_migrated(cfg, &st);
 	if (rc)
 		return rc;
-	rc = migrate(st);
-	if (rc) {
-		store_close(st);
-		return rc;
-	}
 	struct service svc;
 	service_init(&svc, st);
 	uint64_t count = cfg->seed_count;
@@ -218,14 +218,9 @@ static int cmd_serve(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct store *st;
-	int rc = open_store(cfg, &st);
+	int rc = open_migrated(cfg, &st);
 	if (rc)
 		return rc;
-	rc = migrate(st);
-	if (rc) {
-		store_close(st);
-		return rc;
-	}
 
 	struct app app;
 	service_init(&app.svc, st);
