@@ -110,6 +110,8 @@ static const char *const first_names[] = { "alice", "bob", "carol", "dave", "eri
 static const char *const last_names[] = { "martin", "okafor", "nguyen", "kowalski", "silva",
 					  "haddad", "tanaka", "schmidt" };
 #define NAUTHORS 40
+/* Insights written per transaction. */
+#define SEED_BATCH 500
 
 struct rng {
 	uint64_t s[4];
@@ -366,67 +368,74 @@ enum status seed_run(struct service *svc, const struct seed_options *opt,
 	const time_t span = 730 * 86400;
 	time_t start = opt->until - span;
 	struct buf title = BUF_INIT, desc = BUF_INIT, body = BUF_INIT;
-	for (uint64_t i = 0; rc == OK && i < opt->count; i++) {
-		buf_reset(&title);
-		buf_reset(&desc);
-		buf_reset(&body);
-		words(g, &title, (unsigned)rng_between(&g->rng, 5, 12), true);
-		sentence(g, &desc);
-		if (rng_between(&g->rng, 0, 1)) {
-			buf_addch(&desc, ' ');
+	struct insight_input *batch = xcalloc(SEED_BATCH, sizeof(*batch));
+	for (uint64_t i = 0; rc == OK && i < opt->count;) {
+		size_t n = 0;
+		for (; n < SEED_BATCH && i < opt->count; n++, i++) {
+			buf_reset(&title);
+			buf_reset(&desc);
+			buf_reset(&body);
+			words(g, &title, (unsigned)rng_between(&g->rng, 5, 12), true);
 			sentence(g, &desc);
+			if (rng_between(&g->rng, 0, 1)) {
+				buf_addch(&desc, ' ');
+				sentence(g, &desc);
+			}
+			content(g, &body, (unsigned)rng_between(&g->rng, 150, 600), opt->count);
+
+			struct insight_input *in = &batch[n];
+			memset(in, 0, sizeof(*in));
+			in->title = str(arena_strdup(&a, title.data));
+			in->description = str(arena_strdup(&a, desc.data));
+			in->content = str(arena_strdup(&a, body.data));
+			in->author = str(g->authors[rng_between(&g->rng, 0, NAUTHORS - 1)]);
+			char source[64];
+			snprintf(source, sizeof(source), "%s #%u",
+				 rng_between(&g->rng, 0, 2) ? "Incident" : "Retrospective",
+				 (unsigned)rng_between(&g->rng, 1, 5000));
+			in->source = str(arena_strdup(&a, source));
+			if (rng_between(&g->rng, 0, 9)) /* one in ten uncategorized */
+				in->category_id = (struct opt_id){ true, cats[rng_between(&g->rng, 0, NCATEGORIES - 1)] };
+			uint64_t p = rng_between(&g->rng, 0, 99);
+			in->priority_set = true;
+			in->priority = p < 25 ? PRIORITY_LOW : p < 70 ? PRIORITY_MEDIUM
+				: p < 92 ? PRIORITY_HIGH : PRIORITY_CRITICAL;
+			uint64_t st = rng_between(&g->rng, 0, 99);
+			in->status_set = true;
+			in->status = st < 70 ? LIFECYCLE_PUBLISHED : st < 90 ? LIFECYCLE_DRAFT
+				: LIFECYCLE_ARCHIVED;
+
+			int64_t *chosen = ARENA_NEW_ARRAY(&a, int64_t, 5);
+			size_t ntags = (size_t)rng_between(&g->rng, 0, 5), k = 0;
+			for (size_t t = 0; t < ntags; t++) {
+				int64_t tag = tags[rng_between(&g->rng, 0, NTAGS - 1)];
+				bool dup = false;
+				for (size_t j = 0; j < k; j++)
+					dup |= chosen[j] == tag;
+				if (!dup)
+					chosen[k++] = tag;
+			}
+			qsort(chosen, k, sizeof(chosen[0]), cmp_i64);
+			in->tag_ids_set = k > 0;
+			in->tag_ids = chosen;
+			in->ntag_ids = k;
+
+			time_t at = start + (time_t)((double)span * ((double)i + rng_unit(&g->rng)) /
+						     (double)(opt->count ? opt->count : 1));
+			char *ts = arena_alloc(&a, TS_SIZE);
+			clock_format(at, ts);
+			in->created_at = ts;
 		}
-		content(g, &body, (unsigned)rng_between(&g->rng, 150, 600), opt->count);
-
-		struct insight_input in = { .title = str(title.data), .description = str(desc.data),
-					    .content = str(body.data) };
-		in.author = str(g->authors[rng_between(&g->rng, 0, NAUTHORS - 1)]);
-		char source[64];
-		snprintf(source, sizeof(source), "%s #%u",
-			 rng_between(&g->rng, 0, 2) ? "Incident" : "Retrospective",
-			 (unsigned)rng_between(&g->rng, 1, 5000));
-		in.source = str(source);
-		if (rng_between(&g->rng, 0, 9)) /* one in ten uncategorized */
-			in.category_id = (struct opt_id){ true, cats[rng_between(&g->rng, 0, NCATEGORIES - 1)] };
-		uint64_t p = rng_between(&g->rng, 0, 99);
-		in.priority_set = true;
-		in.priority = p < 25 ? PRIORITY_LOW : p < 70 ? PRIORITY_MEDIUM
-			: p < 92 ? PRIORITY_HIGH : PRIORITY_CRITICAL;
-		uint64_t s = rng_between(&g->rng, 0, 99);
-		in.status_set = true;
-		in.status = s < 70 ? LIFECYCLE_PUBLISHED : s < 90 ? LIFECYCLE_DRAFT : LIFECYCLE_ARCHIVED;
-
-		int64_t chosen[5];
-		size_t ntags = (size_t)rng_between(&g->rng, 0, 5), n = 0;
-		for (size_t k = 0; k < ntags; k++) {
-			int64_t t = tags[rng_between(&g->rng, 0, NTAGS - 1)];
-			bool dup = false;
-			for (size_t j = 0; j < n; j++)
-				dup |= chosen[j] == t;
-			if (!dup)
-				chosen[n++] = t;
-		}
-		qsort(chosen, n, sizeof(chosen[0]), cmp_i64);
-		in.tag_ids_set = n > 0;
-		in.tag_ids = chosen;
-		in.ntag_ids = n;
-
-		time_t at = start + (time_t)((double)span * ((double)i + rng_unit(&g->rng)) /
-					     (double)(opt->count ? opt->count : 1));
-		char ts[TS_SIZE];
-		clock_format(at, ts);
-		in.created_at = ts;
-
-		struct insight out;
-		error_clear(err);
-		rc = svc_insight_create(svc, &a, &in, &out, err);
+		rc = svc_insight_create_many(svc, batch, n, err);
 		arena_release(&a);
 		if (rc == OK) {
-			report->created++;
-			if (opt->progress && (i + 1) % opt->progress_every == 0)
-				opt->progress(opt->progress_arg, i + 1);
+			uint64_t before = report->created;
+			report->created += n;
+			if (opt->progress && report->created / opt->progress_every != before / opt->progress_every)
+				opt->progress(opt->progress_arg, report->created);
 		}
 	}
+	free(batch);
 	buf_release(&title);
 	buf_release(&desc);
 	buf_release(&body);

@@ -7,6 +7,7 @@
 #include "core/service.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -61,6 +62,31 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 	enum status rc = CALL(svc, insight_create, a, in, out, err);
 	if (rc == OK)
 		atomic_fetch_add(&svc->counters.insights_created, 1);
+	return rc;
+}
+
+enum status svc_insight_create_many(struct service *svc, const struct insight_input *in,
+				    size_t n, struct error *err)
+{
+	error_clear(err);
+	for (size_t i = 0; i < n; i++) {
+		struct error one;
+		error_clear(&one);
+		if (insight_input_check(&in[i], true, &one) == OK)
+			continue;
+		for (size_t k = 0; k < one.nproblems; k++) {
+			const struct problem *p = &one.problems[k];
+			char loc[sizeof(p->loc) + 24];
+			/* "body.title" becomes "body.<i>.title" */
+			snprintf(loc, sizeof(loc), "body.%zu.%s", i, p->loc + strlen("body."));
+			error_invalid(err, loc, p->type, "%s", p->msg);
+		}
+	}
+	if (err->status)
+		return err->status;
+	enum status rc = CALL(svc, insight_create_many, in, n, err);
+	if (rc == OK)
+		atomic_fetch_add(&svc->counters.insights_created, n);
 	return rc;
 }
 

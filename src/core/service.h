@@ -45,6 +45,12 @@ enum status svc_insight_find(struct service *svc, struct arena *a,
 enum status svc_insight_create(struct service *svc, struct arena *a,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err);
+/*
+ * Creates `n` insights at once, all or none (bulk loads: seed, import).
+ * Problems of input i are located at "body.<i>.<field>".
+ */
+enum status svc_insight_create_many(struct service *svc, const struct insight_input *in,
+				    size_t n, struct error *err);
 enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err);

@@ -308,7 +308,6 @@ static enum status conn_open(struct sq_store *s, struct sq_conn **out, struct er
 	rc = exec(c, "PRAGMA journal_mode = WAL;"
 		     "PRAGMA synchronous = NORMAL;"
 		     "PRAGMA foreign_keys = ON;"
-		     "PRAGMA temp_store = MEMORY;"
 		     "PRAGMA cache_size = -4000;");
 	if (rc != SQLITE_OK) {
 		enum status st = sq_fail(c, rc, err);
@@ -1176,6 +1175,30 @@ out:
 	return rc;
 }
 
+/* Inserts one insight (checking what it refers to) in the caller's transaction. */
+static enum status insert_insight(struct sq_conn *c, const struct insight_input *in,
+				  int64_t *id, struct error *err)
+{
+	enum status rc = check_insight_refs(c, in, err);
+	if (rc)
+		return rc;
+	char now[TS_SIZE];
+	clock_timestamp(now);
+	struct insight row;
+	insight_init(&row, in, now);
+	sqlite3_stmt *s = stmt(c, S_INSIGHT_INSERT, err);
+	if (!s)
+		return err->status;
+	bind_insight_row(s, &row);
+	int src = run(s);
+	if (src != SQLITE_OK)
+		return sq_fail(c, src, err);
+	*id = sqlite3_last_insert_rowid(c->db);
+	if (in->tag_ids_set)
+		rc = set_tags(c, *id, in, true, err);
+	return rc;
+}
+
 static enum status sq_insight_create(struct store *st, struct arena *a,
 				     const struct insight_input *in, struct insight *out,
 				     struct error *err)
@@ -1184,26 +1207,24 @@ static enum status sq_insight_create(struct store *st, struct arena *a,
 	enum status rc = txn_begin(sq_of(st), true, &t, err);
 	if (rc)
 		return rc;
-	struct sq_conn *c = t.c;
-	rc = check_insight_refs(c, in, err);
-	if (rc == OK) {
-		char now[TS_SIZE];
-		clock_timestamp(now);
-		struct insight row;
-		insight_init(&row, in, now);
-		sqlite3_stmt *s = stmt(c, S_INSIGHT_INSERT, err);
-		if (!s) {
-			rc = err->status;
-		} else {
-			bind_insight_row(s, &row);
-			int src = run(s);
-			rc = src == SQLITE_OK ? OK : sq_fail(c, src, err);
-		}
-		int64_t id = sqlite3_last_insert_rowid(c->db);
-		if (rc == OK && in->tag_ids_set)
-			rc = set_tags(c, id, in, true, err);
-		if (rc == OK)
-			rc = load_insight(c, a, id, out, err);
+	int64_t id = 0;
+	rc = insert_insight(t.c, in, &id, err);
+	if (rc == OK)
+		rc = load_insight(t.c, a, id, out, err);
+	return txn_end(&t, rc, err);
+}
+
+static enum status sq_insight_create_many(struct store *st, const struct insight_input *in,
+					  size_t n, struct error *err)
+{
+	struct txn t;
+	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	if (rc)
+		return rc;
+	t.c->deadline_ns = 0; /* a batch takes as long as it takes */
+	for (size_t i = 0; rc == OK && i < n; i++) {
+		int64_t id;
+		rc = insert_insight(t.c, &in[i], &id, err);
 	}
 	return txn_end(&t, rc, err);
 }
@@ -1865,6 +1886,7 @@ const struct store_driver store_sqlite_driver = {
 	.insight_get = sq_insight_get,
 	.insight_find = sq_insight_find,
 	.insight_create = sq_insight_create,
+	.insight_create_many = sq_insight_create_many,
 	.insight_update = sq_insight_update,
 	.insight_delete = sq_insight_delete,
 	.tag_get = sq_tag_get,

@@ -80,6 +80,12 @@ struct store_driver {
 	enum status (*insight_create)(struct store *st, struct arena *a,
 				      const struct insight_input *in,
 				      struct insight *out, struct error *err);
+	/*
+	 * Creates `n` insights in one transaction, all or none, without reading
+	 * them back: for bulk loads (seed, import).
+	 */
+	enum status (*insight_create_many)(struct store *st, const struct insight_input *in,
+					   size_t n, struct error *err);
 	enum status (*insight_update)(struct store *st, struct arena *a, int64_t id,
 				      const struct insight_input *in,
 				      struct insight *out, struct error *err);
