@@ -4,6 +4,8 @@
 #   make run        install missing dependencies, build, serve on ./insights.db
 #   make test       install missing dependencies, build the test binary with
 #                   clang under ASan+UBSan, run the unit and black-box tests
+#   make bench      benchmark against nginx (bench/run.py; BENCH_N=100000)
+#   make bench-scale  the benchmark at 10k, 100k and 1M insights
 #   make SANITIZE=1 build with ASan+UBSan (into $(BUILD))
 #   make clean
 #
@@ -47,7 +49,7 @@ UNIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC))
 TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all run test unit api-test deps clean
+.PHONY: all run test unit api-test deps bench bench-scale clean
 all: $(BUILD)/insights
 
 # V=1 shows the full commands.
@@ -91,6 +93,18 @@ unit: $(BUILD)/unit-tests
 
 api-test: $(BUILD)/insights
 	INSIGHTS_BIN=$(abspath $(BUILD)/insights) $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
+
+# Benchmarks: optimised build, wrk against the service and against nginx
+# serving the same bytes (bench/run.py documents the BENCH_* knobs).
+bench:
+	scripts/install-deps.sh bench
+	$(MAKE) --no-print-directory all
+	$(PYTHON) bench/run.py
+
+bench-scale:
+	scripts/install-deps.sh bench
+	$(MAKE) --no-print-directory all
+	BENCH_SCALE=$${BENCH_SCALE:-10000,100000,1000000} $(PYTHON) bench/run.py
 
 clean:
 	rm -rf build

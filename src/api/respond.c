@@ -164,6 +164,34 @@ void api_query_str(struct http_request *req, const char *key, const char **out,
 	*out = v && *v ? v : NULL;
 }
 
+/*
+ * Two rules of RFC 8259 that json-c does not enforce: the text is valid
+ * UTF-8 (json-c lets overlong forms and surrogates through), and strings
+ * hold no raw control characters (json-c accepts a literal tab or newline
+ * inside quotes). Only string boundaries are tracked here; json-c does the
+ * parsing. Returns the offset of the first offending byte, or `len`.
+ */
+static size_t strict_text_error(const char *text, size_t len)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c >= 0x80) {
+			size_t n = utf8_seqlen((const unsigned char *)text + i, len - i);
+			if (!n)
+				return i;
+			i += n - 1;
+		} else if (in_string && c < 0x20) {
+			return i;
+		} else if (c == '"') {
+			in_string = !in_string;
+		} else if (c == '\\' && in_string) {
+			i++; /* the escaped character cannot end the string */
+		}
+	}
+	return len;
+}
+
 json_object *api_body_object(struct http_request *req)
 {
 	size_t len;
@@ -175,19 +203,15 @@ json_object *api_body_object(struct http_request *req)
 		api_fail(req, &err);
 		return NULL;
 	}
-	/* JSON text is UTF-8; json-c's own check lets overlong forms and surrogates through. */
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)body[i] < 0x80)
-			continue;
-		size_t n = utf8_seqlen((const unsigned char *)body + i, len - i);
-		if (!n) {
-			char loc[32];
-			snprintf(loc, sizeof(loc), "body.%zu", i);
-			error_invalid(&err, loc, "json_invalid", "JSON decode error: invalid UTF-8");
-			api_fail(req, &err);
-			return NULL;
-		}
-		i += n - 1;
+	size_t bad = strict_text_error(body, len);
+	if (bad != len) {
+		char loc[32];
+		snprintf(loc, sizeof(loc), "body.%zu", bad);
+		error_invalid(&err, loc, "json_invalid", "JSON decode error: %s",
+			      (unsigned char)body[bad] < 0x20 ? "control character in a string"
+							    : "invalid UTF-8");
+		api_fail(req, &err);
+		return NULL;
 	}
 	json_tokener *tok = json_tokener_new_ex(64);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

@@ -60,6 +60,7 @@ enum sq_stmt {
 	S_ROLLBACK,
 	S_PING,
 	S_INSIGHT_GET,
+	S_INSIGHTS_BY_IDS,
 	S_INSIGHT_TAGS,
 	S_INSIGHT_INSERT,
 	S_INSIGHT_UPDATE,
@@ -103,6 +104,9 @@ static const char *const sq_sql[S__COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_PING] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 	[S_INSIGHT_GET] = "SELECT " INSIGHT_COLS " FROM " INSIGHT_FROM " WHERE i.id = ?1",
+	[S_INSIGHTS_BY_IDS] =
+		"SELECT " INSIGHT_COLS " FROM json_each(?1) j JOIN insights i ON i.id = j.value"
+		" LEFT JOIN categories c ON c.id = i.category_id ORDER BY j.key",
 	[S_INSIGHT_TAGS] =
 		"SELECT it.insight_id, " TAG_COLS " FROM insight_tags it"
 		" JOIN tags t ON t.id = it.tag_id"
@@ -925,6 +929,7 @@ struct find_sql {
 	int nbinds;
 	struct buf fts;     /* the FTS5 query text */
 	struct buf tags;    /* the tag ids as a JSON array */
+	struct buf ids;     /* the page's ids as a JSON array */
 };
 
 static void add_bind_text(struct find_sql *q, const char *s)
@@ -939,16 +944,32 @@ static void add_bind_int(struct find_sql *q, int64_t i)
 	q->binds[q->nbinds++] = (struct bind){ .is_text = false, .i = i };
 }
 
-/* Builds the FROM and WHERE clauses a filter needs, with their binds. */
-static void build_where(const struct insight_filter *f, bool text, struct find_sql *q)
+static bool has_row_filters(const struct insight_filter *f)
 {
+	return f->status >= 0 || f->priority >= 0 || f->category_id || f->author || f->ntag_ids;
+}
+
+/*
+ * Starts a query over the insights matching `f`: `select` is what to
+ * select, the FROM and WHERE clauses follow with their binds. With search
+ * text the FTS5 table drives the query and the insights table is joined
+ * only when a filter needs its columns.
+ */
+static void build_query(const struct insight_filter *f, bool text, const char *select,
+			struct find_sql *q)
+{
+	buf_reset(&q->sql);
+	q->nbinds = 0;
+	buf_adds(&q->sql, select);
 	if (text) {
-		buf_adds(&q->sql, " FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid"
-				  " LEFT JOIN categories c ON c.id = i.category_id"
-				  " WHERE insights_fts MATCH ?");
+		if (has_row_filters(f))
+			buf_adds(&q->sql, " FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid");
+		else
+			buf_adds(&q->sql, " FROM insights_fts");
+		buf_adds(&q->sql, " WHERE insights_fts MATCH ?");
 		add_bind_text(q, q->fts.data);
 	} else {
-		buf_adds(&q->sql, " FROM " INSIGHT_FROM " WHERE 1");
+		buf_adds(&q->sql, " FROM insights i WHERE 1");
 	}
 	if (f->status >= 0) {
 		buf_adds(&q->sql, " AND i.status = ?");
@@ -975,14 +996,18 @@ static void build_where(const struct insight_filter *f, bool text, struct find_s
 	}
 }
 
-static void apply_binds(sqlite3_stmt *s, const struct find_sql *q, int from)
+static sqlite3_stmt *prepare_query(struct sq_conn *c, const struct find_sql *q, struct error *err)
 {
+	sqlite3_stmt *s = dyn_stmt(c, q->sql.data, err);
+	if (!s)
+		return NULL;
 	for (int i = 0; i < q->nbinds; i++) {
 		if (q->binds[i].is_text)
-			sqlite3_bind_text(s, from + i, q->binds[i].s, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, i + 1, q->binds[i].s, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_int64(s, from + i, q->binds[i].i);
+			sqlite3_bind_int64(s, i + 1, q->binds[i].i);
 	}
+	return s;
 }
 
 /* The total for a filter that the insight_counts table can answer. */
@@ -1006,28 +1031,49 @@ static enum status count_fast(struct sq_conn *c, const struct insight_filter *f,
 	return rc == SQLITE_ROW ? OK : sq_fail(c, rc, err);
 }
 
+/*
+ * Reads the insights whose ids `ids` (a JSON array) lists, in that order,
+ * with their categories and tags, into `out` (room for `cap`).
+ */
+static enum status load_insights(struct sq_conn *c, struct arena *a, const struct buf *ids,
+				 struct insight *out, size_t cap, size_t *n, struct error *err)
+{
+	sqlite3_stmt *s = stmt(c, S_INSIGHTS_BY_IDS, err);
+	if (!s)
+		return err->status;
+	sqlite3_bind_text(s, 1, ids->data, (int)ids->len, SQLITE_STATIC);
+	*n = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap)
+		read_insight(s, a, &out[(*n)++]);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_fail(c, rc, err);
+	return attach_tags(c, a, out, *n, err);
+}
+
+/*
+ * One page of a list or a search, in two steps: the ids of the page (from
+ * an index or the FTS5 ranking, reading no row that is not on the page),
+ * then those rows. Ranking uses FTS5's own ORDER BY rank, which sorts
+ * inside the full-text index rather than after a join.
+ */
 static enum status find_in_txn(struct sq_conn *c, struct arena *a, const struct insight_filter *f,
 			       struct find_sql *q, struct insight_page *out, struct error *err)
 {
 	bool text = f->text && fts_query(f->text, &q->fts);
-	if (f->ntag_ids) {
-		q->tags.len = 0;
+	if (f->ntag_ids)
 		ids_json(&q->tags, f->tag_ids, f->ntag_ids);
-	}
 
 	/* The total. */
 	enum status rc;
 	if (!text && !f->author && !f->ntag_ids) {
 		rc = count_fast(c, f, &out->total, err);
 	} else {
-		buf_reset(&q->sql);
-		q->nbinds = 0;
-		buf_adds(&q->sql, "SELECT count(*)");
-		build_where(f, text, q);
-		sqlite3_stmt *s = dyn_stmt(c, q->sql.data, err);
+		build_query(f, text, "SELECT count(*)", q);
+		sqlite3_stmt *s = prepare_query(c, q, err);
 		if (!s)
 			return err->status;
-		apply_binds(s, q, 1);
 		int src = sqlite3_step(s);
 		if (src == SQLITE_ROW)
 			out->total = sqlite3_column_int64(s, 0);
@@ -1038,37 +1084,31 @@ static enum status find_in_txn(struct sq_conn *c, struct arena *a, const struct 
 		return rc;
 
 	int64_t offset;
-	if (__builtin_mul_overflow(f->page - 1, f->page_size, &offset) || offset >= out->total) {
-		out->n = 0;
-		out->items = NULL;
+	if (__builtin_mul_overflow(f->page - 1, f->page_size, &offset) || offset >= out->total)
 		return OK;
-	}
 
-	/* The page. */
-	buf_reset(&q->sql);
-	q->nbinds = 0;
-	buf_adds(&q->sql, "SELECT " INSIGHT_COLS);
-	build_where(f, text, q);
-	if (text)
-		buf_adds(&q->sql, " ORDER BY bm25(insights_fts, 10.0, 5.0, 1.0), i.created_at DESC, i.id DESC");
-	else
-		buf_adds(&q->sql, " ORDER BY i.created_at DESC, i.id DESC");
+	/* The ids of the page. */
+	build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
+	buf_adds(&q->sql, text ? " ORDER BY insights_fts.rank" : " ORDER BY i.created_at DESC, i.id DESC");
 	buf_adds(&q->sql, " LIMIT ? OFFSET ?");
-	sqlite3_stmt *s = dyn_stmt(c, q->sql.data, err);
+	add_bind_int(q, f->page_size);
+	add_bind_int(q, offset);
+	sqlite3_stmt *s = prepare_query(c, q, err);
 	if (!s)
 		return err->status;
-	apply_binds(s, q, 1);
-	sqlite3_bind_int64(s, q->nbinds + 1, f->page_size);
-	sqlite3_bind_int64(s, q->nbinds + 2, offset);
-	out->items = ARENA_NEW_ARRAY(a, struct insight, (size_t)f->page_size);
-	out->n = 0;
+	buf_addch(&q->ids, '[');
 	int src;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW && out->n < (size_t)f->page_size)
-		read_insight(s, a, &out->items[out->n++]);
+	size_t n = 0;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW)
+		buf_addf(&q->ids, "%s%lld", n++ ? "," : "", (long long)sqlite3_column_int64(s, 0));
+	buf_addch(&q->ids, ']');
 	sqlite3_reset(s);
-	if (src != SQLITE_DONE && src != SQLITE_ROW)
+	if (src != SQLITE_DONE)
 		return sq_fail(c, src, err);
-	return attach_tags(c, a, out->items, out->n, err);
+
+	/* The rows. */
+	out->items = ARENA_NEW_ARRAY(a, struct insight, n ? n : 1);
+	return load_insights(c, a, &q->ids, out->items, n, &out->n, err);
 }
 
 static enum status sq_insight_find(struct store *st, struct arena *a,
@@ -1080,11 +1120,12 @@ static enum status sq_insight_find(struct store *st, struct arena *a,
 	enum status rc = txn_begin(sq_of(st), false, &t, err);
 	if (rc)
 		return rc;
-	struct find_sql q = { .sql = BUF_INIT, .fts = BUF_INIT, .tags = BUF_INIT };
+	struct find_sql q = { .sql = BUF_INIT, .fts = BUF_INIT, .tags = BUF_INIT, .ids = BUF_INIT };
 	rc = find_in_txn(t.c, a, f, &q, out, err);
 	buf_release(&q.sql);
 	buf_release(&q.fts);
 	buf_release(&q.tags);
+	buf_release(&q.ids);
 	return txn_end(&t, rc, err);
 }
 

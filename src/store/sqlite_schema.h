@@ -51,13 +51,13 @@ static const struct sq_migration sq_migrations[] = {
 	  "CREATE UNIQUE INDEX ix_tags_name ON tags(name);\n"
 	  "CREATE UNIQUE INDEX ix_tags_slug ON tags(slug);\n"
 	  "\n"
+	  /*
+	   * Small columns first: SQLite reads a row's columns in order, so
+	   * filters on status or category never walk the overflow pages of a
+	   * long content.
+	   */
 	  "CREATE TABLE insights (\n"
 	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-	  "  title VARCHAR(500) NOT NULL,\n"
-	  "  description TEXT NOT NULL,\n"
-	  "  content TEXT,\n"
-	  "  source VARCHAR(255),\n"
-	  "  author VARCHAR(255) NOT NULL,\n"
 	  "  category_id INTEGER REFERENCES categories(id),\n"
 	  "  priority VARCHAR(20) NOT NULL DEFAULT 'medium'\n"
 	  "    CHECK (priority IN ('low', 'medium', 'high', 'critical')),\n"
@@ -65,7 +65,12 @@ static const struct sq_migration sq_migrations[] = {
 	  "    CHECK (status IN ('draft', 'published', 'archived')),\n"
 	  "  created_at TIMESTAMP NOT NULL,\n"
 	  "  updated_at TIMESTAMP NOT NULL,\n"
-	  "  published_at TIMESTAMP\n"
+	  "  published_at TIMESTAMP,\n"
+	  "  author VARCHAR(255) NOT NULL,\n"
+	  "  source VARCHAR(255),\n"
+	  "  title VARCHAR(500) NOT NULL,\n"
+	  "  description TEXT NOT NULL,\n"
+	  "  content TEXT\n"
 	  ");\n"
 	  "CREATE INDEX ix_insights_title ON insights(title);\n"
 	  "CREATE INDEX ix_insights_author ON insights(author);\n"
@@ -126,6 +131,8 @@ static const struct sq_migration sq_migrations[] = {
 	  "  content = 'insights', content_rowid = 'id',\n"
 	  "  tokenize = 'unicode61 remove_diacritics 2'\n"
 	  ");\n"
+	  /* Relevance: a match in the title counts most, then the description. */
+	  "INSERT INTO insights_fts (insights_fts, rank) VALUES ('rank', 'bm25(10.0, 5.0, 1.0)');\n"
 	  "CREATE TRIGGER insights_fts_add AFTER INSERT ON insights BEGIN\n"
 	  "  INSERT INTO insights_fts (rowid, title, description, content)\n"
 	  "    VALUES (NEW.id, NEW.title, NEW.description, NEW.content);\n"
