@@ -42,5 +42,20 @@ void api_metrics(struct http_request *req)
 			   (double)atomic_load(&c->insights_deleted));
 	metrics_render_requests(&out);
 	metrics_render_process(&out);
+	struct store_gauges g;
+	struct error err;
+	if (svc_gauges(&app->svc, &g, &err) == OK) {
+		metrics_family(&out, "insights_db_rows", "gauge", "Rows stored, by table.");
+		metrics_sample(&out, "insights_db_rows", "table=\"insights\"", (double)g.insights);
+		metrics_sample(&out, "insights_db_rows", "table=\"tags\"", (double)g.tags);
+		metrics_sample(&out, "insights_db_rows", "table=\"categories\"", (double)g.categories);
+		metrics_family(&out, "insights_db_pool_connections", "gauge",
+			       "Database connections of this instance, by state.");
+		metrics_sample(&out, "insights_db_pool_connections", "state=\"in_use\"", (double)g.pool_in_use);
+		metrics_sample(&out, "insights_db_pool_connections", "state=\"idle\"", (double)g.pool_idle);
+	}
+	metrics_render_one(&out, "insights_db_up", "gauge",
+			   "Whether the last database round trip of this scrape succeeded.",
+			   err.status == OK ? 1 : 0);
 	http_respond(req, 200, &out, "text/plain; version=0.0.4; charset=utf-8");
 }

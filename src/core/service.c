@@ -218,6 +218,12 @@ enum status svc_top_authors(struct service *svc, struct arena *a, int64_t limit,
 	return CALL(svc, top_authors, a, limit, out, n, err);
 }
 
+enum status svc_gauges(struct service *svc, struct store_gauges *out, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, gauges, out, err);
+}
+
 enum status svc_recount_tags(struct service *svc, struct arena *a,
 			     struct tag_fix **fixes, size_t *n, struct error *err)
 {

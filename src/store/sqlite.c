@@ -90,6 +90,7 @@ enum sq_stmt {
 	S_STATS_COUNTS,
 	S_STATS_CATEGORIES,
 	S_STATS_TAGS,
+	S_GAUGES,
 	S_TRENDS,
 	S_TOP_AUTHORS,
 	S_RECOUNT_DRIFT,
@@ -176,6 +177,9 @@ static const char *const sq_sql[S__COUNT] = {
 		"SELECT status, priority, category_id, n FROM insight_counts WHERE n != 0",
 	[S_STATS_CATEGORIES] = "SELECT id, name FROM categories ORDER BY name",
 	[S_STATS_TAGS] = "SELECT count(*) FROM tags",
+	[S_GAUGES] =
+		"SELECT (SELECT coalesce(sum(n), 0) FROM insight_counts),"
+		" (SELECT count(*) FROM tags), (SELECT count(*) FROM categories)",
 	[S_TRENDS] =
 		"SELECT substr(created_at, 1, 10) AS day, status, count(*) FROM insights"
 		" WHERE created_at >= ?1 GROUP BY day, status",
@@ -214,6 +218,8 @@ struct sq_store {
 	struct store_config cfg;
 	pthread_mutex_t pool_lock;
 	struct sq_conn *idle;
+	unsigned nconns;             /* connections open */
+	unsigned nidle;              /* of which idle */
 	/* Group commit (see txn_begin): all under write_lock but `queued`. */
 	pthread_mutex_t write_lock;
 	pthread_cond_t committed;
@@ -328,13 +334,18 @@ static enum status conn_take(struct sq_store *s, struct sq_conn **out, struct er
 {
 	pthread_mutex_lock(&s->pool_lock);
 	struct sq_conn *c = s->idle;
-	if (c)
+	if (c) {
 		s->idle = c->next;
+		s->nidle--;
+	}
 	pthread_mutex_unlock(&s->pool_lock);
 	if (!c) {
 		enum status rc = conn_open(s, &c, err);
 		if (rc)
 			return rc;
+		pthread_mutex_lock(&s->pool_lock);
+		s->nconns++;
+		pthread_mutex_unlock(&s->pool_lock);
 	}
 	c->next = NULL;
 	c->deadline_ns = s->cfg.query_timeout_ms
@@ -359,6 +370,7 @@ static void conn_give(struct sq_store *s, struct sq_conn *c)
 	pthread_mutex_lock(&s->pool_lock);
 	c->next = s->idle;
 	s->idle = c;
+	s->nidle++;
 	pthread_mutex_unlock(&s->pool_lock);
 }
 
@@ -1918,6 +1930,36 @@ static enum status sq_recount_tags(struct store *st, struct arena *a, struct tag
 	return txn_end(&t, rc, err);
 }
 
+static enum status sq_gauges(struct store *st, struct store_gauges *out, struct error *err)
+{
+	struct sq_store *ss = sq_of(st);
+	memset(out, 0, sizeof(*out));
+	struct sq_conn *c;
+	enum status rc = conn_take(ss, &c, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = stmt(c, S_GAUGES, err);
+	if (!s) {
+		conn_give(ss, c);
+		return err->status;
+	}
+	int src = sqlite3_step(s);
+	if (src == SQLITE_ROW) {
+		out->insights = sqlite3_column_int64(s, 0);
+		out->tags = sqlite3_column_int64(s, 1);
+		out->categories = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	if (src != SQLITE_ROW)
+		rc = sq_fail(c, src, err);
+	conn_give(ss, c);
+	pthread_mutex_lock(&ss->pool_lock);
+	out->pool_idle = ss->nidle;
+	out->pool_in_use = (int64_t)ss->nconns - ss->nidle;
+	pthread_mutex_unlock(&ss->pool_lock);
+	return rc;
+}
+
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1943,5 +1985,6 @@ const struct store_driver store_sqlite_driver = {
 	.statistics = sq_statistics,
 	.trends = sq_trends,
 	.top_authors = sq_top_authors,
+	.gauges = sq_gauges,
 	.recount_tags = sq_recount_tags,
 };

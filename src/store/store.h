@@ -46,6 +46,14 @@ struct store_config {
 	const char *read_url;        /* an optional read replica; may be NULL */
 };
 
+struct store_gauges {
+	int64_t insights;
+	int64_t tags;
+	int64_t categories;
+	int64_t pool_in_use;
+	int64_t pool_idle;
+};
+
 struct store_driver {
 	const char *name;
 
@@ -134,6 +142,12 @@ struct store_driver {
 	enum status (*top_authors)(struct store *st, struct arena *a, int64_t limit,
 				   struct count_by_name **out, size_t *n,
 				   struct error *err);
+
+	/*
+	 * Numbers for the metrics endpoint: stored rows (from counters, not
+	 * scans) and the connection pool (connections handed out and idle).
+	 */
+	enum status (*gauges)(struct store *st, struct store_gauges *out, struct error *err);
 
 	/*
 	 * Sets every tag's usage_count to its real number of associations, in
