@@ -1,0 +1,201 @@
+"""What operators rely on: /metrics, the request log lines and X-Request-ID."""
+import json
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import uid
+
+LINE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"[^"]*")*)\})? (\S+)$')
+RFC3339_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def scrape(api):
+    resp = api.session.get(api.base_url + "/metrics", timeout=30)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    return resp.text
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of every sample line."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = LINE_RE.match(line)
+        assert m, f"not a sample line: {line!r}"
+        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def value(s, name, **labels):
+    return s.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_metrics_pass_promtool(fresh_api):
+    fresh_api.create_insight()
+    fresh_api.get("/insights/999999")
+    text = scrape(fresh_api)
+    promtool = shutil.which("promtool")
+    if not promtool:
+        pytest.skip("promtool (Debian package prometheus) is not installed")
+    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_counters_follow_a_known_sequence(fresh_api):
+    api = fresh_api
+    a, b, c = (api.create_insight() for _ in range(3))
+    api.post("/insights", json={"title": ""})                      # 422
+    api.call("PUT", f"/insights/{a['id']}", json={"priority": "high"})
+    api.call("PUT", f"/insights/{b['id']}", json={"status": "published"})
+    api.put("/insights/999999", json={"priority": "low"})          # 404: not an update
+    api.call("DELETE", f"/insights/{c['id']}", 204)
+    api.insight(a["id"])
+    api.insight(b["id"])
+    api.get(f"/insights/{c['id']}")                                # 404
+    api.get("/insights/abc")                                       # 422
+    api.request("PATCH", "/tags")                                  # 405
+    api.get("/no/such/path")                                       # 404, unmatched
+    s = samples(scrape(api))
+
+    assert value(s, "insights_created_total") == 3
+    assert value(s, "insights_updated_total") == 2
+    assert value(s, "insights_deleted_total") == 1
+    req = "api_requests_total"
+    assert value(s, req, method="POST", endpoint="/insights", status="201") == 3
+    assert value(s, req, method="POST", endpoint="/insights", status="422") == 1
+    assert value(s, req, method="PUT", endpoint="/insights/{insight_id}", status="200") == 2
+    assert value(s, req, method="PUT", endpoint="/insights/{insight_id}", status="404") == 1
+    assert value(s, req, method="DELETE", endpoint="/insights/{insight_id}", status="204") == 1
+    assert value(s, req, method="GET", endpoint="/insights/{insight_id}", status="200") == 2
+    assert value(s, req, method="GET", endpoint="/insights/{insight_id}", status="404") == 1
+    assert value(s, req, method="GET", endpoint="/insights/{insight_id}", status="422") == 1
+    assert value(s, req, method="PATCH", endpoint="/tags", status="405") == 1
+    assert value(s, req, method="GET", endpoint="unmatched", status="404") == 1
+    # Endpoints are route templates: no concrete path ever becomes a label.
+    assert not any("endpoint" in dict(labels) and re.search(r"/\d", dict(labels)["endpoint"])
+                   for _, labels in s)
+
+    # The histogram agrees with the counters and is cumulative.
+    hist = "request_duration_seconds"
+    assert value(s, hist + "_count", method="POST", endpoint="/insights") == 4
+    buckets = sorted(((float(dict(l)["le"]), v) for (n, l), v in s.items()
+                      if n == hist + "_bucket" and dict(l).get("endpoint") == "/insights"
+                      and dict(l)["method"] == "POST"), key=lambda x: x[0])
+    les = [le for le, _ in buckets]
+    assert les[0] == 0.0005 and les[-2] == 10 and les[-1] == float("inf")
+    counts = [v for _, v in buckets]
+    assert counts == sorted(counts) and counts[-1] == 4
+    assert value(s, hist + "_sum", method="POST", endpoint="/insights") > 0
+
+
+def test_counters_are_exact_under_concurrency(fresh_api):
+    api = fresh_api
+    per_thread, threads = 25, 8
+    failures = []
+
+    def work():
+        try:
+            for _ in range(per_thread):
+                api.create_insight()
+        except Exception as exc:  # reported below
+            failures.append(exc)
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not failures, failures
+    s = samples(scrape(api))
+    n = per_thread * threads
+    assert value(s, "insights_created_total") == n
+    assert value(s, "api_requests_total", method="POST", endpoint="/insights", status="201") == n
+    assert value(s, "request_duration_seconds_count", method="POST", endpoint="/insights") == n
+    assert value(s, "insights_db_rows", table="insights") == n
+
+
+def test_process_and_database_gauges(fresh_api):
+    fresh_api.create_tag()
+    s = samples(scrape(fresh_api))
+    assert value(s, "process_resident_memory_bytes") > 1e6
+    assert abs(value(s, "process_start_time_seconds") - time.time()) < 3600
+    assert value(s, "process_open_fds") >= 3
+    assert value(s, "process_cpu_seconds_total") >= 0
+    assert value(s, "insights_db_rows", table="tags") == 1
+    assert value(s, "insights_db_up") == 1
+    assert value(s, "insights_db_pool_connections", state="idle") >= 1
+
+
+def log_lines(server):
+    out = []
+    for line in server.log().splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def wait_for(pred, timeout=5):
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        found = pred()
+        if found:
+            return found
+        time.sleep(0.05)
+    return pred()
+
+
+def test_request_log_lines_are_json_with_the_request_id(servers):
+    srv = servers.start(args=["--log-format", "json"])
+    rid = f"trace-{uid()}"
+    resp = srv.api.get("/insights/424242", headers={"X-Request-ID": rid})
+    assert resp.status_code == 404 and resp.headers["X-Request-ID"] == rid
+
+    line = wait_for(lambda: next((l for l in log_lines(srv) if l.get("request_id") == rid), None))
+    assert line, srv.log_tail()
+    assert RFC3339_MS.match(line["time"]), line
+    assert line["level"] == "info" and line["msg"] == "request"
+    assert line["method"] == "GET" and line["route"] == "/insights/{insight_id}"
+    assert line["status"] == 404
+    assert isinstance(line["duration_ms"], (int, float)) and 0 <= line["duration_ms"] < 10000
+    assert line["bytes"] == len(resp.content)
+
+    # Without a client id, one is generated, returned and logged.
+    resp = srv.api.get("/health")
+    gen = resp.headers["X-Request-ID"]
+    assert re.match(r"^[0-9a-f]{32}$", gen)
+    assert wait_for(lambda: any(l.get("request_id") == gen and l["route"] == "/health"
+                                for l in log_lines(srv)))
+    assert srv.api.get("/health").headers["X-Request-ID"] != gen
+
+
+def test_request_id_is_sanitised_and_bounded(api):
+    resp = api.get("/health", headers={"X-Request-ID": "ab c<script>\"'{}" + "x" * 200})
+    rid = resp.headers["X-Request-ID"]
+    assert re.match(r"^[A-Za-z0-9._:/+=-]+$", rid) and len(rid) <= 64
+    assert rid.startswith("abcscript")
+
+
+def test_startup_and_shutdown_lines_hide_the_password(servers, tmp_path):
+    srv = servers.start(args=["--log-format", "json"])
+    start = wait_for(lambda: next((l for l in log_lines(srv) if l.get("msg") == "insights started"), None))
+    assert start and start["version"] and start["port"] == str(srv.port)
+    assert start["database"] in ("sqlite", "postgresql")
+    srv.stop_and_check()
+    assert any(l.get("msg") == "insights stopped" for l in log_lines(srv))
+
+
+def test_log_level_hides_request_lines(servers):
+    srv = servers.start(args=["--log-format", "json", "--log-level", "warn"])
+    rid = f"quiet-{uid()}"
+    srv.api.get("/health", headers={"X-Request-ID": rid})
+    time.sleep(0.2)
+    assert not any(l.get("request_id") == rid for l in log_lines(srv))
+    assert not any(l.get("level") == "info" for l in log_lines(srv))
