@@ -31,7 +31,8 @@ static struct arena_chunk *chunk_new(size_t size)
 	return c;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+/* Memory from the arena, not zeroed. */
+static void *take(struct arena *a, size_t n)
 {
 	const size_t align = alignof(max_align_t);
 	n = (n + align - 1) & ~(align - 1);
@@ -50,7 +51,6 @@ void *arena_alloc(struct arena *a, size_t n)
 			} else {
 				a->head = big;
 			}
-			memset(big->mem, 0, n);
 			return big->mem;
 		}
 		c = chunk_new(CHUNK_SIZE);
@@ -59,13 +59,19 @@ void *arena_alloc(struct arena *a, size_t n)
 	}
 	void *p = c->mem + c->used;
 	c->used += n;
+	return p;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p = take(a, n);
 	memset(p, 0, n);
 	return p;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *d = arena_alloc(a, n + 1);
+	char *d = take(a, n + 1);
 	if (n)
 		memcpy(d, s, n);
 	d[n] = '\0';

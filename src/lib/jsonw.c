@@ -60,15 +60,42 @@ void jsonw_key(struct jsonw *w, const char *key)
 
 static const char hex[] = "0123456789abcdef";
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * Whether any of the 8 bytes of `v` needs attention: a control character
+ * (< 0x20), '"', '\\' or a byte >= 0x80 (the start of a multi-byte
+ * character, which must be checked). The usual "has a zero byte" trick:
+ * (x - ONES) & ~x & HIGHS is non-zero iff some byte of x is zero.
+ */
+static inline uint64_t special_bytes(uint64_t v)
+{
+	uint64_t quote = v ^ (ONES * '"');
+	uint64_t slash = v ^ (ONES * '\\');
+	uint64_t ctrl = (v - ONES * 0x20) & ~v;            /* bytes < 0x20 (and some >= 0x80) */
+	return ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ctrl | v;
+}
+
 void json_escape(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	/* Worst case is 6 bytes per input byte (\u00XX); reserve the common case. */
 	buf_grow(out, len + 2);
-	buf_addch(out, '"');
+	out->data[out->len++] = '"';
 	size_t run = 0; /* start of the pending run of bytes copied verbatim */
 	size_t i = 0;
 	while (i < len) {
+		/* Skip 8 plain ASCII bytes at a time. */
+		while (i + 8 <= len) {
+			uint64_t v;
+			memcpy(&v, p + i, 8);
+			if (special_bytes(v) & HIGHS)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		unsigned char c = p[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			i++;
@@ -101,7 +128,7 @@ void json_escape(struct buf *out, const char *s, size_t len)
 		i++;
 		run = i;
 	}
-	buf_add(out, s + run, i - run);
+	buf_add(out, s + run, len - run);
 	buf_addch(out, '"');
 }
 
