@@ -47,6 +47,7 @@ UNIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC))
 # may add to PKGS, LIB_OBJ (generated sources) and TEST_EXTRA (targets that
 # `make test` runs after the SQLite tests, with the test build's settings).
 TEST_EXTRA :=
+.DEFAULT_GOAL := all
 -include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all run test unit api-test deps bench bench-scale clean

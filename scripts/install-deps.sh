@@ -8,8 +8,13 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev)
-test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests)
+test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus)
 bench=(wrk nginx-light)
+# The API documentation's web assets come from npm (mk/assets.mk). A machine
+# may have node and npm from elsewhere than Debian: look for the command.
+command -v npm >/dev/null 2>&1 || build+=(nodejs npm)
+# tests/docs: response schemas (jsonschema) and Swagger UI in a real browser.
+test+=(python3-jsonschema chromium)
 
 want=()
 for set in "${@:-build}"; do

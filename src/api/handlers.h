@@ -34,10 +34,4 @@ void api_docs_asset(struct http_request *req);
 /* The server's observer: metrics and the request log line. */
 void api_observe(void *app, const struct http_request *req);
 
-/* The API's documentation (docs.c): the OpenAPI document, Swagger UI, ReDoc and their files. */
-void api_openapi(struct http_request *req);
-void api_docs(struct http_request *req);
-void api_redoc(struct http_request *req);
-void api_docs_asset(struct http_request *req);
-
 #endif

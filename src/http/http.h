@@ -141,5 +141,13 @@ void http_add_header(struct http_request *req, const char *name, const char *val
  */
 void http_respond(struct http_request *req, unsigned status, struct buf *body,
 		  const char *content_type);
+/*
+ * Like http_respond(), for a body in memory that outlives the response
+ * (string literals, the embedded assets): handed to libmicrohttpd without a
+ * copy. For a 304, pass the representation the client holds: its length is
+ * announced, its bytes are not sent.
+ */
+void http_respond_static(struct http_request *req, unsigned status, const void *data, size_t len,
+			 const char *content_type);
 
 #endif

@@ -83,6 +83,8 @@ struct http_request {
 	size_t resp_size;
 	struct buf resp;
 	const char *content_type;
+	const void *static_body; /* http_respond_static(): borrowed, never freed */
+	size_t static_len;
 	struct header *headers;
 	uint64_t start_ns;
 	struct http_request *next_job;
@@ -174,6 +176,15 @@ void http_respond(struct http_request *req, unsigned status, struct buf *body,
 		*body = (struct buf)BUF_INIT;
 	}
 	req->resp_size = req->resp.len;
+}
+
+void http_respond_static(struct http_request *req, unsigned status, const void *data, size_t len,
+			 const char *content_type)
+{
+	http_respond(req, status, NULL, content_type);
+	req->static_body = data;
+	req->static_len = len;
+	req->resp_size = status == 304 ? 0 : len;
 }
 
 static void respond_detail(struct http_request *req, unsigned status, const char *detail)
@@ -387,7 +398,11 @@ static enum MHD_Result queue(struct http_request *req)
 {
 	assert(req->responded);
 	struct MHD_Response *r;
-	if (req->resp.len) {
+	if (req->static_body) {
+		/* MHD_RESPMEM_PERSISTENT: the bytes outlive the response, nothing to free. */
+		r = MHD_create_response_from_buffer(req->static_len, (void *)req->static_body,
+						    MHD_RESPMEM_PERSISTENT);
+	} else if (req->resp.len) {
 		size_t len;
 		char *data = buf_detach(&req->resp, &len);
 		r = MHD_create_response_from_buffer_with_free_callback(len, data, &free);
@@ -723,6 +738,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 			MHD_OPTION_NOTIFY_COMPLETED, &on_completed, srv,
 			MHD_OPTION_CONNECTION_LIMIT, per_daemon,
 			MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
+			/* Per-connection buffer for headers and reads, cleared for every request. */
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 			MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
 			MHD_OPTION_END);
 		if (!d) {

@@ -28,6 +28,10 @@ import uuid
 import pytest
 import requests
 
+import sys
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from openapi_check import validate_response  # noqa: E402  (tests/openapi_check.py)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("INSIGHTS_BIN") or os.path.join(REPO, "build", "insights")
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
@@ -162,6 +166,7 @@ class Client:
         resp = self.session.request(method, self.base_url + path, **kw)
         if check:
             check_envelope(resp)
+        check_against_openapi(resp)
         return resp
 
     def get(self, path, **kw):
@@ -271,6 +276,19 @@ def check_envelope(resp):
         json.loads(resp.content.decode("utf-8"))
     except ValueError as exc:
         raise AssertionError(f"{where}: body is not UTF-8 JSON ({exc}): {resp.content[:300]!r}")
+
+
+def check_against_openapi(resp):
+    """Every response must be what src/api/openapi.json documents for it."""
+    ctype = resp.headers.get("Content-Type", "")
+    if not resp.content:
+        body = None
+    elif ctype.startswith("application/json"):
+        body = resp.json()
+    else:
+        body = resp.content
+    validate_response(resp.request.method, resp.request.path_url, resp.status_code, body,
+                      content_type=ctype or None, headers=resp.headers)
 
 
 def assert_timestamp(value, nullable=False):

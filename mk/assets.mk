@@ -1,0 +1,89 @@
+# mk/assets.mk: the API documentation's files, embedded in the binary.
+#
+# npm installs the packages pinned in package-lock.json into node_modules/
+# (Swagger UI and ReDoc, and @redocly/cli for the tests); tools/embed turns
+# the files listed in ASSETS into $(BUILD)/gen/assets.c (C arrays and their
+# SHA-256, see src/api/assets.h), which is linked into the binary and served
+# by src/api/docs.c. The binary reads no file at run time.
+#
+#   make test-docs    the embed self-test, the OpenAPI lint and tests/docs
+#                     (run by `make test` with the test build's settings)
+
+NPM ?= npm
+# npm rewrites this file at the end of every install: the stamp of node_modules.
+NPM_STAMP := node_modules/.package-lock.json
+EMBED := $(BUILD)/tools/embed
+ASSETS_C := $(BUILD)/gen/assets.c
+
+# One asset per line: the URL path it is served at, its Content-Type, the
+# file. The names under /docs/ are also the `asset` enum of openapi.json.
+JS_TYPE := 'text/javascript; charset=utf-8'
+TXT_TYPE := 'text/plain; charset=utf-8'
+ASSETS := \
+	/openapi.json 'application/json' src/api/openapi.json \
+	/docs 'text/html; charset=utf-8' web/docs.html \
+	/redoc 'text/html; charset=utf-8' web/redoc.html \
+	/docs/swagger-init.js $(JS_TYPE) web/swagger-init.js \
+	/docs/swagger-ui.css 'text/css; charset=utf-8' node_modules/swagger-ui-dist/swagger-ui.css \
+	/docs/swagger-ui-bundle.js $(JS_TYPE) node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	/docs/favicon-32x32.png 'image/png' node_modules/swagger-ui-dist/favicon-32x32.png \
+	/docs/favicon-16x16.png 'image/png' node_modules/swagger-ui-dist/favicon-16x16.png \
+	/docs/redoc.standalone.js $(JS_TYPE) $(BUILD)/gen/redoc.standalone.js \
+	/docs/swagger-ui-LICENSE.txt $(TXT_TYPE) node_modules/swagger-ui-dist/LICENSE \
+	/docs/swagger-ui-NOTICE.txt $(TXT_TYPE) node_modules/swagger-ui-dist/NOTICE \
+	/docs/swagger-ui-bundle.js.LICENSE.txt $(TXT_TYPE) node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
+	/docs/redoc-LICENSE.txt $(TXT_TYPE) node_modules/redoc/LICENSE \
+	/docs/redoc.standalone.js.LICENSE.txt $(TXT_TYPE) node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt
+# The files of our own (node_modules/ changes only through NPM_STAMP).
+ASSET_SOURCES := $(filter src/% web/% $(BUILD)/%,$(ASSETS))
+
+LIB_OBJ += $(BUILD)/obj/gen/assets.o
+
+# --ignore-scripts: none of these packages needs an install script, and one
+# (swagger-ui-dist's @scarf/scarf) would report the install over the network.
+$(NPM_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(EMBED): tools/embed.c src/lib/banned.h
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) -Isrc $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+# ReDoc's side menu shows a logo fetched from Redocly's CDN, which an
+# offline network cannot reach (and the page's Content-Security-Policy
+# blocks anyway); with an empty source the image is never requested and the
+# menu drops it. The build fails if the URL survives, e.g. in a new version.
+$(BUILD)/gen/redoc.standalone.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	$(Q)sed 's#https://cdn\.redoc\.ly/redoc/logo-mini\.svg##g' \
+		node_modules/redoc/bundles/redoc.standalone.js > $@.tmp
+	$(Q)if grep -q 'cdn\.redoc\.ly' $@.tmp; then \
+		echo "assets.mk: redoc.standalone.js still loads from cdn.redoc.ly" >&2; exit 1; fi
+	$(Q)mv $@.tmp $@
+
+$(ASSETS_C): $(EMBED) $(NPM_STAMP) $(ASSET_SOURCES) mk/assets.mk
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  EMBED   $@")
+	$(Q)$(EMBED) $@ $(ASSETS)
+
+# The generic rule compiles sources of the tree ($(BUILD)/obj/%.o: %.c);
+# this one is generated. Debug information for megabytes of bytes is of
+# no use and slow to produce: -g0.
+$(BUILD)/obj/gen/assets.o: $(ASSETS_C) src/api/assets.h
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -g0 -c $< -o $@
+
+# ---- tests ---------------------------------------------------------------
+
+TEST_EXTRA += test-docs
+.PHONY: test-docs
+
+# The linter runs from the lockfile (no download); it must not phone home.
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true npx --no @redocly/cli
+
+test-docs: $(BUILD)/insights $(EMBED) $(NPM_STAMP)
+	$(EMBED) --self-test
+	$(REDOCLY) lint --config redocly.yaml src/api/openapi.json
+	INSIGHTS_BIN=$(abspath $(BUILD)/insights) $(PYTHON) -m pytest -q -p no:cacheprovider tests/docs
