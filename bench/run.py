@@ -33,10 +33,12 @@ SERVER_CPU, CLIENT_CPU = "0", "1"
 
 # Candidate words for the searches, from the seed's vocabulary; the harness
 # measures their document frequency and picks one per target.
+# Real words, then made-up words of the seed's long tail (kalomi...).
+SYLLABLES = ["ka", "lo", "mi", "ra", "te", "su", "vo", "ne", "pa", "di", "zu", "fe", "gi", "ho", "ju", "be"]
 CANDIDATES = ["the", "team", "latency", "index", "replica", "checkpoint", "vacuum", "quorum",
-              "gameday", "kudos", "whiteboard", "sprint", "backoff", "fsync", "canary",
-              "tracing", "escalation", "heartbeat", "newsletter", "burnout", "celebration",
-              "playbook", "cursor", "jitter", "shard", "compaction", "runbook", "cron"]
+              "kudos", "whiteboard", "cron"] + [
+    SYLLABLES[i % 16] + SYLLABLES[(i // 16) % 16] + SYLLABLES[(i // 256) % 16]
+    for i in (0, 40, 100, 200, 400, 800, 1600, 3200)]
 
 
 def log(msg):

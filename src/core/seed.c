@@ -73,7 +73,16 @@ static const char *const vocabulary[] = {
 	"recognition", "celebration", "kudos", "newsletter", "wiki", "glossary", "diagram",
 	"whiteboard", "workshop", "training", "certification", "conference", "talk", "blog",
 };
-#define NWORDS (sizeof(vocabulary) / sizeof(vocabulary[0]))
+#define NREAL (sizeof(vocabulary) / sizeof(vocabulary[0]))
+/*
+ * Behind the real words comes a long tail of made-up three-syllable words
+ * ("kalomi"), so that some words occur in a few percent of the insights and
+ * others in one in a hundred, as in real text.
+ */
+static const char syllables[16][3] = { "ka", "lo", "mi", "ra", "te", "su", "vo", "ne",
+				       "pa", "di", "zu", "fe", "gi", "ho", "ju", "be" };
+#define NTAIL 4096
+#define NWORDS (NREAL + NTAIL)
 
 static const char *const tag_names[] = {
 	"Best Practice", "Lesson Learned", "Performance", "Incident", "Quick Win", "Documentation",
@@ -165,6 +174,7 @@ static double rng_unit(struct rng *r)
 struct gen {
 	struct rng rng;
 	double cdf[NWORDS]; /* cumulative Zipf weights, normalised */
+	char tail[NTAIL][8];
 	char authors[NAUTHORS][48];
 };
 
@@ -179,7 +189,7 @@ static const char *word(struct gen *g)
 		else
 			hi = mid;
 	}
-	return vocabulary[lo];
+	return lo < NREAL ? vocabulary[lo] : g->tail[lo - NREAL];
 }
 
 static void words(struct gen *g, struct buf *b, unsigned n, bool capital)
@@ -245,6 +255,9 @@ static void gen_init(struct gen *g, uint64_t seed)
 		g->cdf[i] = acc;
 	}
 	g->cdf[NWORDS - 1] = 1.0;
+	for (size_t i = 0; i < NTAIL; i++)
+		snprintf(g->tail[i], sizeof(g->tail[i]), "%.2s%.2s%.2s", syllables[i % 16],
+			 syllables[(i / 16) % 16], syllables[(i / 256) % 16]);
 	for (int i = 0; i < NAUTHORS; i++) {
 		if (i < 10)
 			snprintf(g->authors[i], sizeof(g->authors[i]), "%s", teams[i]);

@@ -131,8 +131,7 @@ static const struct sq_migration sq_migrations[] = {
 	  "  content = 'insights', content_rowid = 'id',\n"
 	  "  tokenize = 'unicode61 remove_diacritics 2'\n"
 	  ");\n"
-	  /* Relevance: a match in the title counts most, then the description. */
-	  "INSERT INTO insights_fts (insights_fts, rank) VALUES ('rank', 'bm25(10.0, 5.0, 1.0)');\n"
+
 	  "CREATE TRIGGER insights_fts_add AFTER INSERT ON insights BEGIN\n"
 	  "  INSERT INTO insights_fts (rowid, title, description, content)\n"
 	  "    VALUES (NEW.id, NEW.title, NEW.description, NEW.content);\n"
