@@ -106,7 +106,7 @@ static const struct sq_migration sq_migrations[] = {
 	  "  n INTEGER NOT NULL,\n"
 	  "  PRIMARY KEY (status, priority, category_id)\n"
 	  ") WITHOUT ROWID;\n"
-	  "CREATE INDEX idx_insight_counts_category ON insight_counts(category_id);\n"
+	  "CREATE INDEX idx_insight_counts_category ON insight_counts(category_id, n); -- covering\n"
 	  "CREATE TRIGGER insights_count_add AFTER INSERT ON insights BEGIN\n"
 	  "  INSERT INTO insight_counts (status, priority, category_id, n)\n"
 	  "    VALUES (NEW.status, NEW.priority, coalesce(NEW.category_id, 0), 1)\n"
