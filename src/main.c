@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "conf/conf.h"
 #include "conf/dburl.h"
 #include "core/seed.h"
@@ -225,6 +226,7 @@ static int cmd_serve(const struct config *cfg)
 	struct app app;
 	service_init(&app.svc, st);
 	app.version = INSIGHTS_VERSION;
+	app.cache = cfg->response_cache && !(st->drv->flags & STORE_SHARED) ? cache_new() : NULL;
 	struct http_config hc = {
 		.host = cfg->host,
 		.port = cfg->port,
@@ -238,12 +240,14 @@ static int cmd_serve(const struct config *cfg)
 		.nroutes = api_nroutes,
 		.app = &app,
 		.observe = api_observe,
+		.cache = &api_cache_hooks,
 	};
 	metrics_init(api_routes, api_nroutes);
 	struct http_server *srv;
 	char why[256];
 	if (http_server_start(&hc, &srv, why, sizeof(why))) {
 		log_error("cannot start the HTTP server: %s", why);
+		cache_free(app.cache);
 		metrics_release();
 		store_close(st);
 		return 1;
@@ -263,6 +267,7 @@ static int cmd_serve(const struct config *cfg)
 	sigwait(&stop, &sig);
 	log_info("received %s: finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, cfg->shutdown_grace_s * 1000u);
+	cache_free(app.cache);
 	metrics_release();
 	store_close(st);
 	log_info("insights stopped");

@@ -19,10 +19,16 @@
 #include "lib/error.h"
 #include "lib/jsonw.h"
 
+struct response_cache;
+
 struct app {
 	struct service svc;
 	const char *version;
+	struct response_cache *cache; /* NULL: responses are never cached */
 };
+
+/* The response cache's hooks for the HTTP server (see http_cache_hooks). */
+extern const struct http_cache_hooks api_cache_hooks;
 
 extern const struct http_route api_routes[];
 extern const size_t api_nroutes;

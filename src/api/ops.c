@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 
+#include "api/cache.h"
 #include "api/handlers.h"
 #include "lib/log.h"
 #include "metrics/metrics.h"
@@ -27,6 +28,54 @@ void api_observe(void *appv, const struct http_request *req)
 	log_request(&line);
 }
 
+/* The cache key of a request: its route, query string and body. */
+static void cache_key(struct http_request *req, struct buf *key)
+{
+	buf_adds(key, http_matched_route(req)->pattern);
+	buf_addch(key, '\n');
+	http_query_string(req, key);
+	buf_addch(key, '\n');
+	size_t len;
+	const char *body = http_body(req, &len);
+	buf_add(key, body, len);
+}
+
+static bool cache_lookup(void *appv, struct http_request *req, uint64_t *tag)
+{
+	struct app *app = appv;
+	if (!app->cache)
+		return false;
+	/* The version is read before anything else: see cache.c. */
+	*tag = svc_data_version(&app->svc);
+	struct buf key = BUF_INIT, body = BUF_INIT;
+	cache_key(req, &key);
+	const char *type = NULL;
+	bool hit = cache_get(app->cache, &key, *tag, &body, &type);
+	buf_release(&key);
+	if (hit)
+		http_respond(req, 200, &body, type);
+	buf_release(&body);
+	return hit;
+}
+
+static void cache_store(void *appv, struct http_request *req, uint64_t tag)
+{
+	struct app *app = appv;
+	if (!app->cache)
+		return;
+	struct buf key = BUF_INIT;
+	cache_key(req, &key);
+	size_t len;
+	const char *body = http_response_body(req, &len);
+	cache_put(app->cache, &key, tag, body, len, http_response_type(req));
+	buf_release(&key);
+}
+
+const struct http_cache_hooks api_cache_hooks = {
+	.lookup = cache_lookup,
+	.store = cache_store,
+};
+
 /* GET /metrics: the Prometheus text exposition. */
 void api_metrics(struct http_request *req)
 {
@@ -40,6 +89,14 @@ void api_metrics(struct http_request *req)
 			   (double)atomic_load(&c->insights_updated));
 	metrics_render_one(&out, "insights_deleted_total", "counter", "Insights deleted.",
 			   (double)atomic_load(&c->insights_deleted));
+	if (app->cache) {
+		metrics_render_one(&out, "insights_cache_hits_total", "counter",
+				   "Read responses served from the response cache.",
+				   (double)cache_hits(app->cache));
+		metrics_render_one(&out, "insights_cache_misses_total", "counter",
+				   "Cacheable read responses computed afresh.",
+				   (double)cache_misses(app->cache));
+	}
 	metrics_render_requests(&out);
 	metrics_render_process(&out);
 	struct store_gauges g;

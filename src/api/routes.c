@@ -13,29 +13,33 @@
  * loop: searches and trends can take tens of milliseconds on a large
  * database, and writes wait for the write lock and their group's commit
  * (which also lets concurrent writes share one commit).
+ *
+ * Cached routes answer from the response cache (api/cache.c) while no write
+ * has happened since the answer was computed; single-row reads are not
+ * cached: they are as cheap as a cache lookup.
  */
 const struct http_route api_routes[] = {
 	{ HTTP_GET, "/health", api_health, 0, NULL },
 	{ HTTP_GET, "/metrics", api_metrics, 0, NULL },
-	{ HTTP_GET, "/insights", api_insight_list, 0, NULL },
+	{ HTTP_GET, "/insights", api_insight_list, HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_POST, "/insights", api_create, HTTP_ROUTE_OFFLOAD, &api_insights },
-	{ HTTP_POST, "/insights/search", api_insight_search, HTTP_ROUTE_OFFLOAD, NULL },
+	{ HTTP_POST, "/insights/search", api_insight_search, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_GET, "/insights/{insight_id}", api_get, 0, &api_insights },
 	{ HTTP_PUT, "/insights/{insight_id}", api_update, HTTP_ROUTE_OFFLOAD, &api_insights },
 	{ HTTP_DELETE, "/insights/{insight_id}", api_delete, HTTP_ROUTE_OFFLOAD, &api_insights },
-	{ HTTP_GET, "/tags", api_list, 0, &api_tags },
+	{ HTTP_GET, "/tags", api_list, HTTP_ROUTE_CACHE, &api_tags },
 	{ HTTP_POST, "/tags", api_create, HTTP_ROUTE_OFFLOAD, &api_tags },
 	{ HTTP_GET, "/tags/{tag_id}", api_get, 0, &api_tags },
 	{ HTTP_PUT, "/tags/{tag_id}", api_update, HTTP_ROUTE_OFFLOAD, &api_tags },
 	{ HTTP_DELETE, "/tags/{tag_id}", api_delete, HTTP_ROUTE_OFFLOAD, &api_tags },
-	{ HTTP_GET, "/categories", api_list, 0, &api_categories },
+	{ HTTP_GET, "/categories", api_list, HTTP_ROUTE_CACHE, &api_categories },
 	{ HTTP_POST, "/categories", api_create, HTTP_ROUTE_OFFLOAD, &api_categories },
 	{ HTTP_GET, "/categories/{category_id}", api_get, 0, &api_categories },
 	{ HTTP_PUT, "/categories/{category_id}", api_update, HTTP_ROUTE_OFFLOAD, &api_categories },
 	{ HTTP_DELETE, "/categories/{category_id}", api_delete, HTTP_ROUTE_OFFLOAD, &api_categories },
-	{ HTTP_GET, "/statistics", api_statistics, 0, NULL },
-	{ HTTP_GET, "/statistics/trends", api_statistics_trends, HTTP_ROUTE_OFFLOAD, NULL },
-	{ HTTP_GET, "/statistics/authors", api_statistics_authors, HTTP_ROUTE_OFFLOAD, NULL },
+	{ HTTP_GET, "/statistics", api_statistics, HTTP_ROUTE_CACHE, NULL },
+	{ HTTP_GET, "/statistics/trends", api_statistics_trends, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
+	{ HTTP_GET, "/statistics/authors", api_statistics_authors, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_GET, "/openapi.json", api_openapi, 0, NULL },
 	{ HTTP_GET, "/docs", api_docs, 0, NULL },
 	{ HTTP_GET, "/redoc", api_redoc, 0, NULL },

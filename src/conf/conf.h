@@ -24,6 +24,7 @@ struct config {
 	unsigned busy_timeout_ms;
 	unsigned shutdown_grace_s;
 	const char *cors_origins;
+	unsigned response_cache;
 	const char *log_level;
 	const char *log_format;
 	unsigned long long seed_count;

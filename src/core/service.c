@@ -20,6 +20,19 @@ void service_init(struct service *svc, struct store *store)
 	svc->store = store;
 }
 
+uint64_t svc_data_version(struct service *svc)
+{
+	return atomic_load(&svc->data_version);
+}
+
+/* Marks the data as changed when a write succeeded; returns its status. */
+static enum status wrote(struct service *svc, enum status rc)
+{
+	if (rc == OK)
+		atomic_fetch_add(&svc->data_version, 1);
+	return rc;
+}
+
 /* Checks the store's half of the error contract. */
 static enum status checked(enum status rc, struct error *err)
 {
@@ -62,7 +75,7 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 	enum status rc = CALL(svc, insight_create, a, in, out, err);
 	if (rc == OK)
 		atomic_fetch_add(&svc->counters.insights_created, 1);
-	return rc;
+	return wrote(svc, rc);
 }
 
 enum status svc_insight_create_many(struct service *svc, const struct insight_input *in,
@@ -87,7 +100,7 @@ enum status svc_insight_create_many(struct service *svc, const struct insight_in
 	enum status rc = CALL(svc, insight_create_many, in, n, err);
 	if (rc == OK)
 		atomic_fetch_add(&svc->counters.insights_created, n);
-	return rc;
+	return wrote(svc, rc);
 }
 
 enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
@@ -99,7 +112,7 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 	enum status rc = CALL(svc, insight_update, a, id, in, out, err);
 	if (rc == OK)
 		atomic_fetch_add(&svc->counters.insights_updated, 1);
-	return rc;
+	return wrote(svc, rc);
 }
 
 enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err)
@@ -108,7 +121,7 @@ enum status svc_insight_delete(struct service *svc, int64_t id, struct error *er
 	enum status rc = CALL(svc, insight_delete, id, err);
 	if (rc == OK)
 		atomic_fetch_add(&svc->counters.insights_deleted, 1);
-	return rc;
+	return wrote(svc, rc);
 }
 
 enum status svc_tag_get(struct service *svc, struct arena *a, int64_t id,
@@ -130,7 +143,7 @@ enum status svc_tag_create(struct service *svc, struct arena *a,
 {
 	if (tag_input_check(in, true, err))
 		return err->status;
-	return CALL(svc, tag_create, a, in, out, err);
+	return wrote(svc, CALL(svc, tag_create, a, in, out, err));
 }
 
 enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
@@ -138,13 +151,13 @@ enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
 {
 	if (tag_input_check(in, false, err))
 		return err->status;
-	return CALL(svc, tag_update, a, id, in, out, err);
+	return wrote(svc, CALL(svc, tag_update, a, id, in, out, err));
 }
 
 enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err)
 {
 	error_clear(err);
-	return CALL(svc, tag_delete, id, err);
+	return wrote(svc, CALL(svc, tag_delete, id, err));
 }
 
 enum status svc_category_get(struct service *svc, struct arena *a, int64_t id,
@@ -167,7 +180,7 @@ enum status svc_category_create(struct service *svc, struct arena *a,
 {
 	if (category_input_check(in, true, err))
 		return err->status;
-	return CALL(svc, category_create, a, in, out, err);
+	return wrote(svc, CALL(svc, category_create, a, in, out, err));
 }
 
 enum status svc_category_update(struct service *svc, struct arena *a, int64_t id,
@@ -178,13 +191,13 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 		return err->status;
 	if (in->parent_id.set && in->parent_id.v == id)
 		return invalid_parent_cycle(err, id);
-	return CALL(svc, category_update, a, id, in, out, err);
+	return wrote(svc, CALL(svc, category_update, a, id, in, out, err));
 }
 
 enum status svc_category_delete(struct service *svc, int64_t id, struct error *err)
 {
 	error_clear(err);
-	return CALL(svc, category_delete, id, err);
+	return wrote(svc, CALL(svc, category_delete, id, err));
 }
 
 enum status svc_statistics(struct service *svc, struct arena *a,
@@ -228,5 +241,5 @@ enum status svc_recount_tags(struct service *svc, struct arena *a,
 			     struct tag_fix **fixes, size_t *n, struct error *err)
 {
 	error_clear(err);
-	return CALL(svc, recount_tags, a, fixes, n, err);
+	return wrote(svc, CALL(svc, recount_tags, a, fixes, n, err));
 }

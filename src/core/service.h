@@ -31,7 +31,16 @@ struct service_counters {
 struct service {
 	struct store *store;             /* borrowed */
 	struct service_counters counters;
+	/*
+	 * Bumped after every write this instance commits: a read computed
+	 * while it held a value is out of date once it moves (response caches
+	 * key on it).
+	 */
+	atomic_uint_fast64_t data_version;
 };
+
+/* The current data version (see struct service). */
+uint64_t svc_data_version(struct service *svc);
 
 void service_init(struct service *svc, struct store *store);
 

@@ -45,6 +45,8 @@ typedef void (*http_handler)(struct http_request *req);
 
 /* Run the handler on the worker pool, not on the connection's loop. */
 #define HTTP_ROUTE_OFFLOAD 1u
+/* The route's 200 answers may come from the response cache (see http_config). */
+#define HTTP_ROUTE_CACHE 2u
 
 struct http_route {
 	unsigned methods;         /* a mask of enum http_method */
@@ -56,6 +58,18 @@ struct http_route {
 
 /* Called once per completed request, from the thread that completed it. */
 typedef void (*http_observer)(void *app, const struct http_request *req);
+
+/*
+ * A response cache for HTTP_ROUTE_CACHE routes. `lookup` runs on the event
+ * loop once the body is complete, before the handler (and before an
+ * offloaded route leaves the loop): it answers the request from the cache
+ * and returns true, or returns false and sets *tag. After the handler,
+ * `store` gets the request (with its response) and that tag.
+ */
+struct http_cache_hooks {
+	bool (*lookup)(void *app, struct http_request *req, uint64_t *tag);
+	void (*store)(void *app, struct http_request *req, uint64_t tag);
+};
 
 struct http_config {
 	const char *host;
@@ -70,6 +84,7 @@ struct http_config {
 	size_t nroutes;
 	void *app;                  /* handed back by http_app() */
 	http_observer observe;      /* may be NULL */
+	const struct http_cache_hooks *cache; /* may be NULL */
 };
 
 struct http_server;
@@ -123,6 +138,15 @@ const char *http_body(const struct http_request *req, size_t *len);
 /* The request's arena: memory that lives until the request completes. */
 struct arena *http_arena(struct http_request *req);
 void *http_app(const struct http_request *req);
+
+/*
+ * Appends the query string's arguments, decoded, as "k=v&k2=v2&" in the
+ * order the client sent them (a cache key).
+ */
+void http_query_string(struct http_request *req, struct buf *out);
+/* The response body set by http_respond() (not yet sent) and its type. */
+const char *http_response_body(const struct http_request *req, size_t *len);
+const char *http_response_type(const struct http_request *req);
 
 /* Response status and size, once http_respond() was called (for observers). */
 unsigned http_response_status(const struct http_request *req);

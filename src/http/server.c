@@ -87,6 +87,8 @@ struct http_request {
 	size_t static_len;
 	struct header *headers;
 	uint64_t start_ns;
+	bool cache_miss;     /* looked up in the cache and missed: store the answer */
+	uint64_t cache_tag;
 	struct http_request *next_job;
 };
 
@@ -147,6 +149,40 @@ const char *http_query(struct http_request *req, const char *key)
 const char *http_header(struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	(void)kind;
+	struct buf *out = cls;
+	buf_adds(out, key);
+	if (value) {
+		buf_addch(out, '=');
+		buf_adds(out, value);
+	}
+	buf_addch(out, '&');
+	return MHD_YES;
+}
+
+void http_query_string(struct http_request *req, struct buf *out)
+{
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, out);
+}
+
+const char *http_response_body(const struct http_request *req, size_t *len)
+{
+	if (req->static_body) {
+		*len = req->static_len;
+		return req->static_body;
+	}
+	*len = req->resp.len;
+	return buf_cstr(&req->resp);
+}
+
+const char *http_response_type(const struct http_request *req)
+{
+	return req->content_type;
 }
 
 const char *http_body(const struct http_request *req, size_t *len)
@@ -436,6 +472,9 @@ static void run_handler(struct http_request *req)
 		log_error("handler for %s %s gave no response", req->method_name, req->route->pattern);
 		respond_detail(req, 500, "Internal Server Error");
 	}
+	const struct http_config *cfg = &req->srv->cfg;
+	if (req->cache_miss && req->status == 200)
+		cfg->cache->store(cfg->app, req, req->cache_tag);
 }
 
 static void *worker_main(void *arg)
@@ -505,6 +544,12 @@ static void dispatch(struct http_request *req)
 			respond_detail(req, 404, "Not Found");
 		}
 		return;
+	}
+	const struct http_config *cfg = &req->srv->cfg;
+	if ((req->route->flags & HTTP_ROUTE_CACHE) && cfg->cache) {
+		if (cfg->cache->lookup(cfg->app, req, &req->cache_tag))
+			return; /* answered from the cache, on the loop */
+		req->cache_miss = true;
 	}
 	if (req->route->flags & HTTP_ROUTE_OFFLOAD) {
 		if (!offload(req)) {

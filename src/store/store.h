@@ -54,8 +54,16 @@ struct store_gauges {
 	int64_t pool_idle;
 };
 
+/*
+ * Several processes write through the same database in a normal deployment
+ * (PostgreSQL): a process cannot see every write, so response caches keyed
+ * on its own writes are off.
+ */
+#define STORE_SHARED 1u
+
 struct store_driver {
 	const char *name;
+	unsigned flags;
 
 	/*
 	 * Connects (lazily where the driver can) and returns a handle in *out.

@@ -199,3 +199,57 @@ def test_log_level_hides_request_lines(servers):
     time.sleep(0.2)
     assert not any(l.get("request_id") == rid for l in log_lines(srv))
     assert not any(l.get("level") == "info" for l in log_lines(srv))
+
+
+def test_response_cache_hits_and_never_serves_stale_data(fresh_api):
+    api = fresh_api
+    author = f"cache-{uid()}"
+    api.create_insight(author=author)
+    first = api.list_insights(author=author)
+    again = api.list_insights(author=author)
+    assert first == again and first["total"] == 1
+    s = samples(scrape(api))
+    assert value(s, "insights_cache_hits_total") >= 1
+
+    # Every acknowledged write is visible to the very next read, while other
+    # clients keep the same URLs hot in the cache.
+    stop = threading.Event()
+    failures = []
+
+    def reader():
+        while not stop.is_set():
+            api.get("/insights", params={"author": author})
+            api.get("/statistics")
+
+    def writer(n):
+        try:
+            mine = f"{author}-{n}"
+            for i in range(15):
+                api.create_insight(author=mine)
+                page = api.list_insights(author=mine)
+                if page["total"] != i + 1:
+                    failures.append(f"list saw {page['total']} after {i + 1} writes")
+                total = api.call("GET", "/statistics")["total_insights"]
+                if total < i + 2:
+                    failures.append(f"statistics saw {total} after {i + 2} writes")
+        except Exception as exc:
+            failures.append(repr(exc))
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    for t in readers:
+        t.join()
+    assert not failures, failures[:5]
+
+
+def test_response_cache_can_be_turned_off(servers):
+    srv = servers.start(args=["--response-cache", "0"])
+    srv.api.list_insights()
+    srv.api.list_insights()
+    s = samples(scrape(srv.api))
+    assert ("insights_cache_hits_total", frozenset()) not in s

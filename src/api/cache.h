@@ -1,0 +1,38 @@
+/*
+ * cache.h: the response cache of the read routes (see cache.c for the
+ * rules that keep it from ever serving data older than an acknowledged
+ * write).
+ */
+#ifndef INSIGHTS_CACHE_H
+#define INSIGHTS_CACHE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+
+struct response_cache;
+
+struct response_cache *cache_new(void);
+void cache_free(struct response_cache *c);
+
+/*
+ * Appends the cached response of `key` to `body` and sets its content type
+ * when an entry exists for `key` that was computed at data version
+ * `version` and has not expired; returns whether it did.
+ */
+bool cache_get(struct response_cache *c, const struct buf *key, uint64_t version,
+	       struct buf *body, const char **content_type);
+/*
+ * Stores a response computed at data version `version` (read before the
+ * computation started). `content_type` must be static. Large responses are
+ * not stored.
+ */
+void cache_put(struct response_cache *c, const struct buf *key, uint64_t version,
+	       const char *body, size_t len, const char *content_type);
+
+uint64_t cache_hits(const struct response_cache *c);
+uint64_t cache_misses(const struct response_cache *c);
+
+#endif

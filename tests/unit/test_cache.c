@@ -1,0 +1,73 @@
+/*
+ * test_cache.c: the response cache (api/cache.c).
+ */
+#include "t.h"
+
+#include <stdio.h>
+
+#include "api/cache.h"
+
+static struct buf key_of(const char *s)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, s);
+	return b;
+}
+
+TEST(cache_serves_only_the_current_version)
+{
+	struct response_cache *c = cache_new();
+	struct buf k = key_of("/insights\npage=1&\n"), body = BUF_INIT;
+	const char *type = NULL;
+	CHECK(!cache_get(c, &k, 7, &body, &type));
+	cache_put(c, &k, 7, "{\"total\":1}", 11, "application/json");
+	CHECK(cache_get(c, &k, 7, &body, &type));
+	CHECK_STR(body.data, "{\"total\":1}");
+	CHECK_STR(type, "application/json");
+	buf_reset(&body);
+	/* A write moved the version on: the entry is gone for good. */
+	CHECK(!cache_get(c, &k, 8, &body, &type));
+	CHECK(!cache_get(c, &k, 7, &body, &type));
+	CHECK(body.len == 0);
+	/* Keys differ by query string and body. */
+	struct buf k2 = key_of("/insights\npage=2&\n");
+	cache_put(c, &k, 8, "a", 1, "application/json");
+	CHECK(!cache_get(c, &k2, 8, &body, &type));
+	CHECK(cache_hits(c) == 1 && cache_misses(c) == 4);
+	buf_release(&k);
+	buf_release(&k2);
+	buf_release(&body);
+	cache_free(c);
+}
+
+TEST(cache_stays_within_its_memory_bound)
+{
+	struct response_cache *c = cache_new();
+	static char big[100000];
+	memset(big, 'x', sizeof(big));
+	struct buf body = BUF_INIT;
+	const char *type;
+	char name[32];
+	/* 4000 entries of 100 kB would be 400 MB: most must have been evicted. */
+	for (int i = 0; i < 4000; i++) {
+		snprintf(name, sizeof(name), "/k%d", i);
+		struct buf k = key_of(name);
+		cache_put(c, &k, 1, big, sizeof(big), "text/plain");
+		buf_release(&k);
+	}
+	int kept = 0;
+	for (int i = 0; i < 4000; i++) {
+		snprintf(name, sizeof(name), "/k%d", i);
+		struct buf k = key_of(name);
+		buf_reset(&body);
+		kept += cache_get(c, &k, 1, &body, &type);
+		buf_release(&k);
+	}
+	CHECK(kept > 0 && kept * sizeof(big) <= (8u << 20));
+	/* The most recent entry survives. */
+	struct buf last = key_of("/k3999");
+	CHECK(cache_get(c, &last, 1, &body, &type));
+	buf_release(&last);
+	buf_release(&body);
+	cache_free(c);
+}
