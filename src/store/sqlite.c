@@ -768,29 +768,11 @@ static enum status load_insight(struct sq_conn *c, struct arena *a, int64_t id,
 
 /* ---- open, close, migrate, ping ------------------------------------- */
 
-static void configure_once(void)
-{
-	/*
-	 * A group of writes keeps the pages it changes in a statement journal
-	 * (for its savepoints). SQLite spills that journal to a temporary file
-	 * past 64 KiB, which cost a file creation per group; keep up to 4 MiB
-	 * in memory. Must run before the library initialises.
-	 */
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
-}
-
-static void configure_library(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, configure_once);
-}
-
 static enum status sq_open(const struct dburl *url, const struct store_config *cfg,
 			   struct store **out, struct error *err)
 {
 	if (!sqlite3_threadsafe())
 		return error_set(err, E_INTERNAL, "SQLite was built without thread support");
-	configure_library();
 	struct sq_store *s = xcalloc(1, sizeof(*s));
 	s->base.drv = &store_sqlite_driver;
 	s->path = xstrdup(url->path);
