@@ -14,6 +14,8 @@ Environment (all optional):
   BENCH_DATABASE  postgresql://... to run on PostgreSQL (seeded when short)
   BENCH_SCENARIOS comma-separated subset of the scenario names
   BENCH_SCALE     "10000,100000,1000000": run every size, print p50 growth
+  BENCH_CACHE     both (default), on or off: with and/or without the
+                  service's response cache (--response-cache 0)
 """
 import json
 import os
@@ -208,6 +210,7 @@ def dataset(n, seed):
 
 
 def start_service(url_db, extra=()):
+    extra = list(extra) + (["--response-cache", "0"] if os.environ.get("BENCH_NO_CACHE") else [])
     port = free_port()
     cmd = ["taskset", "-c", SERVER_CPU, BIN, "serve", "--port", str(port), "--database", url_db,
            "--threads", "1", "--log-level", "warn", *extra]
@@ -322,12 +325,14 @@ def run_size(n, seed, duration, chosen):
         nginx.stop()
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    return {"n": n, "seed": seed, "database": "postgresql" if pg else "sqlite", "words": words,
+    return {"n": n, "seed": seed, "database": "postgresql" if pg else "sqlite",
+            "response_cache": not os.environ.get("BENCH_NO_CACHE"), "words": words,
             "document_frequency": df, "peak_rss_mb": rss, "dataset": meta, "scenarios": results}
 
 
 def table(run):
-    lines = [f"### {run['n']} insights on {run['database']} "
+    cache = "response cache on" if run["response_cache"] else "response cache off"
+    lines = [f"### {run['n']} insights on {run['database']}, {cache} "
              f"(search words: {run['words']}, document frequency {run['document_frequency']})", "",
              "| scenario | conns | bytes | req/s | p50 ms | p99 ms | errors | non-2xx | nginx req/s | ratio |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -356,17 +361,33 @@ def main():
     sizes = scale or [int(os.environ.get("BENCH_N", "100000"))]
     runs = []
     machine = f"{os.uname().nodename}, {os.cpu_count()} CPUs, {os.uname().release}"
+    # Each size runs twice: with the response cache (the default
+    # configuration: repeated reads are answered from it until a write) and
+    # without it (every request computed: what the engine itself costs).
+    both = os.environ.get("BENCH_CACHE", "both")
+    modes = {"both": [False, True], "on": [False], "off": [True]}[both]
     for n in sizes:
-        runs.append(run_size(n, seed, duration, chosen))
-        print(table(runs[-1]) + "\n", flush=True)
-    if len(runs) > 1:
-        print(f"### p50 growth with N ({', '.join(str(r['n']) for r in runs)})\n")
-        print("| scenario | " + " | ".join(f"p50 ms at {r['n']}" for r in runs) + " | last / first |")
-        print("| --- |" + " ---: |" * (len(runs) + 1))
-        for i, s in enumerate(runs[0]["scenarios"]):
-            p50 = [r["scenarios"][i]["p50_ms"] for r in runs]
+        for no_cache in modes:
+            if no_cache:
+                os.environ["BENCH_NO_CACHE"] = "1"
+            else:
+                os.environ.pop("BENCH_NO_CACHE", None)
+            runs.append(run_size(n, seed, duration, chosen))
+            print(table(runs[-1]) + "\n", flush=True)
+    os.environ.pop("BENCH_NO_CACHE", None)
+    for cached in (True, False):
+        series = [r for r in runs if r["response_cache"] == cached]
+        if len(series) < 2:
+            continue
+        print(f"### p50 growth with N, response cache {'on' if cached else 'off'} "
+              f"({', '.join(str(r['n']) for r in series)})\n")
+        print("| scenario | " + " | ".join(f"p50 ms at {r['n']}" for r in series) + " | last / first |")
+        print("| --- |" + " ---: |" * (len(series) + 1))
+        for i, s in enumerate(series[0]["scenarios"]):
+            p50 = [r["scenarios"][i]["p50_ms"] for r in series]
             print(f"| {s['scenario']} | " + " | ".join(f"{p:.2f}" for p in p50) +
                   f" | {p50[-1] / p50[0] if p50[0] else 0:.2f} |")
+        print()
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "machine": machine,
                    "duration_s": duration, "runs": runs}, f, indent=2)
