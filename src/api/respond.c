@@ -39,7 +39,7 @@ void api_json(struct http_request *req, unsigned status, struct buf *body)
 void api_begin(struct api_out *o)
 {
 	o->buf = (struct buf)BUF_INIT;
-	buf_grow(&o->buf, 1024);
+	buf_grow(&o->buf, 8192); /* one insight fits: no regrowth on the common path */
 	jsonw_init(&o->w, &o->buf);
 }
 
