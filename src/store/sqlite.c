@@ -185,7 +185,7 @@ static const char *const sq_sql[S__COUNT] = {
 		" WHERE created_at >= ?1 GROUP BY day, status",
 	[S_TOP_AUTHORS] =
 		"SELECT author, count(*) AS n FROM insights WHERE status = 'published'"
-		" GROUP BY author ORDER BY n DESC, author LIMIT ?1",
+		" GROUP BY author ORDER BY n DESC, author LIMIT ?1 OFFSET ?2",
 	[S_RECOUNT_DRIFT] =
 		"SELECT id, name, usage_count, real FROM (SELECT t.id, t.name, t.usage_count,"
 		" (SELECT count(*) FROM insight_tags it WHERE it.tag_id = t.id) AS real"
@@ -1355,6 +1355,58 @@ static enum status sq_insight_delete(struct store *st, int64_t id, struct error 
 	return txn_end(&t, rc, err);
 }
 
+/*
+ * Runs a fixed statement that takes (limit, offset) as ?1 and ?2 and reads
+ * up to `limit` rows into an array of `size`-byte rows allocated in `a`,
+ * one row at a time with `read`. For the simple lists of tags, categories
+ * and authors.
+ */
+static enum status read_rows(struct sq_store *ss, enum sq_stmt which, int64_t limit,
+			     int64_t offset, size_t size,
+			     void (*read)(sqlite3_stmt *s, struct arena *a, void *row),
+			     struct arena *a, void **out, size_t *n, struct error *err)
+{
+	struct sq_conn *c;
+	enum status rc = conn_take(ss, &c, err);
+	if (rc)
+		return rc;
+	char *rows = arena_alloc(a, size * (size_t)limit);
+	*out = rows;
+	*n = 0;
+	sqlite3_stmt *s = stmt(c, which, err);
+	if (!s) {
+		conn_give(ss, c);
+		return err->status;
+	}
+	sqlite3_bind_int64(s, 1, limit);
+	sqlite3_bind_int64(s, 2, offset);
+	int src;
+	while ((src = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)limit)
+		read(s, a, rows + size * (*n)++);
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = sq_fail(c, src, err);
+	conn_give(ss, c);
+	return rc;
+}
+
+static void read_tag_row(sqlite3_stmt *s, struct arena *a, void *row)
+{
+	read_tag(s, 0, a, row);
+}
+
+static void read_category_row(sqlite3_stmt *s, struct arena *a, void *row)
+{
+	read_category(s, 0, true, a, row);
+}
+
+static void read_author_row(sqlite3_stmt *s, struct arena *a, void *row)
+{
+	struct count_by_name *r = row;
+	r->name = col_text(s, 0, a);
+	r->count = sqlite3_column_int64(s, 1);
+}
+
 /* ---- tags ----------------------------------------------------------- */
 
 static enum status load_tag(struct sq_conn *c, struct arena *a, int64_t id, struct tag *out,
@@ -1417,27 +1469,10 @@ static enum status sq_tag_get(struct store *st, struct arena *a, int64_t id, str
 static enum status sq_tag_list(struct store *st, struct arena *a, struct range r,
 			       struct tag **out, size_t *n, struct error *err)
 {
-	struct sq_store *ss = sq_of(st);
-	struct sq_conn *c;
-	enum status rc = conn_take(ss, &c, err);
-	if (rc)
-		return rc;
-	*out = ARENA_NEW_ARRAY(a, struct tag, (size_t)r.limit);
-	*n = 0;
-	sqlite3_stmt *s = stmt(c, S_TAG_LIST, err);
-	if (!s) {
-		conn_give(ss, c);
-		return err->status;
-	}
-	sqlite3_bind_int64(s, 1, r.limit);
-	sqlite3_bind_int64(s, 2, r.skip);
-	int src;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)r.limit)
-		read_tag(s, 0, a, &(*out)[(*n)++]);
-	sqlite3_reset(s);
-	if (src != SQLITE_DONE && src != SQLITE_ROW)
-		rc = sq_fail(c, src, err);
-	conn_give(ss, c);
+	void *rows;
+	enum status rc = read_rows(sq_of(st), S_TAG_LIST, r.limit, r.skip, sizeof(struct tag),
+				   read_tag_row, a, &rows, n, err);
+	*out = rows;
 	return rc;
 }
 
@@ -1546,27 +1581,10 @@ static enum status sq_category_get(struct store *st, struct arena *a, int64_t id
 static enum status sq_category_list(struct store *st, struct arena *a, struct range r,
 				    struct category **out, size_t *n, struct error *err)
 {
-	struct sq_store *ss = sq_of(st);
-	struct sq_conn *c;
-	enum status rc = conn_take(ss, &c, err);
-	if (rc)
-		return rc;
-	*out = ARENA_NEW_ARRAY(a, struct category, (size_t)r.limit);
-	*n = 0;
-	sqlite3_stmt *s = stmt(c, S_CATEGORY_LIST, err);
-	if (!s) {
-		conn_give(ss, c);
-		return err->status;
-	}
-	sqlite3_bind_int64(s, 1, r.limit);
-	sqlite3_bind_int64(s, 2, r.skip);
-	int src;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)r.limit)
-		read_category(s, 0, true, a, &(*out)[(*n)++]);
-	sqlite3_reset(s);
-	if (src != SQLITE_DONE && src != SQLITE_ROW)
-		rc = sq_fail(c, src, err);
-	conn_give(ss, c);
+	void *rows;
+	enum status rc = read_rows(sq_of(st), S_CATEGORY_LIST, r.limit, r.skip,
+				   sizeof(struct category), read_category_row, a, &rows, n, err);
+	*out = rows;
 	return rc;
 }
 
@@ -1875,29 +1893,10 @@ static enum status sq_trends(struct store *st, struct trend_day *days, size_t nd
 static enum status sq_top_authors(struct store *st, struct arena *a, int64_t limit,
 				  struct count_by_name **out, size_t *n, struct error *err)
 {
-	struct sq_store *ss = sq_of(st);
-	struct sq_conn *c;
-	enum status rc = conn_take(ss, &c, err);
-	if (rc)
-		return rc;
-	*out = ARENA_NEW_ARRAY(a, struct count_by_name, (size_t)limit);
-	*n = 0;
-	sqlite3_stmt *s = stmt(c, S_TOP_AUTHORS, err);
-	if (!s) {
-		conn_give(ss, c);
-		return err->status;
-	}
-	sqlite3_bind_int64(s, 1, limit);
-	int src;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)limit) {
-		(*out)[*n].name = col_text(s, 0, a);
-		(*out)[*n].count = sqlite3_column_int64(s, 1);
-		(*n)++;
-	}
-	sqlite3_reset(s);
-	if (src != SQLITE_DONE && src != SQLITE_ROW)
-		rc = sq_fail(c, src, err);
-	conn_give(ss, c);
+	void *rows;
+	enum status rc = read_rows(sq_of(st), S_TOP_AUTHORS, limit, 0, sizeof(struct count_by_name),
+				   read_author_row, a, &rows, n, err);
+	*out = rows;
 	return rc;
 }
 
