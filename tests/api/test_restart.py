@@ -40,3 +40,47 @@ def test_restart_keeps_everything(servers):
     assert c["id"] > max(i["id"] for i in before["insights"])
     assert api.tag(t1["id"])["usage_count"] == 2
     assert ids(api.search(query="first")) == [a["id"]]
+
+
+def test_acknowledged_writes_survive_kill_9(servers):
+    """A write is acknowledged only once committed: SIGKILL loses none of them."""
+    import signal
+    import threading
+
+    db = servers.database()
+    first = servers.start(db)
+    api = first.api
+    tag = api.create_tag()
+    acknowledged = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer():
+        while not stop.is_set():
+            try:
+                resp = api.post("/insights", check=False, timeout=5,
+                                json={"title": "durable", "description": "d", "author": "k9",
+                                      "tag_ids": [tag["id"]]})
+            except Exception:
+                return  # the server is gone
+            if resp.status_code == 201:
+                with lock:
+                    acknowledged.append(resp.json()["id"])
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    while len(acknowledged) < 200:
+        pass
+    first.proc.send_signal(signal.SIGKILL)  # no shutdown, no checkpoint
+    first.proc.wait()
+    servers.servers.remove(first)  # killed on purpose: no clean exit to check
+    stop.set()
+    for t in threads:
+        t.join()
+
+    second = servers.start(db)
+    stored = {i["id"] for i in second.api.all_insights(author="k9")}
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged insights lost: {sorted(missing)[:10]}"
+    assert second.api.tag(tag["id"])["usage_count"] == len(stored)
