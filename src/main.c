@@ -89,6 +89,7 @@ static int open_store(const struct config *cfg, struct store **out)
 		.busy_timeout_ms = cfg->busy_timeout_ms,
 		.query_timeout_ms = cfg->query_timeout_ms,
 		.read_url = cfg->read_database_url,
+		.search_window = cfg->search_window,
 	};
 	struct error err;
 	enum status rc = store_open(cfg->database_url, &sc, out, &err);

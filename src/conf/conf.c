@@ -59,6 +59,8 @@ static const struct conf_key keys[] = {
 	  0, 3600, "seconds to let requests in flight finish on SIGTERM" },
 	{ "cors-origins", "INSIGHTS_CORS_ORIGINS", "*", T_STR, AT(cors_origins), CONF_SERVE, 0, 0,
 	  "allowed CORS origins: * or a comma-separated list (empty: CORS off)" },
+	{ "search-window", "INSIGHTS_SEARCH_WINDOW", "10000", T_UINT, AT(search_window), CONF_SERVE,
+	  0, 100000000, "rank only the newest N matches of a very common search (0: all)" },
 	{ "response-cache", "INSIGHTS_RESPONSE_CACHE", "1", T_UINT, AT(response_cache), CONF_SERVE,
 	  0, 1, "cache read responses until the next write (1) or not (0); SQLite only" },
 	{ "log-level", "INSIGHTS_LOG_LEVEL", "info", T_LEVEL, AT(log_level),

@@ -25,6 +25,7 @@ struct config {
 	unsigned shutdown_grace_s;
 	const char *cors_origins;
 	unsigned response_cache;
+	unsigned search_window;
 	const char *log_level;
 	const char *log_format;
 	unsigned long long seed_count;

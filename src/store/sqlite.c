@@ -70,6 +70,7 @@ enum sq_stmt {
 	S_INSIGHT_TAGS_CLEAR,
 	S_INSIGHT_RECENT,
 	S_COUNT_FAST,
+	S_SEARCH_WINDOW,
 	S_TAGS_EXISTING,
 	S_TAG_GET,
 	S_TAG_LIST,
@@ -136,6 +137,10 @@ static const char *const sq_sql[S__COUNT] = {
 		"SELECT coalesce(sum(n), 0) FROM insight_counts"
 		" WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR priority = ?2)"
 		" AND (?3 IS NULL OR category_id = ?3)",
+	/* The rowid of the ?2+1-th newest match: where a bounded ranking starts. */
+	[S_SEARCH_WINDOW] =
+		"SELECT rowid FROM insights_fts WHERE insights_fts MATCH ?1"
+		" ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
 	[S_TAGS_EXISTING] =
 		"SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT id FROM tags)",
 	[S_TAG_GET] = "SELECT " TAG_COLS " FROM tags t WHERE t.id = ?1",
@@ -203,7 +208,10 @@ struct dyn_stmt {
 	sqlite3_stmt *stmt;
 };
 
+struct sq_store;
+
 struct sq_conn {
+	struct sq_store *store;  /* the owner */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S__COUNT];
 	struct dyn_stmt dyn[DYN_CACHE];
@@ -304,6 +312,7 @@ static int exec(struct sq_conn *c, const char *sql)
 static enum status conn_open(struct sq_store *s, struct sq_conn **out, struct error *err)
 {
 	struct sq_conn *c = xcalloc(1, sizeof(*c));
+	c->store = s;
 	int rc = sqlite3_open_v2(s->path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -1102,8 +1111,34 @@ static enum status find_in_txn(struct sq_conn *c, struct arena *a, const struct 
 	if (__builtin_mul_overflow(f->page - 1, f->page_size, &offset) || offset >= out->total)
 		return OK;
 
+	/*
+	 * Bounded ranking: when the text matches more than `window` insights
+	 * and the page lies within the first `window` results, only the
+	 * `window` newest matches are ranked (their smallest rowid is found by
+	 * walking the index backwards, which costs no ranking).
+	 */
+	int64_t from = 0;
+	uint64_t window = c->store->cfg.search_window;
+	if (text && window && (uint64_t)offset + (uint64_t)f->page_size <= window) {
+		sqlite3_stmt *w = stmt(c, S_SEARCH_WINDOW, err);
+		if (!w)
+			return err->status;
+		sqlite3_bind_text(w, 1, q->fts.data, (int)q->fts.len, SQLITE_STATIC);
+		sqlite3_bind_int64(w, 2, (int64_t)window - 1);
+		int wrc = sqlite3_step(w);
+		if (wrc == SQLITE_ROW)
+			from = sqlite3_column_int64(w, 0);
+		sqlite3_reset(w);
+		if (wrc != SQLITE_ROW && wrc != SQLITE_DONE)
+			return sq_fail(c, wrc, err);
+	}
+
 	/* The ids of the page. */
 	build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
+	if (from) {
+		buf_adds(&q->sql, " AND insights_fts.rowid >= ?");
+		add_bind_int(q, from);
+	}
 	/*
 	 * bm25() with the weights spelled out: FTS5's configured `rank` column
 	 * computes the same value but measured twice as slow here.

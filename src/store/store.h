@@ -44,6 +44,12 @@ struct store_config {
 	unsigned busy_timeout_ms;    /* wait for a lock held by another process */
 	unsigned query_timeout_ms;   /* abandon a statement after this long */
 	const char *read_url;        /* an optional read replica; may be NULL */
+	/*
+	 * Ranking bound: a search whose text matches more insights than this
+	 * ranks only the newest `search_window` matches (for pages within
+	 * them). 0: rank every match.
+	 */
+	unsigned search_window;
 };
 
 struct store_gauges {

@@ -246,3 +246,29 @@ def test_long_queries(api):
     resp = api.post("/insights/search", json={"query": "x" * 100000})
     if resp.status_code != 200:
         assert_422(resp, ("string_too_long", ["body", "query"]))
+
+
+def test_ranking_window_bounds_very_common_searches(servers):
+    """With --search-window N, a query matching more than N insights ranks the
+    N newest matches for pages within them; total still counts them all."""
+    api = servers.start(args=["--search-window", "3"]).api
+    w = word()
+    oldest = api.create_insight(title=f"{w} in the title", description="d")  # best match
+    newer = [api.create_insight(title=f"other {uid()}", description="d", content=f"mentions {w}")
+             for _ in range(4)]
+    page = api.search(query=w, page_size=3)
+    assert page["total"] == 5
+    assert oldest["id"] not in ids(page)
+    assert set(ids(page)) <= {i["id"] for i in newer}
+    # A page reaching past the window ranks every match.
+    page = api.search(query=w, page_size=5)
+    assert ids(page)[0] == oldest["id"] and page["total"] == 5
+
+
+def test_ranking_window_zero_ranks_everything(servers):
+    api = servers.start(args=["--search-window", "0"]).api
+    w = word()
+    oldest = api.create_insight(title=f"{w} in the title", description="d")
+    for _ in range(4):
+        api.create_insight(title=f"other {uid()}", description="d", content=f"mentions {w}")
+    assert ids(api.search(query=w, page_size=3))[0] == oldest["id"]
