@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "store/pg.h"
 #include "lib/banned.h"
 
 static const struct {
@@ -12,6 +13,7 @@ static const struct {
 	const struct store_driver *drv;
 } drivers[] = {
 	{ DB_SQLITE, &store_sqlite_driver },
+	{ DB_POSTGRESQL, &store_pg_driver },
 };
 
 enum status store_open(const char *url, const struct store_config *cfg,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import uid
+from conftest import BACKEND, uid
 
 LINE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"[^"]*")*)\})? (\S+)$')
 RFC3339_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -209,7 +209,8 @@ def test_response_cache_hits_and_never_serves_stale_data(fresh_api):
     again = api.list_insights(author=author)
     assert first == again and first["total"] == 1
     s = samples(scrape(api))
-    assert value(s, "insights_cache_hits_total") >= 1
+    if BACKEND == "sqlite":  # a shared store (PostgreSQL) runs without the cache
+        assert value(s, "insights_cache_hits_total") >= 1
 
     # Every acknowledged write is visible to the very next read, while other
     # clients keep the same URLs hot in the cache.

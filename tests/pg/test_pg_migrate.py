@@ -1,0 +1,30 @@
+"""Instances that start together on an empty database apply each migration
+once: an advisory lock makes the others wait, then find it recorded."""
+import requests
+
+from conftest import run_cli
+
+
+def test_instances_starting_at_once_migrate_once(servers, database):
+    group = [servers.new(database.url) for _ in range(3)]
+    for srv in group:
+        srv.launch()
+    for srv in group:
+        srv.wait_healthy()
+    rows = database.query("SELECT version, name, count(*) OVER () FROM schema_migrations ORDER BY version")
+    assert rows == [("1", "initial schema", "1")]
+    applied = sum(srv.log().count("applied migration 1 ") for srv in group)
+    assert applied == 1, [srv.log() for srv in group]
+    # Every instance serves the same data.
+    tag = requests.post(group[0].url + "/tags", json={"name": "shared", "slug": "shared"}).json()
+    for srv in group:
+        assert requests.get(f"{srv.url}/tags/{tag['id']}").json() == tag
+
+
+def test_migrate_command_is_idempotent(database):
+    first = run_cli("migrate", "--database", database.url, "--log-format", "text")
+    assert first.returncode == 0, first.stderr
+    again = run_cli("migrate", "--database", database.url, "--log-format", "text")
+    assert again.returncode == 0, again.stderr
+    assert "applied migration" in first.stderr and "applied migration" not in again.stderr
+    assert database.query("SELECT count(*) FROM schema_migrations") == [("1",)]
