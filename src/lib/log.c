@@ -81,35 +81,53 @@ static void emit(struct buf *line)
 	}
 }
 
+/*
+ * Starts a line: in JSON, opens the object with time, level and msg (the
+ * caller adds members and closes it); in text, writes "time level msg".
+ */
+static void line_begin(struct buf *line, struct jsonw *w, enum log_level level, const char *msg)
+{
+	char ts[32];
+	now_ms(ts);
+	if (format == LOG_FORMAT_JSON) {
+		jsonw_init(w, line);
+		jsonw_object_open(w);
+		jsonw_kstr(w, "time", ts);
+		jsonw_kstr(w, "level", level_names[level]);
+		if (msg)
+			jsonw_kstr(w, "msg", msg);
+	} else {
+		buf_addf(line, "%s %-5s", ts, level_names[level]);
+		if (msg)
+			buf_addf(line, " %s", msg);
+	}
+}
+
+/* Ends a line started by line_begin and writes it. */
+static void line_end(struct buf *line, struct jsonw *w)
+{
+	if (format == LOG_FORMAT_JSON)
+		jsonw_object_close(w);
+	emit(line);
+	buf_release(line);
+}
+
 void log_fields(enum log_level level, const char *msg, const char *const *fields)
 {
 	if (!log_enabled(level))
 		return;
-	char ts[32];
-	now_ms(ts);
 	struct buf line = BUF_INIT;
-	if (format == LOG_FORMAT_JSON) {
-		struct jsonw w;
-		jsonw_init(&w, &line);
-		jsonw_object_open(&w);
-		jsonw_kstr(&w, "time", ts);
-		jsonw_kstr(&w, "level", level_names[level]);
-		if (msg)
-			jsonw_kstr(&w, "msg", msg);
-		for (size_t i = 0; fields && fields[i]; i += 2)
-			if (fields[i + 1])
-				jsonw_kstr(&w, fields[i], fields[i + 1]);
-		jsonw_object_close(&w);
-	} else {
-		buf_addf(&line, "%s %-5s", ts, level_names[level]);
-		if (msg)
-			buf_addf(&line, " %s", msg);
-		for (size_t i = 0; fields && fields[i]; i += 2)
-			if (fields[i + 1])
-				buf_addf(&line, " %s=%s", fields[i], fields[i + 1]);
+	struct jsonw w;
+	line_begin(&line, &w, level, msg);
+	for (size_t i = 0; fields && fields[i]; i += 2) {
+		if (!fields[i + 1])
+			continue;
+		if (format == LOG_FORMAT_JSON)
+			jsonw_kstr(&w, fields[i], fields[i + 1]);
+		else
+			buf_addf(&line, " %s=%s", fields[i], fields[i + 1]);
 	}
-	emit(&line);
-	buf_release(&line);
+	line_end(&line, &w);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -130,16 +148,10 @@ void log_request(const struct log_request *r)
 	enum log_level level = r->status >= 500 ? LOG_ERROR : LOG_INFO;
 	if (!log_enabled(level))
 		return;
-	char ts[32];
-	now_ms(ts);
 	struct buf line = BUF_INIT;
+	struct jsonw w;
+	line_begin(&line, &w, level, format == LOG_FORMAT_JSON ? "request" : NULL);
 	if (format == LOG_FORMAT_JSON) {
-		struct jsonw w;
-		jsonw_init(&w, &line);
-		jsonw_object_open(&w);
-		jsonw_kstr(&w, "time", ts);
-		jsonw_kstr(&w, "level", level_names[level]);
-		jsonw_kstr(&w, "msg", "request");
 		jsonw_kstr(&w, "request_id", r->request_id);
 		jsonw_kstr(&w, "method", r->method);
 		jsonw_kstr(&w, "route", r->route);
@@ -149,11 +161,9 @@ void log_request(const struct log_request *r)
 		int n = snprintf(num, sizeof(num), "%.3f", r->duration_ms);
 		jsonw_raw(&w, num, (size_t)n);
 		jsonw_kint(&w, "bytes", (int64_t)r->bytes);
-		jsonw_object_close(&w);
 	} else {
-		buf_addf(&line, "%s %-5s %s %s %u %.3fms %zuB request_id=%s", ts, level_names[level],
-			 r->method, r->route, r->status, r->duration_ms, r->bytes, r->request_id);
+		buf_addf(&line, " %s %s %u %.3fms %zuB request_id=%s", r->method, r->route, r->status,
+			 r->duration_ms, r->bytes, r->request_id);
 	}
-	emit(&line);
-	buf_release(&line);
+	line_end(&line, &w);
 }
