@@ -449,6 +449,8 @@ enum status seed_run(struct service *svc, const struct seed_options *opt,
 		}
 	}
 	free(batch);
+	if (rc == OK && report->created)
+		rc = svc_optimize(svc, err);
 	buf_release(&title);
 	buf_release(&desc);
 	buf_release(&body);

@@ -231,6 +231,14 @@ enum status svc_top_authors(struct service *svc, struct arena *a, int64_t limit,
 	return CALL(svc, top_authors, a, limit, out, n, err);
 }
 
+enum status svc_optimize(struct service *svc, struct error *err)
+{
+	error_clear(err);
+	if (!STORE(svc)->drv->optimize)
+		return OK;
+	return CALL(svc, optimize, err);
+}
+
 enum status svc_gauges(struct service *svc, struct store_gauges *out, struct error *err)
 {
 	error_clear(err);

@@ -94,6 +94,8 @@ enum status svc_trends(struct service *svc, struct arena *a, int ndays,
 		       struct trend_day **out, struct error *err);
 enum status svc_top_authors(struct service *svc, struct arena *a, int64_t limit,
 			    struct count_by_name **out, size_t *n, struct error *err);
+/* Tidies the database after a bulk load (see store_driver.optimize). */
+enum status svc_optimize(struct service *svc, struct error *err);
 enum status svc_gauges(struct service *svc, struct store_gauges *out, struct error *err);
 enum status svc_recount_tags(struct service *svc, struct arena *a,
 			     struct tag_fix **fixes, size_t *n, struct error *err);

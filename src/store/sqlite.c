@@ -1972,6 +1972,34 @@ static enum status sq_recount_tags(struct store *st, struct arena *a, struct tag
 	return txn_end(&t, rc, err);
 }
 
+/*
+ * After a bulk load the FTS5 index holds one segment per transaction;
+ * merging them all now spares the first writes after the load a merge of
+ * the whole index (at a million insights that merge took longer than any
+ * request may), and makes searches read one segment.
+ */
+static enum status sq_optimize(struct store *st, struct error *err)
+{
+	struct txn t;
+	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	if (rc)
+		return rc;
+	t.c->deadline_ns = 0;
+	int src = exec(t.c, "INSERT INTO insights_fts (insights_fts) VALUES ('optimize')");
+	if (src == SQLITE_OK)
+		src = exec(t.c, "PRAGMA optimize");
+	rc = src == SQLITE_OK ? OK : sq_fail(t.c, src, err);
+	rc = txn_end(&t, rc, err);
+	if (rc == OK) {
+		struct sq_conn *c;
+		if (conn_take(sq_of(st), &c, err) == OK) {
+			exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+			conn_give(sq_of(st), c);
+		}
+	}
+	return rc;
+}
+
 static enum status sq_gauges(struct store *st, struct store_gauges *out, struct error *err)
 {
 	struct sq_store *ss = sq_of(st);
@@ -2028,5 +2056,6 @@ const struct store_driver store_sqlite_driver = {
 	.trends = sq_trends,
 	.top_authors = sq_top_authors,
 	.gauges = sq_gauges,
+	.optimize = sq_optimize,
 	.recount_tags = sq_recount_tags,
 };

@@ -158,6 +158,13 @@ struct store_driver {
 				   struct error *err);
 
 	/*
+	 * Tidies the database after a bulk load: merges full-text index
+	 * segments, refreshes planner statistics. May take a while; optional
+	 * (NULL: nothing to do).
+	 */
+	enum status (*optimize)(struct store *st, struct error *err);
+
+	/*
 	 * Numbers for the metrics endpoint: stored rows (from counters, not
 	 * scans) and the connection pool (connections handed out and idle).
 	 */
