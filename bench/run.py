@@ -220,6 +220,27 @@ def start_service(url_db, extra=()):
     return proc, url
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid, timeout=120):
+    """Waits until the service is idle: requests that wrk abandoned at the end
+    of a scenario (slow searches queued on the workers) must not run into the
+    next scenario's measurement."""
+    until = time.time() + timeout
+    last = cpu_seconds(pid)
+    while time.time() < until:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - last < 0.05:
+            return
+        last = now
+    log("warning: the service did not settle")
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -311,6 +332,7 @@ def run_size(n, seed, duration, chosen):
         for name, conns, what in SCENARIOS:
             if chosen and name not in chosen:
                 continue
+            settle(proc.pid)
             body = sample_request(name, url, n, words, tag)
             nginx.serve(body)
             ref = run_wrk(nginx.url, LUA_REPORT, conns, duration)
