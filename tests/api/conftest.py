@@ -243,23 +243,21 @@ class Client:
                 return out
             page += 1
 
-    def all_tags(self):
+    def _all_by_skip(self, path):
+        """Every row of a skip/limit list (/tags, /categories), walking the chunks."""
         out, skip = [], 0
         while True:
-            chunk = self.call("GET", "/tags", params={"skip": skip, "limit": 100})
+            chunk = self.call("GET", path, params={"skip": skip, "limit": 100})
             out.extend(chunk)
             if len(chunk) < 100:
                 return out
             skip += 100
 
+    def all_tags(self):
+        return self._all_by_skip("/tags")
+
     def all_categories(self):
-        out, skip = [], 0
-        while True:
-            chunk = self.call("GET", "/categories", params={"skip": skip, "limit": 100})
-            out.extend(chunk)
-            if len(chunk) < 100:
-                return out
-            skip += 100
+        return self._all_by_skip("/categories")
 
 
 # ---------------------------------------------------------------------------
