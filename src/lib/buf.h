@@ -34,6 +34,14 @@ static inline void buf_addch(struct buf *b, char c)
 void buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Shortens the contents to their first `len` bytes (len <= b->len). */
+static inline void buf_truncate(struct buf *b, size_t len)
+{
+	if (b->data) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
 /* Empties the buffer, keeping its allocation. */
 void buf_reset(struct buf *b);
 /* Frees the allocation; the buffer is empty (and reusable) afterwards. */

@@ -27,6 +27,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,7 @@ enum sq_stmt {
 	S_INSIGHTS_BY_IDS,
 	S_INSIGHT_TAGS,
 	S_INSIGHT_INSERT,
+	S_FTS_ADD,
 	S_INSIGHT_UPDATE,
 	S_INSIGHT_DELETE,
 	S_INSIGHT_TAGS_ADD,
@@ -123,6 +125,10 @@ static const char *const sq_sql[S__COUNT] = {
 		" author = ?5, category_id = ?6, priority = ?7, status = ?8, created_at = ?9,"
 		" updated_at = ?10, published_at = ?11 WHERE id = ?12",
 	[S_INSIGHT_DELETE] = "DELETE FROM insights WHERE id = ?1",
+	[S_FTS_ADD] =
+		"INSERT INTO insights_fts (rowid, title, description, content)"
+		" SELECT id, title, description, content FROM insights"
+		" WHERE id IN (SELECT value FROM json_each(?1))",
 	[S_INSIGHT_TAGS_ADD] =
 		"INSERT OR IGNORE INTO insight_tags (insight_id, tag_id)"
 		" SELECT ?1, value FROM json_each(?2)",
@@ -235,6 +241,15 @@ struct sq_store {
 	struct sq_conn *writer;      /* holds the open group transaction, or NULL */
 	unsigned group_size;         /* writes done in the open group */
 	struct group_member *members; /* writes of the open group waiting for its commit */
+	struct buf fts_pending;      /* ids inserted by the group, to index: "[1,2" */
+	size_t fts_count;            /* how many */	/* The checkpointer (see wal_hook). */
+	pthread_t ckpt_thread;
+	bool ckpt_running;
+	struct sq_conn *ckpt_conn;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_cond;
+	atomic_bool ckpt_wanted;
+	bool ckpt_stop;              /* under ckpt_lock */
 };
 
 static struct sq_store *sq_of(struct store *st)
@@ -304,6 +319,50 @@ static void conn_free(struct sq_conn *c)
 	free(c);
 }
 
+/*
+ * The WAL is copied back into the database file by a thread of its own.
+ * Done by the committing connection (SQLite's auto-checkpoint), the copy
+ * and its fsync would run under write_lock and stall every writer for tens
+ * of milliseconds. Commits only report the WAL's size here; past
+ * CKPT_PAGES (about 16 MB) the checkpointer runs a PASSIVE checkpoint,
+ * which never blocks readers or writers. The WAL starts over from its
+ * beginning at the first commit after a complete checkpoint.
+ */
+#define CKPT_PAGES 4000
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)db;
+	(void)name;
+	struct sq_store *s = arg;
+	if (pages >= CKPT_PAGES && !atomic_exchange(&s->ckpt_wanted, true)) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg)
+{
+	struct sq_store *s = arg;
+	pthread_mutex_lock(&s->ckpt_lock);
+	while (!s->ckpt_stop) {
+		if (!atomic_exchange(&s->ckpt_wanted, false)) {
+			pthread_cond_wait(&s->ckpt_cond, &s->ckpt_lock);
+			continue;
+		}
+		pthread_mutex_unlock(&s->ckpt_lock);
+		int rc = sqlite3_wal_checkpoint_v2(s->ckpt_conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+						   NULL, NULL);
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+			log_warn("sqlite: checkpoint failed: %s", sqlite3_errmsg(s->ckpt_conn->db));
+		pthread_mutex_lock(&s->ckpt_lock);
+	}
+	pthread_mutex_unlock(&s->ckpt_lock);
+	return NULL;
+}
+
 static int exec(struct sq_conn *c, const char *sql)
 {
 	return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
@@ -328,15 +387,15 @@ static enum status conn_open(struct sq_store *s, struct sq_conn **out, struct er
 		     "PRAGMA synchronous = NORMAL;"
 		     "PRAGMA foreign_keys = ON;"
 		     "PRAGMA cache_size = -2000;"
-		     /* Checkpoint every ~40 MB of WAL rather than 4: pages written
-		      * over and over by a burst reach the main file once. */
-		     "PRAGMA wal_autocheckpoint = 10000;");
+		     /* Statement journals in memory, not in temporary files. */
+		     "PRAGMA temp_store = MEMORY;");
 	if (rc != SQLITE_OK) {
 		enum status st = sq_fail(c, rc, err);
 		conn_free(c);
 		return st;
 	}
 	sqlite3_progress_handler(c->db, 1000, progress_cb, c);
+	sqlite3_wal_hook(c->db, wal_hook, s); /* instead of auto-checkpoints */
 	*out = c;
 	return OK;
 }
@@ -457,11 +516,53 @@ static enum status run_fixed(struct sq_conn *c, enum sq_stmt which, struct error
  */
 #define GROUP_MAX 64
 
+/*
+ * FTS5 flushes its pending terms into a new segment at every savepoint,
+ * and SQLite opens one for every statement of an explicit transaction that
+ * may abort: indexing each new insight from a trigger would write (and
+ * later merge) one segment per insight. New insights are therefore indexed
+ * by one statement just before their group commits (fts_flush), which
+ * writes one segment for the whole group. Any other write flushes first, so
+ * that updates and deletes always find the rows they change in the index.
+ */
+enum txn_mode {
+	TXN_READ,
+	TXN_WRITE,  /* any write */
+	TXN_APPEND, /* inserts insights only: their indexing is deferred */
+};
+
 struct txn {
 	struct sq_store *s;
 	struct sq_conn *c;
 	bool write;
+	size_t fts_mark;  /* fts_pending.len when the write began */
+	size_t fts_count; /* fts_count when the write began */
 };
+
+static bool group_finish(struct sq_store *s, bool commit);
+
+/* Indexes the insights the open group inserted. Holds write_lock. */
+static int fts_flush(struct sq_store *s)
+{
+	if (!s->fts_count)
+		return SQLITE_OK;
+	buf_addch(&s->fts_pending, ']');
+	sqlite3_stmt *q = stmt(s->writer, S_FTS_ADD, NULL);
+	int src = SQLITE_ERROR;
+	if (q) {
+		sqlite3_bind_text(q, 1, s->fts_pending.data, (int)s->fts_pending.len, SQLITE_STATIC);
+		src = run(q);
+	}
+	buf_reset(&s->fts_pending);
+	s->fts_count = 0;
+	return src;
+}
+
+/* Remembers an insight the open group inserted, for fts_flush. */
+static void fts_defer(struct sq_store *s, int64_t id)
+{
+	buf_addf(&s->fts_pending, "%c%" PRId64, s->fts_count++ ? ',' : '[', id);
+}
 
 /* A write waiting for its group's commit; lives on the waiter's stack. */
 struct group_member {
@@ -470,12 +571,13 @@ struct group_member {
 	struct group_member *next;
 };
 
-static enum status txn_begin(struct sq_store *s, bool write, struct txn *t, struct error *err)
+static enum status txn_begin(struct sq_store *s, enum txn_mode mode, struct txn *t,
+			     struct error *err)
 {
 	t->s = s;
-	t->write = write;
+	t->write = mode != TXN_READ;
 	t->c = NULL;
-	if (!write) {
+	if (!t->write) {
 		enum status rc = conn_take(s, &t->c, err);
 		if (rc == OK)
 			rc = run_fixed(t->c, S_BEGIN, err);
@@ -506,9 +608,17 @@ static enum status txn_begin(struct sq_store *s, bool write, struct txn *t, stru
 		t->c = s->writer;
 		t->c->deadline_ns = s->cfg.query_timeout_ms
 			? clock_mono_ns() + (uint64_t)s->cfg.query_timeout_ms * 1000000u : 0;
-		if (exec(t->c, "SAVEPOINT w") != SQLITE_OK)
-			rc = sq_fail(t->c, sqlite3_errcode(t->c->db), err);
+		int src = mode == TXN_APPEND ? SQLITE_OK : fts_flush(s);
+		if (src == SQLITE_OK)
+			src = exec(t->c, "SAVEPOINT w");
+		if (src != SQLITE_OK) {
+			rc = sq_fail(t->c, src, err);
+			/* The group may hold half of its index: it cannot commit. */
+			group_finish(s, false);
+		}
 	}
+	t->fts_mark = s->fts_pending.len;
+	t->fts_count = s->fts_count;
 	if (rc != OK) {
 		t->c = NULL;
 		pthread_mutex_unlock(&s->write_lock);
@@ -524,6 +634,12 @@ static bool group_finish(struct sq_store *s, bool commit)
 {
 	struct sq_conn *c = s->writer;
 	bool ok = commit && !sqlite3_get_autocommit(c->db);
+	if (ok && fts_flush(s) != SQLITE_OK) {
+		log_error("sqlite: indexing the group failed: %s", sqlite3_errmsg(c->db));
+		ok = false;
+	}
+	buf_reset(&s->fts_pending);
+	s->fts_count = 0;
 	if (ok && exec(c, "COMMIT") != SQLITE_OK) {
 		log_error("sqlite: group commit failed: %s", sqlite3_errmsg(c->db));
 		ok = false;
@@ -567,9 +683,22 @@ static enum status txn_end(struct txn *t, enum status rc, struct error *err)
 		else if (exec(c, "RELEASE w") != SQLITE_OK)
 			broken = true;
 	}
+	if (rc != OK) {
+		/* Its insights are gone with its savepoint. */
+		buf_truncate(&s->fts_pending, t->fts_mark);
+		s->fts_count = t->fts_count;
+	}
 	c->deadline_ns = 0;
 	s->group_size++;
 	bool committed;
+	if (!broken && atomic_load(&s->queued) == 0 && s->group_size < GROUP_MAX) {
+		/*
+		 * Before committing alone, let writers that are runnable (on a
+		 * busy core they have not been scheduled yet) reach write_lock
+		 * and join the group: on one core, groups otherwise stay at one.
+		 */
+		sched_yield();
+	}
 	if (!broken && atomic_load(&s->queued) > 0 && s->group_size < GROUP_MAX) {
 		/* Others are queued for the lock: one of them will commit this group. */
 		struct group_member me = { .next = s->members };
@@ -801,6 +930,15 @@ static enum status sq_open(const struct dburl *url, const struct store_config *c
 		return rc;
 	}
 	conn_give(s, c);
+	pthread_mutex_init(&s->ckpt_lock, NULL);
+	pthread_cond_init(&s->ckpt_cond, NULL);
+	struct error ckpt_err;
+	if (conn_open(s, &s->ckpt_conn, &ckpt_err) == OK) {
+		if (pthread_create(&s->ckpt_thread, NULL, checkpointer, s) == 0)
+			s->ckpt_running = true;
+		else
+			log_warn("sqlite: no checkpoint thread: the WAL will be checkpointed at close");
+	}
 	*out = &s->base;
 	return OK;
 }
@@ -808,6 +946,17 @@ static enum status sq_open(const struct dburl *url, const struct store_config *c
 static void sq_close(struct store *st)
 {
 	struct sq_store *s = sq_of(st);
+	if (s->ckpt_running) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_stop = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+		pthread_join(s->ckpt_thread, NULL);
+	}
+	if (s->ckpt_conn)
+		conn_free(s->ckpt_conn);
+	pthread_mutex_destroy(&s->ckpt_lock);
+	pthread_cond_destroy(&s->ckpt_cond);
 	struct sq_conn *c = s->idle;
 	while (c) {
 		struct sq_conn *next = c->next;
@@ -818,6 +967,7 @@ static void sq_close(struct store *st)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_cond_destroy(&s->committed);
+	buf_release(&s->fts_pending);
 	free(s->path);
 	free(s);
 }
@@ -903,7 +1053,7 @@ static enum status sq_insight_get(struct store *st, struct arena *a, int64_t id,
 				  struct insight *out, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), false, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_READ, &t, err);
 	if (rc)
 		return rc;
 	rc = load_insight(t.c, a, id, out, err);
@@ -1172,7 +1322,7 @@ static enum status sq_insight_find(struct store *st, struct arena *a,
 {
 	memset(out, 0, sizeof(*out));
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), false, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_READ, &t, err);
 	if (rc)
 		return rc;
 	struct find_sql q = { .sql = BUF_INIT, .fts = BUF_INIT, .tags = BUF_INIT, .ids = BUF_INIT };
@@ -1290,6 +1440,7 @@ static enum status insert_insight(struct sq_conn *c, const struct insight_input 
 	if (src != SQLITE_OK)
 		return sq_fail(c, src, err);
 	*id = sqlite3_last_insert_rowid(c->db);
+	fts_defer(c->store, *id);
 	if (in->tag_ids_set)
 		rc = set_tags(c, *id, in, true, err);
 	return rc;
@@ -1300,7 +1451,7 @@ static enum status sq_insight_create(struct store *st, struct arena *a,
 				     struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_APPEND, &t, err);
 	if (rc)
 		return rc;
 	int64_t id = 0;
@@ -1314,7 +1465,7 @@ static enum status sq_insight_create_many(struct store *st, const struct insight
 					  size_t n, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_APPEND, &t, err);
 	if (rc)
 		return rc;
 	t.c->deadline_ns = 0; /* a batch takes as long as it takes */
@@ -1330,7 +1481,7 @@ static enum status sq_insight_update(struct store *st, struct arena *a, int64_t 
 				     struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	struct sq_conn *c = t.c;
@@ -1378,7 +1529,7 @@ static enum status run_on_id(struct sq_conn *c, enum sq_stmt which, int64_t id,
 static enum status sq_insight_delete(struct store *st, int64_t id, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	int changes = 0;
@@ -1533,7 +1684,7 @@ static enum status sq_tag_create(struct store *st, struct arena *a, const struct
 				 struct tag *out, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	struct tag row = { 0 };
@@ -1551,7 +1702,7 @@ static enum status sq_tag_update(struct store *st, struct arena *a, int64_t id,
 				 const struct tag_input *in, struct tag *out, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	struct tag row;
@@ -1570,7 +1721,7 @@ static enum status sq_tag_update(struct store *st, struct arena *a, int64_t id,
 static enum status sq_tag_delete(struct store *st, int64_t id, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	int changes = 0;
@@ -1682,7 +1833,7 @@ static enum status sq_category_create(struct store *st, struct arena *a,
 				      struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	char now[TS_SIZE];
@@ -1705,7 +1856,7 @@ static enum status sq_category_update(struct store *st, struct arena *a, int64_t
 				      struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	struct category row;
@@ -1729,7 +1880,7 @@ static enum status sq_category_update(struct store *st, struct arena *a, int64_t
 static enum status sq_category_delete(struct store *st, int64_t id, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	struct arena a = ARENA_INIT;
@@ -1887,7 +2038,7 @@ static enum status sq_statistics(struct store *st, struct arena *a, struct stati
 {
 	memset(out, 0, sizeof(*out));
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), false, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_READ, &t, err);
 	if (rc)
 		return rc;
 	rc = stats_in_txn(t.c, a, out, err);
@@ -1941,7 +2092,7 @@ static enum status sq_recount_tags(struct store *st, struct arena *a, struct tag
 	*fixes = NULL;
 	*n = 0;
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	t.c->deadline_ns = 0;
@@ -1981,7 +2132,7 @@ static enum status sq_recount_tags(struct store *st, struct arena *a, struct tag
 static enum status sq_optimize(struct store *st, struct error *err)
 {
 	struct txn t;
-	enum status rc = txn_begin(sq_of(st), true, &t, err);
+	enum status rc = txn_begin(sq_of(st), TXN_WRITE, &t, err);
 	if (rc)
 		return rc;
 	t.c->deadline_ns = 0;

@@ -5,7 +5,8 @@
  *
  * Besides the specification's four tables and indexes, the schema keeps:
  *  - insights_fts, an FTS5 index over title, description and content,
- *    maintained by triggers so it can never drift from the rows;
+ *    kept by triggers on update and delete, and for new insights by the
+ *    store in the transaction that inserts them (sqlite.c, fts_flush);
  *  - insight_counts, the number of insights per (status, priority,
  *    category), maintained by triggers, so that /statistics and list totals
  *    read a few dozen rows instead of scanning the table;
@@ -148,6 +149,9 @@ static const struct sq_migration sq_migrations[] = {
 	  "  INSERT INTO insights_fts (rowid, title, description, content)\n"
 	  "    VALUES (NEW.id, NEW.title, NEW.description, NEW.content);\n"
 	  "END;\n" },
+	/* New insights are indexed by the store at commit (see fts_flush). */
+	{ 2, "index new insights at commit",
+	  "DROP TRIGGER insights_fts_add;\n" },
 };
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "t.h"
 
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -203,6 +205,119 @@ static void run_store_suite(const char *url)
 	close_fixture(&f);
 }
 
+/*
+ * Concurrent writers: creates (some rejected), updates and deletes from
+ * several threads, so that writes share commit groups. Afterwards, search
+ * must find each insight by exactly its current words.
+ */
+#define WRITERS 8
+#define ROUNDS 24
+
+struct writer {
+	struct service *svc;
+	int no;
+	int64_t ids[ROUNDS]; /* 0: rejected or deleted */
+	bool renamed[ROUNDS];
+	int failures;
+};
+
+static void *write_some(void *arg)
+{
+	struct writer *w = arg;
+	struct arena a = ARENA_INIT;
+	for (int i = 0; i < ROUNDS; i++) {
+		char title[32], renamed[32];
+		snprintf(title, sizeof(title), "qx%dy%d common", w->no, i);
+		snprintf(renamed, sizeof(renamed), "qz%dy%d common", w->no, i);
+		int64_t missing[] = { 424242 };
+		struct insight_input in = { .title = str(title), .description = str("d"),
+					    .author = str("a"), .tag_ids_set = i % 3 == 2,
+					    .tag_ids = missing, .ntag_ids = 1 };
+		struct insight out;
+		struct error e;
+		error_clear(&e);
+		enum status rc = svc_insight_create(w->svc, &a, &in, &out, &e);
+		if (rc != (i % 3 == 2 ? E_INVALID : OK))
+			w->failures++;
+		if (rc != OK)
+			continue;
+		w->ids[i] = out.id;
+		if (i % 2 == 0) {
+			struct insight_input upd = { .title = str(renamed) };
+			error_clear(&e);
+			if (svc_insight_update(w->svc, &a, out.id, &upd, &out, &e) != OK)
+				w->failures++;
+			w->renamed[i] = true;
+		}
+		if (i % 4 == 1) {
+			if (svc_insight_delete(w->svc, out.id, &e) != OK)
+				w->failures++;
+			w->ids[i] = 0;
+		}
+		arena_release(&a);
+	}
+	arena_release(&a);
+	return NULL;
+}
+
+static int64_t hits(struct fixture *f, const char *text, int64_t *first)
+{
+	struct insight_filter q = { .text = text, .status = -1, .priority = -1,
+				    .page = 1, .page_size = 20 };
+	struct insight_page page;
+	struct error e;
+	if (svc_insight_find(&f->svc, &f->a, &q, &page, &e) != OK)
+		return -1;
+	*first = page.n ? page.items[0].id : 0;
+	return page.total;
+}
+
+static void run_concurrent_suite(const char *url)
+{
+	struct fixture f = { 0 };
+	if (!strncmp(url, "sqlite:////tmp/", 15))
+		snprintf(f.path, sizeof(f.path), "%s", url + 10);
+	if (open_fresh(&f, url)) {
+		CHECK(!"store opens");
+		return;
+	}
+	struct writer w[WRITERS] = { 0 };
+	pthread_t th[WRITERS];
+	for (int t = 0; t < WRITERS; t++) {
+		w[t].svc = &f.svc;
+		w[t].no = t;
+		CHECK(pthread_create(&th[t], NULL, write_some, &w[t]) == 0);
+	}
+	int64_t live = 0;
+	for (int t = 0; t < WRITERS; t++) {
+		pthread_join(th[t], NULL);
+		CHECK(w[t].failures == 0);
+		for (int i = 0; i < ROUNDS; i++) {
+			char old[32], renamed[32];
+			snprintf(old, sizeof(old), "qx%dy%d", t, i);
+			snprintf(renamed, sizeof(renamed), "qz%dy%d", t, i);
+			int64_t id = w[t].ids[i], first = 0;
+			bool now_renamed = id && w[t].renamed[i];
+			CHECK(hits(&f, old, &first) == (id && !now_renamed ? 1 : 0));
+			CHECK(first == (id && !now_renamed ? id : 0));
+			CHECK(hits(&f, renamed, &first) == (now_renamed ? 1 : 0));
+			CHECK(first == (now_renamed ? id : 0));
+			live += id != 0;
+		}
+	}
+	int64_t first;
+	CHECK(hits(&f, "common", &first) == live);
+	if (f.path[0]) {
+		/* FTS5's own check that the index matches the rows. */
+		sqlite3 *db;
+		CHECK(sqlite3_open(f.path, &db) == SQLITE_OK);
+		CHECK(sqlite3_exec(db, "INSERT INTO insights_fts (insights_fts, rank)"
+				       " VALUES ('integrity-check', 1)", NULL, NULL, NULL) == SQLITE_OK);
+		sqlite3_close(db);
+	}
+	close_fixture(&f);
+}
+
 TEST(store_sqlite)
 {
 	char url[64];
@@ -210,9 +325,23 @@ TEST(store_sqlite)
 	run_store_suite(url);
 }
 
+TEST(store_sqlite_concurrent_writes)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-c%d.db", (int)getpid());
+	run_concurrent_suite(url);
+}
+
 TEST(store_postgresql)
 {
 	const char *url = getenv("TEST_PG_STORE_URL");
 	if (url)
 		run_store_suite(url);
+}
+
+TEST(store_postgresql_concurrent_writes)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_concurrent_suite(url);
 }
