@@ -43,7 +43,7 @@ static const struct conf_key keys[] = {
 	{ "threads", "INSIGHTS_THREADS", "0", T_UINT, AT(threads), CONF_SERVE, 0, 64,
 	  "HTTP event loops (0: one per CPU)" },
 	{ "workers", "INSIGHTS_WORKERS", "0", T_UINT, AT(workers), CONF_SERVE, 0, 256,
-	  "worker threads for writes and slow reads such as searches (0: four per CPU)" },
+	  "worker threads for writes and slow reads such as searches (0: eight per CPU)" },
 	{ "max-body", "INSIGHTS_MAX_BODY", "1M", T_SIZE, AT(max_body), CONF_SERVE, 1,
 	  1024ul * 1024 * 1024, "largest request body accepted (bytes, or with K or M)" },
 	{ "max-connections", "INSIGHTS_MAX_CONNECTIONS", "1024", T_UINT, AT(max_connections),

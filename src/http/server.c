@@ -807,7 +807,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 		}
 	}
 
-	unsigned workers = cfg->workers ? cfg->workers : 4 * ncpu();
+	unsigned workers = cfg->workers ? cfg->workers : 8 * ncpu();
 	srv->workers = xcalloc(workers, sizeof(pthread_t));
 	for (unsigned i = 0; i < workers; i++) {
 		if (pthread_create(&srv->workers[i], NULL, worker_main, srv)) {
