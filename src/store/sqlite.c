@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/validate.h"
 #include "lib/buf.h"
@@ -62,6 +63,7 @@ enum sq_stmt {
 	S_PING,
 	S_INSIGHT_GET,
 	S_INSIGHTS_BY_IDS,
+	S_INSIGHT_TAGS_ONE,
 	S_INSIGHT_TAGS,
 	S_INSIGHT_INSERT,
 	S_FTS_ADD,
@@ -111,6 +113,9 @@ static const char *const sq_sql[S__COUNT] = {
 	[S_INSIGHTS_BY_IDS] =
 		"SELECT " INSIGHT_COLS " FROM json_each(?1) j JOIN insights i ON i.id = j.value"
 		" LEFT JOIN categories c ON c.id = i.category_id ORDER BY j.key",
+	[S_INSIGHT_TAGS_ONE] =
+		"SELECT it.insight_id, " TAG_COLS " FROM insight_tags it"
+		" JOIN tags t ON t.id = it.tag_id WHERE it.insight_id = ?1 ORDER BY t.id",
 	[S_INSIGHT_TAGS] =
 		"SELECT it.insight_id, " TAG_COLS " FROM insight_tags it"
 		" JOIN tags t ON t.id = it.tag_id"
@@ -219,6 +224,7 @@ struct sq_store;
 struct sq_conn {
 	struct sq_store *store;  /* the owner */
 	sqlite3 *db;
+	bool big;                /* one of the few with a large page cache */
 	sqlite3_stmt *stmt[S__COUNT];
 	struct dyn_stmt dyn[DYN_CACHE];
 	unsigned dyn_next;       /* the slot to evict next */
@@ -231,9 +237,10 @@ struct sq_store {
 	char *path;
 	struct store_config cfg;
 	pthread_mutex_t pool_lock;
-	struct sq_conn *idle;
+	struct sq_conn *idle;        /* idle connections, large caches first */
 	unsigned nconns;             /* connections open */
 	unsigned nidle;              /* of which idle */
+	unsigned nbig;               /* of which have a large cache */
 	/* Group commit (see txn_begin): all under write_lock but `queued`. */
 	pthread_mutex_t write_lock;
 	pthread_cond_t committed;
@@ -368,7 +375,24 @@ static int exec(struct sq_conn *c, const char *sql)
 	return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 }
 
-static enum status conn_open(struct sq_store *s, struct sq_conn **out, struct error *err)
+/*
+ * Page caches. Each connection has its own, and a pool grows to as many
+ * connections as requests run at once (a few dozen): a large cache for all
+ * would multiply the memory. The first connections opened, one per CPU,
+ * get a large one (interior pages and the tag index stay in it: a point
+ * read then costs about one pread instead of two) and are handed out
+ * first; the others keep SQLite's default 2 MB.
+ */
+#define BIG_CACHE_KIB "16000"
+
+static unsigned big_conns(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static enum status conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
+			     struct error *err)
 {
 	struct sq_conn *c = xcalloc(1, sizeof(*c));
 	c->store = s;
@@ -386,7 +410,6 @@ static enum status conn_open(struct sq_store *s, struct sq_conn **out, struct er
 	rc = exec(c, "PRAGMA journal_mode = WAL;"
 		     "PRAGMA synchronous = NORMAL;"
 		     "PRAGMA foreign_keys = ON;"
-		     "PRAGMA cache_size = -2000;"
 		     /* Statement journals in memory, not in temporary files. */
 		     "PRAGMA temp_store = MEMORY;");
 	if (rc != SQLITE_OK) {
@@ -394,6 +417,11 @@ static enum status conn_open(struct sq_store *s, struct sq_conn **out, struct er
 		conn_free(c);
 		return st;
 	}
+	pthread_mutex_lock(&s->pool_lock);
+	c->big = pooled && s->nbig < big_conns();
+	s->nbig += c->big;
+	pthread_mutex_unlock(&s->pool_lock);
+	exec(c, c->big ? "PRAGMA cache_size = -" BIG_CACHE_KIB : "PRAGMA cache_size = -2000");
 	sqlite3_progress_handler(c->db, 1000, progress_cb, c);
 	sqlite3_wal_hook(c->db, wal_hook, s); /* instead of auto-checkpoints */
 	*out = c;
@@ -411,7 +439,7 @@ static enum status conn_take(struct sq_store *s, struct sq_conn **out, struct er
 	}
 	pthread_mutex_unlock(&s->pool_lock);
 	if (!c) {
-		enum status rc = conn_open(s, &c, err);
+		enum status rc = conn_open(s, true, &c, err);
 		if (rc)
 			return rc;
 		pthread_mutex_lock(&s->pool_lock);
@@ -439,8 +467,12 @@ static void conn_give(struct sq_store *s, struct sq_conn *c)
 		exec(c, "ROLLBACK");
 	c->deadline_ns = 0;
 	pthread_mutex_lock(&s->pool_lock);
-	c->next = s->idle;
-	s->idle = c;
+	struct sq_conn **at = &s->idle;
+	if (!c->big)
+		while (*at && (*at)->big)
+			at = &(*at)->next;
+	c->next = *at;
+	*at = c;
 	s->nidle++;
 	pthread_mutex_unlock(&s->pool_lock);
 }
@@ -836,14 +868,19 @@ static enum status attach_tags(struct sq_conn *c, struct arena *a, struct insigh
 {
 	if (!n)
 		return OK;
-	sqlite3_stmt *s = stmt(c, S_INSIGHT_TAGS, err);
+	/* One insight (a point read) needs no list of ids to take apart. */
+	sqlite3_stmt *s = stmt(c, n == 1 ? S_INSIGHT_TAGS_ONE : S_INSIGHT_TAGS, err);
 	if (!s)
 		return err->status;
 	struct buf ids = BUF_INIT;
-	for (size_t i = 0; i < n; i++)
-		buf_addf(&ids, "%c%" PRId64, i ? ',' : '[', items[i].id);
-	buf_addch(&ids, ']');
-	sqlite3_bind_text(s, 1, ids.data, (int)ids.len, SQLITE_STATIC);
+	if (n == 1) {
+		sqlite3_bind_int64(s, 1, items[0].id);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			buf_addf(&ids, "%c%" PRId64, i ? ',' : '[', items[i].id);
+		buf_addch(&ids, ']');
+		sqlite3_bind_text(s, 1, ids.data, (int)ids.len, SQLITE_STATIC);
+	}
 
 	struct tag_row *rows = NULL;
 	size_t nrows = 0, cap = 0;
@@ -906,11 +943,22 @@ static enum status load_insight(struct sq_conn *c, struct arena *a, int64_t id,
 
 /* ---- open, close, migrate, ping ------------------------------------- */
 
+/*
+ * Process-wide settings, made before SQLite initializes. Memory statistics
+ * (which nothing reads) would take a global mutex on every allocation.
+ */
+static void sq_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum status sq_open(const struct dburl *url, const struct store_config *cfg,
 			   struct store **out, struct error *err)
 {
 	if (!sqlite3_threadsafe())
 		return error_set(err, E_INTERNAL, "SQLite was built without thread support");
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_configure);
 	struct sq_store *s = xcalloc(1, sizeof(*s));
 	s->base.drv = &store_sqlite_driver;
 	s->path = xstrdup(url->path);
@@ -933,7 +981,7 @@ static enum status sq_open(const struct dburl *url, const struct store_config *c
 	pthread_mutex_init(&s->ckpt_lock, NULL);
 	pthread_cond_init(&s->ckpt_cond, NULL);
 	struct error ckpt_err;
-	if (conn_open(s, &s->ckpt_conn, &ckpt_err) == OK) {
+	if (conn_open(s, false, &s->ckpt_conn, &ckpt_err) == OK) {
 		if (pthread_create(&s->ckpt_thread, NULL, checkpointer, s) == 0)
 			s->ckpt_running = true;
 		else
