@@ -148,10 +148,18 @@ void jsonw_str(struct jsonw *w, const char *s)
 
 void jsonw_int(struct jsonw *w, int64_t v)
 {
+	/* Digits from the right; the magnitude as unsigned, so INT64_MIN works. */
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	char *end = tmp + sizeof(tmp), *p = end;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
 	before_value(w);
-	buf_add(w->out, tmp, (size_t)n);
+	buf_add(w->out, p, (size_t)(end - p));
 }
 
 void jsonw_bool(struct jsonw *w, bool v)

@@ -77,6 +77,9 @@ static void nested(struct jsonw *w)
 	jsonw_key(w, "b");
 	jsonw_array_open(w);
 	jsonw_int(w, 1);
+	jsonw_int(w, 0);
+	jsonw_int(w, -10);
+	jsonw_int(w, 9223372036854775807LL);
 	jsonw_null(w);
 	jsonw_bool(w, true);
 	jsonw_object_open(w);
@@ -93,7 +96,7 @@ static void nested(struct jsonw *w)
 TEST(jsonw_places_separators)
 {
 	char *s = write_json(nested);
-	CHECK_STR(s, "{\"a\":-9223372036854775808,\"b\":[1,null,true,{},[]],\"c\":null,\"d\":null,\"e\":7}");
+	CHECK_STR(s, "{\"a\":-9223372036854775808,\"b\":[1,0,-10,9223372036854775807,null,true,{},[]],\"c\":null,\"d\":null,\"e\":7}");
 	free(s);
 }
 
