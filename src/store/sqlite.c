@@ -62,6 +62,7 @@ enum sq_stmt {
 	S_ROLLBACK,
 	S_PING,
 	S_INSIGHT_GET,
+	S_INSIGHT_GET_TAGGED,
 	S_INSIGHTS_BY_IDS,
 	S_INSIGHT_TAGS_ONE,
 	S_INSIGHT_TAGS,
@@ -110,6 +111,11 @@ static const char *const sq_sql[S__COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_PING] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 	[S_INSIGHT_GET] = "SELECT " INSIGHT_COLS " FROM " INSIGHT_FROM " WHERE i.id = ?1",
+	/* The insight and its tags: one row per tag (or one with NULL tag columns). */
+	[S_INSIGHT_GET_TAGGED] =
+		"SELECT " INSIGHT_COLS ", " TAG_COLS " FROM " INSIGHT_FROM
+		" LEFT JOIN insight_tags it ON it.insight_id = i.id"
+		" LEFT JOIN tags t ON t.id = it.tag_id WHERE i.id = ?1 ORDER BY t.id",
 	[S_INSIGHTS_BY_IDS] =
 		"SELECT " INSIGHT_COLS " FROM json_each(?1) j JOIN insights i ON i.id = j.value"
 		" LEFT JOIN categories c ON c.id = i.category_id ORDER BY j.key",
@@ -1097,15 +1103,53 @@ static enum status sq_ping(struct store *st, struct error *err)
 
 /* ---- insights ------------------------------------------------------- */
 
+/*
+ * A point read is one statement outside any explicit transaction: SQLite
+ * reads it from one snapshot, and the BEGIN and COMMIT of a two-statement
+ * read (and their lock calls) are saved.
+ */
+#define TAG_COL0 21 /* the first of TAG_COLS in S_INSIGHT_GET_TAGGED */
+
 static enum status sq_insight_get(struct store *st, struct arena *a, int64_t id,
 				  struct insight *out, struct error *err)
 {
-	struct txn t;
-	enum status rc = txn_begin(sq_of(st), TXN_READ, &t, err);
+	struct sq_store *s = sq_of(st);
+	struct sq_conn *c;
+	enum status rc = conn_take(s, &c, err);
 	if (rc)
 		return rc;
-	rc = load_insight(t.c, a, id, out, err);
-	return txn_end(&t, rc, err);
+	sqlite3_stmt *q = stmt(c, S_INSIGHT_GET_TAGGED, err);
+	if (!q) {
+		conn_give(s, c);
+		return err->status;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	bool found = false;
+	size_t cap = 0;
+	int src;
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		if (!found) {
+			read_insight(q, a, out);
+			found = true;
+		}
+		if (sqlite3_column_type(q, TAG_COL0) == SQLITE_NULL)
+			continue;
+		if (out->ntags == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct tag *more = ARENA_NEW_ARRAY(a, struct tag, cap);
+			if (out->ntags)
+				memcpy(more, out->tags, out->ntags * sizeof(*more));
+			out->tags = more;
+		}
+		read_tag(q, TAG_COL0, a, &out->tags[out->ntags++]);
+	}
+	sqlite3_reset(q);
+	if (src != SQLITE_DONE)
+		rc = sq_fail(c, src, err);
+	else if (!found)
+		rc = error_set(err, E_NOTFOUND, "Insight not found");
+	conn_give(s, c);
+	return rc;
 }
 
 /*
