@@ -199,9 +199,12 @@ static const char *const pg_sql[P__COUNT] = {
 	[P_INSIGHT_TAGS_KEEP_ONLY] =
 		"DELETE FROM insight_tags WHERE insight_id = $1 AND tag_id <> ALL($2::bigint[])",
 	[P_INSIGHT_TAGS_CLEAR] = "DELETE FROM insight_tags WHERE insight_id = $1",
+	/* Chosen on ids alone, then joined to the few wide rows. */
 	[P_INSIGHT_RECENT] =
-		"SELECT " INSIGHT_COLS " FROM " INSIGHT_FROM
-		" ORDER BY i.created_at DESC, i.id DESC LIMIT $1",
+		"SELECT " INSIGHT_COLS " FROM (SELECT id FROM insights"
+		" ORDER BY created_at DESC, id DESC LIMIT $1) p"
+		" JOIN insights i ON i.id = p.id LEFT JOIN categories c ON c.id = i.category_id"
+		" ORDER BY i.created_at DESC, i.id DESC",
 	/* The id from which the `window` ($2 + 1) newest matches of a search start. */
 	[P_SEARCH_WINDOW] =
 		"SELECT id FROM insights WHERE search @@ insights_fts_query($1)"
@@ -2383,11 +2386,24 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 	struct arena *a = op->a;
 	memset(out, 0, sizeof(*out));
 
-	/* Counts per (status, priority, category) from the trigger-kept table. */
-	PGresult *r;
-	enum status rc = q_fixed(c, P_STATS_COUNTS, NULL, &r, err);
+	/*
+	 * One round trip for BEGIN and the four reads, one more for the tags of
+	 * the recent insights and COMMIT.
+	 */
+	struct params rp = { 0 };
+	p_int(&rp, STATS_RECENT);
+	const struct pq qs[] = {
+		{ .which = P_BEGIN_SNAPSHOT }, { .which = P_STATS_COUNTS },
+		{ .which = P_STATS_CATEGORIES }, { .which = P_STATS_TAGS },
+		{ .which = P_INSIGHT_RECENT, .p = &rp },
+	};
+	PGresult *res[MAX_PIPELINE];
+	enum status rc = q_pipeline(c, sizeof(qs) / sizeof(qs[0]), qs, res, err);
 	if (rc)
 		return rc;
+
+	/* Counts per (status, priority, category) from the trigger-kept table. */
+	PGresult *r = res[1];
 	int rows = PQntuples(r);
 	struct cat_count *cats = xmalloc((size_t)(rows ? rows : 1) * sizeof(*cats));
 	size_t ncats = 0;
@@ -2416,11 +2432,7 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 	PQclear(r);
 
 	/* Every category by name, with its count (zero included). */
-	rc = q_fixed(c, P_STATS_CATEGORIES, NULL, &r, err);
-	if (rc) {
-		free(cats);
-		return rc;
-	}
+	r = res[2];
 	size_t n2 = (size_t)PQntuples(r);
 	out->total_categories = (int64_t)n2;
 	out->by_category = ARENA_NEW_ARRAY(a, struct count_by_name, n2 + 1);
@@ -2446,17 +2458,11 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 		}
 	}
 
-	rc = q_fixed(c, P_STATS_TAGS, NULL, &r, err);
-	if (rc)
-		return rc;
+	r = res[3];
 	out->total_tags = col_int(r, 0, 0);
 	PQclear(r);
 
-	struct params p = { 0 };
-	p_int(&p, STATS_RECENT);
-	rc = q_fixed(c, P_INSIGHT_RECENT, &p, &r, err);
-	if (rc)
-		return rc;
+	r = res[4];
 	rows = PQntuples(r);
 	if (rows > STATS_RECENT)
 		rows = STATS_RECENT;
@@ -2464,7 +2470,8 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 	for (int i = 0; i < rows; i++)
 		read_insight(r, i, a, &out->recent[out->nrecent++]);
 	PQclear(r);
-	return attach_tags(c, a, out->recent, out->nrecent, err);
+	PQclear(res[0]);
+	return tags_and_commit(c, a, out->recent, out->nrecent, err);
 }
 
 static enum status pg_statistics(struct store *st, struct arena *a, struct statistics *out,
@@ -2472,7 +2479,7 @@ static enum status pg_statistics(struct store *st, struct arena *a, struct stati
 {
 	memset(out, 0, sizeof(*out));
 	struct op op = { .a = a, .out = out };
-	return pg_run(pg_of(st), RUN_SNAPSHOT, body_statistics, &op, err);
+	return pg_run(pg_of(st), RUN_PIPELINE, body_statistics, &op, err);
 }
 
 static enum status body_trends(struct pg_conn *c, struct op *op, struct error *err)
