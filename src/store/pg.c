@@ -8,10 +8,18 @@
  * Connections: two pools (the primary, and the replica when read_url is
  * set) of at most pool_size libpq connections each, opened on demand. Each
  * connection prepares a fixed statement (enum pg_stmt) the first time it
- * runs it and keeps it for its life; SQL built from a filter goes through
+ * runs it and keeps it for its life. SQL built from a filter without search
+ * text is prepared too, per connection, keyed by its text (a filter shape
+ * gives one text; BUILT_CACHE of them); SQL with search text goes through
  * PQsendQueryParams, so it is planned with the actual values (which lets the
  * planner evaluate the full-text query once). A caller that finds the pool
  * exhausted waits, at most query_timeout, for a connection to come back.
+ *
+ * Round trips: the event loop waits for every read it runs, so a read's
+ * cost is mostly its round trips. Reads of several statements send them
+ * pipelined (q_pipeline: libpq's pipeline mode, one Sync), BEGIN and COMMIT
+ * included, so that a page or the statistics take two round trips, not
+ * five to seven.
  *
  * Time limits: every call has a deadline of query_timeout (waiting for a
  * connection included). The server enforces it per statement
@@ -73,6 +81,15 @@
 #define MAX_ATTEMPTS 5
 /* At most one "cannot connect" line per pool in this many seconds. */
 #define CONNECT_LOG_EVERY_S 5
+
+/*
+ * Distinct filter shapes a connection keeps prepared (a filter has five
+ * optional parts, so at most 32 shapes without text); beyond, SQL is sent
+ * unprepared.
+ */
+#define BUILT_CACHE 48
+/* Statements in one pipeline at most. */
+#define MAX_PIPELINE 8
 
 /* Advisory lock keys ('insight' in ASCII, and the next value). */
 #define LOCK_MIGRATE "29676314523297908"
@@ -182,9 +199,12 @@ static const char *const pg_sql[P__COUNT] = {
 	[P_INSIGHT_TAGS_KEEP_ONLY] =
 		"DELETE FROM insight_tags WHERE insight_id = $1 AND tag_id <> ALL($2::bigint[])",
 	[P_INSIGHT_TAGS_CLEAR] = "DELETE FROM insight_tags WHERE insight_id = $1",
+	/* Chosen on ids alone, then joined to the few wide rows. */
 	[P_INSIGHT_RECENT] =
-		"SELECT " INSIGHT_COLS " FROM " INSIGHT_FROM
-		" ORDER BY i.created_at DESC, i.id DESC LIMIT $1",
+		"SELECT " INSIGHT_COLS " FROM (SELECT id FROM insights"
+		" ORDER BY created_at DESC, id DESC LIMIT $1) p"
+		" JOIN insights i ON i.id = p.id LEFT JOIN categories c ON c.id = i.category_id"
+		" ORDER BY i.created_at DESC, i.id DESC",
 	/* The id from which the `window` ($2 + 1) newest matches of a search start. */
 	[P_SEARCH_WINDOW] =
 		"SELECT id FROM insights WHERE search @@ insights_fts_query($1)"
@@ -288,6 +308,9 @@ struct pg_conn {
 	PGconn *db;
 	struct pg_pool *pool;
 	bool prepared[P__COUNT];
+	/* SQL built from filters that this connection has prepared, as "d<index>". */
+	char *built[BUILT_CACHE];
+	unsigned nbuilt;
 	bool broken;            /* failed: close it instead of reusing it */
 	bool timed_out;         /* the client deadline passed */
 	bool committing;        /* the failure, if any, was at COMMIT */
@@ -626,6 +649,145 @@ static enum status q_built(struct pg_conn *c, const char *sql, const struct para
 	return finish(c, PQsendQueryParams(c->db, sql, p->n, NULL, p->v, NULL, NULL, 0), out, err);
 }
 
+/* Prepares the fixed statement `which` on this connection unless it is. */
+static enum status prepare_fixed(struct pg_conn *c, enum pg_stmt which, struct error *err)
+{
+	if (c->prepared[which])
+		return OK;
+	char name[16];
+	snprintf(name, sizeof(name), "s%d", (int)which);
+	enum status rc = finish(c, PQsendPrepare(c->db, name, pg_sql[which], 0, NULL), NULL, err);
+	if (rc == OK)
+		c->prepared[which] = true;
+	return rc;
+}
+
+/*
+ * Prepares SQL built from a filter (its text is its key: the same filter
+ * shape gives the same text, the values travel as parameters), so that a
+ * repeated shape is parsed and planned once per connection instead of per
+ * call. Writes the statement's name into `name`, or "" when the cache is
+ * full (the caller then sends the SQL unprepared).
+ */
+static enum status prepare_built(struct pg_conn *c, const char *sql, char name[16],
+				 struct error *err)
+{
+	for (unsigned i = 0; i < c->nbuilt; i++) {
+		if (!strcmp(c->built[i], sql)) {
+			snprintf(name, 16, "d%u", i);
+			return OK;
+		}
+	}
+	name[0] = '\0';
+	if (c->nbuilt == BUILT_CACHE)
+		return OK;
+	char want[16];
+	snprintf(want, sizeof(want), "d%u", c->nbuilt);
+	enum status rc = finish(c, PQsendPrepare(c->db, want, sql, 0, NULL), NULL, err);
+	if (rc)
+		return rc;
+	c->built[c->nbuilt++] = xstrdup(sql);
+	memcpy(name, want, sizeof(want));
+	return OK;
+}
+
+/*
+ * One statement of a pipeline: a fixed statement, or (sql set) SQL built
+ * at run time, prepared through the connection's cache when `prepare`.
+ */
+struct pq {
+	enum pg_stmt which;
+	const char *sql;
+	bool prepare;
+	const struct params *p;
+};
+
+/*
+ * Runs statements in one round trip (libpq's pipeline mode): every one is
+ * sent, then one Sync, then the results are read in order. out[i] receives
+ * statement i's result (the caller PQclears them) when every statement
+ * succeeded; on failure the first failing statement decides the status and
+ * no result is kept. Statements not yet prepared on this connection are
+ * prepared first (once per connection). Statements up to the Sync form one
+ * implicit transaction; a pipeline that starts with BEGIN and ends with
+ * COMMIT is one explicit transaction, left open (failed) if a statement
+ * failed, for the caller to roll back.
+ */
+static enum status q_pipeline(struct pg_conn *c, size_t n, const struct pq *qs, PGresult **out,
+			      struct error *err)
+{
+	assert(n <= MAX_PIPELINE);
+	char names[MAX_PIPELINE][16];
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		enum status rc = OK;
+		if (!qs[i].sql) {
+			rc = prepare_fixed(c, qs[i].which, err);
+			snprintf(names[i], sizeof(names[i]), "s%d", (int)qs[i].which);
+		} else if (qs[i].prepare) {
+			rc = prepare_built(c, qs[i].sql, names[i], err);
+		} else {
+			names[i][0] = '\0';
+		}
+		if (rc)
+			return rc;
+	}
+	if (!PQenterPipelineMode(c->db))
+		return finish(c, false, NULL, err);
+	bool sent = true;
+	for (size_t i = 0; sent && i < n; i++) {
+		const struct params *p = qs[i].p;
+		int np = p ? p->n : 0;
+		const char *const *v = p ? p->v : NULL;
+		if (names[i][0])
+			sent = PQsendQueryPrepared(c->db, names[i], np, v, NULL, NULL, 0);
+		else
+			sent = PQsendQueryParams(c->db, qs[i].sql, np, NULL, v, NULL, NULL, 0);
+	}
+	if (!sent || !PQpipelineSync(c->db)) {
+		c->broken = true;
+		return finish(c, false, NULL, err);
+	}
+	enum status rc = OK;
+	for (size_t i = 0; i <= n; i++) {
+		PGresult *r = collect(c);
+		if (!r) {
+			/* Lost, or late: the connection is dropped, with its pipeline. */
+			enum status lost = pg_fail(c, NULL, err);
+			for (size_t k = 0; k < i && k < n; k++) {
+				PQclear(out[k]);
+				out[k] = NULL;
+			}
+			return rc ? rc : lost;
+		}
+		ExecStatusType s = PQresultStatus(r);
+		if (i == n) {
+			/* The Sync's result. */
+			if (s != PGRES_PIPELINE_SYNC && rc == OK)
+				rc = pg_fail(c, r, err);
+			PQclear(r);
+		} else if (s == PGRES_PIPELINE_ABORTED) {
+			PQclear(r);
+		} else if (!result_ok(r)) {
+			if (rc == OK)
+				rc = pg_fail(c, r, err);
+			PQclear(r);
+		} else {
+			out[i] = r;
+		}
+	}
+	if (!PQexitPipelineMode(c->db))
+		c->broken = true;
+	if (rc == OK && c->broken)
+		rc = pg_fail(c, NULL, err);
+	if (rc)
+		for (size_t i = 0; i < n; i++) {
+			PQclear(out[i]);
+			out[i] = NULL;
+		}
+	return rc;
+}
+
 /* Runs a fixed statement with one id; *changed receives the rows it touched. */
 static enum status q_on_id(struct pg_conn *c, enum pg_stmt which, int64_t id, int64_t *changed,
 			   struct error *err)
@@ -753,6 +915,8 @@ static void conn_free(struct pg_conn *c)
 	if (!c)
 		return;
 	PQfinish(c->db);
+	for (unsigned i = 0; i < c->nbuilt; i++)
+		free(c->built[i]);
 	free(c);
 }
 
@@ -981,6 +1145,7 @@ struct op {
 enum run_mode {
 	RUN_READ,        /* one statement, on the replica when there is one */
 	RUN_SNAPSHOT,    /* several statements in one snapshot, on the replica */
+	RUN_PIPELINE,    /* on the replica; the body opens and commits its snapshot itself */
 	RUN_PRIMARY,     /* one statement on the primary, outside a transaction */
 	RUN_WRITE,       /* a transaction on the primary */
 	RUN_MAINTENANCE, /* a transaction on the primary, without the client deadline */
@@ -1021,7 +1186,8 @@ static void backoff(int attempt)
 static enum status pg_run(struct pg_store *s, enum run_mode mode, run_body body, struct op *op,
 			  struct error *err)
 {
-	struct pg_pool *pool = (mode == RUN_READ || mode == RUN_SNAPSHOT) && s->replica
+	struct pg_pool *pool =
+		(mode == RUN_READ || mode == RUN_SNAPSHOT || mode == RUN_PIPELINE) && s->replica
 		? s->replica : &s->primary;
 	uint64_t start = clock_mono_ns();
 	uint64_t timeout_ns = (uint64_t)s->cfg.query_timeout_ms * 1000000u;
@@ -1050,6 +1216,12 @@ static enum status pg_run(struct pg_store *s, enum run_mode mode, run_body body,
 				error_clear(&ignored);
 				q_fixed(c, P_ROLLBACK, NULL, NULL, &ignored);
 			}
+		} else if (mode == RUN_PIPELINE && !c->broken &&
+			   PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+			/* A pipeline that failed between its BEGIN and its COMMIT. */
+			struct error ignored;
+			error_clear(&ignored);
+			q_fixed(c, P_ROLLBACK, NULL, NULL, &ignored);
 		}
 		bool again = rc != OK && attempt < MAX_ATTEMPTS && retryable(c) &&
 			     (!deadline || clock_mono_ns() < wait_until);
@@ -1262,6 +1434,33 @@ static enum status pg_ping(struct store *st, struct error *err)
 /* ---- insights -------------------------------------------------------------- */
 
 /*
+ * Hangs the tags of a result of rows (insight_id, TAG_COLS), ordered by
+ * insight id then tag id, on the `n` insights they belong to.
+ */
+static void hang_tags(const PGresult *r, struct arena *a, struct insight *items, size_t n)
+{
+	int nrows = PQntuples(r);
+	/* Rows come grouped by insight id, ascending: find each group. */
+	for (size_t i = 0; i < n; i++) {
+		int lo = 0, hi = nrows;
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2;
+			if (col_int(r, mid, 0) < items[i].id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		int end = lo;
+		while (end < nrows && col_int(r, end, 0) == items[i].id)
+			end++;
+		items[i].ntags = (size_t)(end - lo);
+		items[i].tags = items[i].ntags ? ARENA_NEW_ARRAY(a, struct tag, items[i].ntags) : NULL;
+		for (int k = lo; k < end; k++)
+			read_tag(r, k, 1, a, &items[i].tags[k - lo]);
+	}
+}
+
+/*
  * Loads the tags of `n` insights with one query and hangs them on each.
  * This is what keeps a page at a constant number of queries.
  */
@@ -1282,26 +1481,39 @@ static enum status attach_tags(struct pg_conn *c, struct arena *a, struct insigh
 	buf_release(&ids);
 	if (rc)
 		return rc;
-	int nrows = PQntuples(r);
-	/* Rows come grouped by insight id, ascending: find each group. */
-	for (size_t i = 0; i < n; i++) {
-		int lo = 0, hi = nrows;
-		while (lo < hi) {
-			int mid = lo + (hi - lo) / 2;
-			if (col_int(r, mid, 0) < items[i].id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		int end = lo;
-		while (end < nrows && col_int(r, end, 0) == items[i].id)
-			end++;
-		items[i].ntags = (size_t)(end - lo);
-		items[i].tags = items[i].ntags ? ARENA_NEW_ARRAY(a, struct tag, items[i].ntags) : NULL;
-		for (int k = lo; k < end; k++)
-			read_tag(r, k, 1, a, &items[i].tags[k - lo]);
-	}
+	hang_tags(r, a, items, n);
 	PQclear(r);
+	return OK;
+}
+
+/*
+ * Ends a RUN_PIPELINE read: loads the tags of `n` insights and commits, in
+ * one round trip.
+ */
+static enum status tags_and_commit(struct pg_conn *c, struct arena *a, struct insight *items,
+				   size_t n, struct error *err)
+{
+	struct buf ids = BUF_INIT;
+	buf_addch(&ids, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&ids, "%s%" PRId64, i ? "," : "", items[i].id);
+	buf_addch(&ids, '}');
+	struct params p = { 0 };
+	p_text(&p, ids.data);
+	struct pq qs[2];
+	size_t nq = 0;
+	if (n)
+		qs[nq++] = (struct pq){ .which = P_INSIGHT_TAGS, .p = &p };
+	qs[nq++] = (struct pq){ .which = P_COMMIT };
+	PGresult *r[2];
+	enum status rc = q_pipeline(c, nq, qs, r, err);
+	buf_release(&ids);
+	if (rc)
+		return rc;
+	if (n)
+		hang_tags(r[0], a, items, n);
+	for (size_t i = 0; i < nq; i++)
+		PQclear(r[i]);
 	return OK;
 }
 
@@ -1363,14 +1575,15 @@ static bool has_word(const char *text)
 }
 
 /*
- * Builds the FROM and WHERE clauses a filter needs, adding its parameters.
- * Returns the number of the search text's parameter (0: no text).
+ * Builds the FROM and WHERE clauses a filter needs (over `insights i`, and
+ * its category `c` when `join`), adding its parameters. Returns the number
+ * of the search text's parameter (0: no text).
  */
-static int build_where(const struct insight_filter *f, bool text, const char *tags,
+static int build_where(const struct insight_filter *f, bool text, const char *tags, bool join,
 		       struct buf *sql, struct params *p)
 {
 	int text_param = 0;
-	buf_adds(sql, " FROM " INSIGHT_FROM " WHERE true");
+	buf_adds(sql, join ? " FROM " INSIGHT_FROM " WHERE true" : " FROM insights i WHERE true");
 	if (text) {
 		text_param = p_text(p, f->text);
 		buf_addf(sql, " AND i.search @@ insights_fts_query($%d)", text_param);
@@ -1427,7 +1640,7 @@ static enum status find_in_txn(struct pg_conn *c, struct arena *a, const struct 
 		struct params p = { 0 };
 		buf_reset(sql);
 		buf_adds(sql, "SELECT count(*)");
-		build_where(f, text, tags, sql, &p);
+		build_where(f, text, tags, true, sql, &p);
 		rc = q_built(c, sql->data, &p, &r, err);
 		if (rc == OK) {
 			out->total = col_int(r, 0, 0);
@@ -1464,7 +1677,7 @@ static enum status find_in_txn(struct pg_conn *c, struct arena *a, const struct 
 	struct params p = { 0 };
 	buf_reset(sql);
 	buf_adds(sql, "SELECT " INSIGHT_COLS);
-	int tp = build_where(f, text, tags, sql, &p);
+	int tp = build_where(f, text, tags, true, sql, &p);
 	if (from)
 		buf_addf(sql, " AND i.id >= $%d", p_int(&p, from));
 	if (tp)
@@ -1500,12 +1713,98 @@ static enum status body_insight_find(struct pg_conn *c, struct op *op, struct er
 	return rc;
 }
 
+/*
+ * A page without search text, newest first, in two round trips: BEGIN, the
+ * total and the page, pipelined; then the page's tags and COMMIT. The page
+ * is chosen on ids alone (an index scan in created_at order that skips
+ * `offset` rows without carrying their wide columns), then joined to its
+ * 20-odd rows. The filter's SQL is prepared per connection by its text.
+ */
+static enum status find_newest(struct pg_conn *c, struct arena *a, const struct insight_filter *f,
+			       const char *tags, struct insight_page *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct buf where = BUF_INIT, count = BUF_INIT, page = BUF_INIT;
+	struct params p = { 0 }, fast = { 0 };
+	build_where(f, false, tags, false, &where, &p);
+	struct pq qs[MAX_PIPELINE];
+	size_t n = 0, at_count, at_page = 0;
+
+	if (!f->author && !f->ntag_ids) {
+		p_text(&fast, f->status >= 0 ? lifecycle_name((enum lifecycle)f->status) : NULL);
+		p_text(&fast, f->priority >= 0 ? priority_name((enum priority)f->priority) : NULL);
+		p_id(&fast, f->category_id);
+		qs[n] = (struct pq){ .which = P_COUNT_FAST, .p = &fast };
+	} else {
+		buf_adds(&count, "SELECT count(*)");
+		buf_add(&count, where.data, where.len);
+		qs[n] = (struct pq){ .sql = count.data, .prepare = true, .p = &p };
+	}
+	/* The page's parameters: the filter's (pointing into p), then limit and offset. */
+	struct params pp = p;
+	int64_t offset;
+	bool paged = !__builtin_mul_overflow(f->page - 1, f->page_size, &offset);
+	if (paged) {
+		int lim = p_int(&pp, f->page_size);
+		int off = p_int(&pp, offset);
+		buf_adds(&page, "SELECT " INSIGHT_COLS " FROM (SELECT i.id");
+		buf_add(&page, where.data, where.len);
+		buf_addf(&page, " ORDER BY i.created_at DESC, i.id DESC LIMIT $%d OFFSET $%d) p"
+				" JOIN insights i ON i.id = p.id LEFT JOIN categories c ON c.id = i.category_id"
+				" ORDER BY i.created_at DESC, i.id DESC", lim, off);
+		struct pq total = qs[n];
+		qs[n++] = (struct pq){ .which = P_BEGIN_SNAPSHOT };
+		at_count = n;
+		qs[n++] = total;
+		at_page = n;
+		qs[n++] = (struct pq){ .sql = page.data, .prepare = true, .p = &pp };
+	} else {
+		/* No page can start there: the total alone, one statement. */
+		at_count = n++;
+	}
+	PGresult *r[MAX_PIPELINE];
+	enum status rc = q_pipeline(c, n, qs, r, err);
+	buf_release(&where);
+	buf_release(&count);
+	buf_release(&page);
+	if (rc)
+		return rc;
+	out->total = col_int(r[at_count], 0, 0);
+	if (paged) {
+		int rows = PQntuples(r[at_page]);
+		if (rows > f->page_size)
+			rows = (int)f->page_size;
+		out->items = ARENA_NEW_ARRAY(a, struct insight, (size_t)(rows ? rows : 1));
+		for (int i = 0; i < rows; i++)
+			read_insight(r[at_page], i, a, &out->items[out->n++]);
+	}
+	for (size_t i = 0; i < n; i++)
+		PQclear(r[i]);
+	if (!paged)
+		return OK;
+
+	return tags_and_commit(c, a, out->items, out->n, err);
+}
+
+static enum status body_insight_newest(struct pg_conn *c, struct op *op, struct error *err)
+{
+	const struct insight_filter *f = op->filter;
+	struct buf tags = BUF_INIT;
+	if (f->ntag_ids)
+		ids_array(&tags, f->tag_ids, f->ntag_ids);
+	enum status rc = find_newest(c, op->a, f, tags.data, op->out, err);
+	buf_release(&tags);
+	return rc;
+}
+
 static enum status pg_insight_find(struct store *st, struct arena *a,
 				   const struct insight_filter *f, struct insight_page *out,
 				   struct error *err)
 {
 	memset(out, 0, sizeof(*out));
 	struct op op = { .a = a, .filter = f, .out = out };
+	if (!has_word(f->text))
+		return pg_run(pg_of(st), RUN_PIPELINE, body_insight_newest, &op, err);
 	return pg_run(pg_of(st), RUN_SNAPSHOT, body_insight_find, &op, err);
 }
 
@@ -2087,11 +2386,24 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 	struct arena *a = op->a;
 	memset(out, 0, sizeof(*out));
 
-	/* Counts per (status, priority, category) from the trigger-kept table. */
-	PGresult *r;
-	enum status rc = q_fixed(c, P_STATS_COUNTS, NULL, &r, err);
+	/*
+	 * One round trip for BEGIN and the four reads, one more for the tags of
+	 * the recent insights and COMMIT.
+	 */
+	struct params rp = { 0 };
+	p_int(&rp, STATS_RECENT);
+	const struct pq qs[] = {
+		{ .which = P_BEGIN_SNAPSHOT }, { .which = P_STATS_COUNTS },
+		{ .which = P_STATS_CATEGORIES }, { .which = P_STATS_TAGS },
+		{ .which = P_INSIGHT_RECENT, .p = &rp },
+	};
+	PGresult *res[MAX_PIPELINE];
+	enum status rc = q_pipeline(c, sizeof(qs) / sizeof(qs[0]), qs, res, err);
 	if (rc)
 		return rc;
+
+	/* Counts per (status, priority, category) from the trigger-kept table. */
+	PGresult *r = res[1];
 	int rows = PQntuples(r);
 	struct cat_count *cats = xmalloc((size_t)(rows ? rows : 1) * sizeof(*cats));
 	size_t ncats = 0;
@@ -2120,11 +2432,7 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 	PQclear(r);
 
 	/* Every category by name, with its count (zero included). */
-	rc = q_fixed(c, P_STATS_CATEGORIES, NULL, &r, err);
-	if (rc) {
-		free(cats);
-		return rc;
-	}
+	r = res[2];
 	size_t n2 = (size_t)PQntuples(r);
 	out->total_categories = (int64_t)n2;
 	out->by_category = ARENA_NEW_ARRAY(a, struct count_by_name, n2 + 1);
@@ -2150,17 +2458,11 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 		}
 	}
 
-	rc = q_fixed(c, P_STATS_TAGS, NULL, &r, err);
-	if (rc)
-		return rc;
+	r = res[3];
 	out->total_tags = col_int(r, 0, 0);
 	PQclear(r);
 
-	struct params p = { 0 };
-	p_int(&p, STATS_RECENT);
-	rc = q_fixed(c, P_INSIGHT_RECENT, &p, &r, err);
-	if (rc)
-		return rc;
+	r = res[4];
 	rows = PQntuples(r);
 	if (rows > STATS_RECENT)
 		rows = STATS_RECENT;
@@ -2168,7 +2470,8 @@ static enum status body_statistics(struct pg_conn *c, struct op *op, struct erro
 	for (int i = 0; i < rows; i++)
 		read_insight(r, i, a, &out->recent[out->nrecent++]);
 	PQclear(r);
-	return attach_tags(c, a, out->recent, out->nrecent, err);
+	PQclear(res[0]);
+	return tags_and_commit(c, a, out->recent, out->nrecent, err);
 }
 
 static enum status pg_statistics(struct store *st, struct arena *a, struct statistics *out,
@@ -2176,7 +2479,7 @@ static enum status pg_statistics(struct store *st, struct arena *a, struct stati
 {
 	memset(out, 0, sizeof(*out));
 	struct op op = { .a = a, .out = out };
-	return pg_run(pg_of(st), RUN_SNAPSHOT, body_statistics, &op, err);
+	return pg_run(pg_of(st), RUN_PIPELINE, body_statistics, &op, err);
 }
 
 static enum status body_trends(struct pg_conn *c, struct op *op, struct error *err)
