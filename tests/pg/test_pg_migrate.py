@@ -12,9 +12,11 @@ def test_instances_starting_at_once_migrate_once(servers, database):
     for srv in group:
         srv.wait_healthy()
     rows = database.query("SELECT version, name, count(*) OVER () FROM schema_migrations ORDER BY version")
-    assert rows == [("1", "initial schema", "1")]
-    applied = sum(srv.log().count("applied migration 1 ") for srv in group)
-    assert applied == 1, [srv.log() for srv in group]
+    assert [r[0] for r in rows] == [str(v) for v in range(1, len(rows) + 1)]
+    assert rows[0][1] == "initial schema" and len(rows) >= 2
+    for version, _, _ in rows:
+        applied = sum(srv.log().count(f"applied migration {version} ") for srv in group)
+        assert applied == 1, [srv.log() for srv in group]
     # Every instance serves the same data.
     tag = requests.post(group[0].url + "/tags", json={"name": "shared", "slug": "shared"}).json()
     for srv in group:
@@ -27,4 +29,5 @@ def test_migrate_command_is_idempotent(database):
     again = run_cli("migrate", "--database", database.url, "--log-format", "text")
     assert again.returncode == 0, again.stderr
     assert "applied migration" in first.stderr and "applied migration" not in again.stderr
-    assert database.query("SELECT count(*) FROM schema_migrations") == [("1",)]
+    versions = database.query("SELECT version FROM schema_migrations ORDER BY version")
+    assert versions == [(str(v),) for v in range(1, len(versions) + 1)] and len(versions) >= 2
