@@ -7,10 +7,11 @@
  * version is still current. Every write acknowledged by this instance bumps
  * the version after its commit, so no entry computed before a write is
  * served after it: the cache never returns data older than a write this
- * instance has acknowledged. Writes made by other processes (a
- * `recount-tags` run, or other instances on a shared PostgreSQL database)
- * are invisible to the version, so entries also expire after a short time
- * to live, and stores shared by several instances can turn the cache off.
+ * instance has acknowledged. Writes made by other instances on a shared
+ * PostgreSQL database reach the version through the store's notifications
+ * (svc_watch), and while they cannot, nothing is cached. Writes that
+ * nothing reports (a `recount-tags` run on SQLite, a notification lost) are
+ * covered by a short time to live.
  *
  * Memory is bounded (CACHE_BYTES); the table is split into shards, each
  * with its own lock, and a full shard evicts its oldest entries first.

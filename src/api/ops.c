@@ -28,6 +28,9 @@ void api_observe(void *appv, const struct http_request *req)
 	log_request(&line);
 }
 
+/* The tag of an answer that must not be cached (data versions never reach it). */
+#define NO_TAG UINT64_MAX
+
 /* The cache key of a request: its route, query string and body. */
 static void cache_key(struct http_request *req, struct buf *key)
 {
@@ -43,10 +46,14 @@ static void cache_key(struct http_request *req, struct buf *key)
 static bool cache_lookup(void *appv, struct http_request *req, uint64_t *tag)
 {
 	struct app *app = appv;
+	*tag = NO_TAG;
 	if (!app->cache)
 		return false;
 	/* The version is read before anything else: see cache.c. */
-	*tag = svc_data_version(&app->svc);
+	uint64_t version;
+	if (!svc_complete_version(&app->svc, &version))
+		return false; /* other instances' writes may go unseen */
+	*tag = version;
 	struct buf key = BUF_INIT, body = BUF_INIT;
 	cache_key(req, &key);
 	const char *type = NULL;
@@ -61,7 +68,7 @@ static bool cache_lookup(void *appv, struct http_request *req, uint64_t *tag)
 static void cache_store(void *appv, struct http_request *req, uint64_t tag)
 {
 	struct app *app = appv;
-	if (!app->cache)
+	if (!app->cache || tag == NO_TAG)
 		return;
 	struct buf key = BUF_INIT;
 	cache_key(req, &key);

@@ -18,11 +18,39 @@ void service_init(struct service *svc, struct store *store)
 {
 	memset(svc, 0, sizeof(*svc));
 	svc->store = store;
+	atomic_store(&svc->version_complete, !(store->drv->flags & STORE_SHARED));
 }
 
 uint64_t svc_data_version(struct service *svc)
 {
 	return atomic_load(&svc->data_version);
+}
+
+bool svc_complete_version(struct service *svc, uint64_t *version)
+{
+	/* The flag first: a version read after it went false is not trusted. */
+	bool complete = atomic_load(&svc->version_complete);
+	*version = atomic_load(&svc->data_version);
+	return complete;
+}
+
+/* The store's report of other instances' writes (see store_driver.watch). */
+static void remote_change(void *arg, bool heard)
+{
+	struct service *svc = arg;
+	if (!heard)
+		atomic_store(&svc->version_complete, false);
+	atomic_fetch_add(&svc->data_version, 1);
+	if (heard)
+		atomic_store(&svc->version_complete, true);
+}
+
+enum status svc_watch(struct service *svc, struct error *err)
+{
+	error_clear(err);
+	if (!svc->store->drv->watch)
+		return error_set(err, E_INTERNAL, "the store cannot report other instances' writes");
+	return svc->store->drv->watch(svc->store, remote_change, svc, err);
 }
 
 /* Marks the data as changed when a write succeeded; returns its status. */

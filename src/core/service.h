@@ -37,10 +37,26 @@ struct service {
 	 * key on it).
 	 */
 	atomic_uint_fast64_t data_version;
+	/*
+	 * Whether data_version moves with every write that reads here can
+	 * see: always for a private store; for a shared one (other instances
+	 * write too) only while the store reports their writes (svc_watch).
+	 */
+	atomic_bool version_complete;
 };
 
 /* The current data version (see struct service). */
 uint64_t svc_data_version(struct service *svc);
+/*
+ * The current data version, when it vouches for the data (see
+ * version_complete): false while other instances' writes may go unseen.
+ */
+bool svc_complete_version(struct service *svc, uint64_t *version);
+/*
+ * For a shared store: makes the data version follow the writes of other
+ * instances too, as the store reports them. E_INTERNAL when it cannot.
+ */
+enum status svc_watch(struct service *svc, struct error *err);
 
 void service_init(struct service *svc, struct store *store);
 

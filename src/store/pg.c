@@ -46,6 +46,16 @@
  * pause. Reads of more than one statement run in one REPEATABLE READ
  * READ ONLY transaction: one snapshot, as the contract asks.
  *
+ * Other instances: after each write commits, the connection that made it
+ * sends a notification (NOTIFY_SQL); an instance that watches (pg_watch)
+ * listens on a connection of its own and tells the service, which bumps
+ * its data version so that its response cache drops what it computed
+ * before. Notifying after the commit, in a transaction of its own without
+ * a synchronous flush, keeps commits from queueing on the server's global
+ * notification lock. A notification that is lost (the writer's connection
+ * broke just after its commit) leaves other instances' caches to expire
+ * (2 s).
+ *
  * Errors: SQLSTATEs map to statuses in pg_fail(); the server's message goes
  * to the log, never to the client, and the connection string only ever
  * appears redacted.
@@ -57,6 +67,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +104,14 @@
 
 /* Advisory lock keys ('insight' in ASCII, and the next value). */
 #define LOCK_MIGRATE "29676314523297908"
+/* Tells the instances that listen that the data changed (see the header). */
+#define CHANNEL "insights_changes"
+#define NOTIFY_SQL                                                     \
+	"BEGIN; SET LOCAL synchronous_commit TO off;"                  \
+	" SELECT pg_notify('" CHANNEL "', ''); COMMIT"
+/* How often the listener looks at its stop flag, and retries connecting. */
+#define WATCH_POLL_MS 200
+#define WATCH_RETRY_MS 1000
 #define LOCK_CATEGORY_TREE "29676314523297909"
 
 #define INSIGHT_COLS                                                               \
@@ -341,6 +360,12 @@ struct pg_store {
 	struct store_config cfg;
 	struct pg_pool primary;
 	struct pg_pool *replica; /* NULL: reads go to the primary */
+	/* The listener (pg_watch), when one runs. */
+	pthread_t watcher;
+	bool watching;
+	atomic_bool stop_watching;
+	void (*changed)(void *arg, bool heard);
+	void *changed_arg;
 };
 
 static struct pg_store *pg_of(struct store *st)
@@ -1153,6 +1178,23 @@ enum run_mode {
 
 typedef enum status (*run_body)(struct pg_conn *c, struct op *op, struct error *err);
 
+/*
+ * Tells the listening instances that a write committed. Best effort: the
+ * write stands whatever happens here, and a failure only costs the other
+ * instances' caches their freshness until they expire.
+ */
+static void notify_others(struct pg_conn *c)
+{
+	struct error ignored;
+	error_clear(&ignored);
+	if (finish(c, PQsendQuery(c->db, NOTIFY_SQL), NULL, &ignored) != OK)
+		log_warn("postgresql: could not notify other instances of a write");
+	if (!c->broken && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+		error_clear(&ignored);
+		q_fixed(c, P_ROLLBACK, NULL, NULL, &ignored);
+	}
+}
+
 static bool retryable(const struct pg_conn *c)
 {
 	if (state_is(c, "40001") || state_is(c, "40P01"))
@@ -1223,6 +1265,8 @@ static enum status pg_run(struct pg_store *s, enum run_mode mode, run_body body,
 			error_clear(&ignored);
 			q_fixed(c, P_ROLLBACK, NULL, NULL, &ignored);
 		}
+		if (rc == OK && (mode == RUN_WRITE || mode == RUN_MAINTENANCE) && !c->broken)
+			notify_others(c);
 		bool again = rc != OK && attempt < MAX_ATTEMPTS && retryable(c) &&
 			     (!deadline || clock_mono_ns() < wait_until);
 		conn_give(c);
@@ -1332,9 +1376,106 @@ static enum status pg_open(const struct dburl *url, const struct store_config *c
 	return OK;
 }
 
+/* ---- listening to other instances ----------------------------------------- */
+
+/* Sleeps `ms`, in WATCH_POLL_MS steps; false when told to stop meanwhile. */
+static bool watch_nap(struct pg_store *s, unsigned ms)
+{
+	for (unsigned slept = 0; slept < ms; slept += WATCH_POLL_MS) {
+		if (atomic_load(&s->stop_watching))
+			return false;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = WATCH_POLL_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return !atomic_load(&s->stop_watching);
+}
+
+/* A connection that LISTENs, or NULL. */
+static struct pg_conn *watch_connect(struct pg_store *s)
+{
+	struct pg_conn *c = NULL;
+	struct error err;
+	error_clear(&err);
+	if (conn_open(&s->primary, 0, &c, &err) != OK)
+		return NULL;
+	struct params none = { 0 };
+	c->deadline_ns = clock_mono_ns() + (uint64_t)s->primary.connect_timeout_ms * 1000000u;
+	if (q_built(c, "LISTEN " CHANNEL, &none, NULL, &err) != OK) {
+		conn_free(c);
+		return NULL;
+	}
+	c->deadline_ns = 0;
+	return c;
+}
+
+/*
+ * The listener's thread: reports every notification, and the times when it
+ * cannot hear them (no connection), to the watcher's callback.
+ */
+static void *watch_main(void *arg)
+{
+	struct pg_store *s = arg;
+	struct pg_conn *c = NULL;
+	while (!atomic_load(&s->stop_watching)) {
+		if (!c) {
+			c = watch_connect(s);
+			if (!c) {
+				watch_nap(s, WATCH_RETRY_MS);
+				continue;
+			}
+			/* Whatever happened while nobody listened counts as a change. */
+			s->changed(s->changed_arg, true);
+		}
+		int w = wait_socket(c->db, POLLIN, clock_mono_ns() + WATCH_POLL_MS * 1000000ull);
+		bool lost = w < 0 || (w > 0 && !PQconsumeInput(c->db)) ||
+			    PQstatus(c->db) != CONNECTION_OK;
+		bool heard = false;
+		PGnotify *n;
+		while ((n = PQnotifies(c->db))) {
+			heard = true;
+			PQfreemem(n);
+		}
+		if (heard)
+			s->changed(s->changed_arg, true);
+		if (lost) {
+			log_warn("postgresql: lost the connection that listens to other instances");
+			s->changed(s->changed_arg, false);
+			conn_free(c);
+			c = NULL;
+		}
+	}
+	conn_free(c);
+	return NULL;
+}
+
+static enum status pg_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+			    struct error *err)
+{
+	struct pg_store *s = pg_of(st);
+	if (s->watching)
+		return error_set(err, E_INTERNAL, "already watching");
+	/*
+	 * A replica may not have replayed a write yet when its notification
+	 * arrives: what is read then would stay cached after it has.
+	 */
+	if (s->replica)
+		return error_set(err, E_INTERNAL, "reads come from a replica, which may lag behind");
+	s->changed = changed;
+	s->changed_arg = arg;
+	atomic_store(&s->stop_watching, false);
+	if (pthread_create(&s->watcher, NULL, watch_main, s))
+		return error_set(err, E_INTERNAL, "cannot start the listening thread");
+	s->watching = true;
+	return OK;
+}
+
 static void pg_close(struct store *st)
 {
 	struct pg_store *s = pg_of(st);
+	if (s->watching) {
+		atomic_store(&s->stop_watching, true);
+		pthread_join(s->watcher, NULL);
+	}
 	pool_release(&s->primary);
 	if (s->replica) {
 		pool_release(s->replica);
@@ -2614,8 +2755,9 @@ static enum status pg_recount_tags(struct store *st, struct arena *a, struct tag
 
 const struct store_driver store_pg_driver = {
 	.name = "postgresql",
-	/* Other instances write to the same database: no response cache. */
-	.flags = STORE_SHARED,
+	/* Other instances write to the same database: see pg_watch. */
+	.flags = STORE_SHARED | STORE_REMOTE,
+	.watch = pg_watch,
 	.open = pg_open,
 	.close = pg_close,
 	.migrate = pg_migrate,

@@ -62,10 +62,13 @@ struct store_gauges {
 
 /*
  * Several processes write through the same database in a normal deployment
- * (PostgreSQL): a process cannot see every write, so response caches keyed
- * on its own writes are off.
+ * (PostgreSQL): a process sees other processes' writes only through the
+ * driver's `watch`; without one, response caches keyed on its own writes
+ * are off.
  */
 #define STORE_SHARED 1u
+/* Calls wait on the network: a caller should not make an event loop wait. */
+#define STORE_REMOTE 2u
 
 struct store_driver {
 	const char *name;
@@ -177,6 +180,17 @@ struct store_driver {
 	enum status (*recount_tags)(struct store *st, struct arena *a,
 				    struct tag_fix **fixes, size_t *n,
 				    struct error *err);
+
+	/*
+	 * For STORE_SHARED drivers: reports the writes other processes commit.
+	 * From a thread of its own, the driver calls changed(arg, true) after
+	 * such writes (and when it starts hearing them: what happened before
+	 * is unknown), and changed(arg, false) when it stops hearing them (its
+	 * connection broke) until it hears again. Runs until the store closes.
+	 * Optional (NULL: the driver cannot tell).
+	 */
+	enum status (*watch)(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+			     struct error *err);
 };
 
 /*
