@@ -7,9 +7,11 @@
 #include "core/service.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/validate.h"
 #include "lib/banned.h"
@@ -18,6 +20,8 @@ void service_init(struct service *svc, struct store *store)
 {
 	memset(svc, 0, sizeof(*svc));
 	svc->store = store;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	sem_init(&svc->search_slots, 0, SEARCHES_PER_CPU * (unsigned)(cpus > 0 ? cpus : 1));
 	atomic_store(&svc->version_complete, !(store->drv->flags & STORE_SHARED));
 }
 
@@ -91,7 +95,13 @@ enum status svc_insight_find(struct service *svc, struct arena *a,
 {
 	error_clear(err);
 	assert(f->page >= 1 && f->page_size >= 1 && f->page_size <= PAGE_SIZE_MAX);
-	return CALL(svc, insight_find, a, f, out, err);
+	if (!f->text)
+		return CALL(svc, insight_find, a, f, out, err);
+	while (sem_wait(&svc->search_slots) && errno == EINTR)
+		;
+	enum status rc = CALL(svc, insight_find, a, f, out, err);
+	sem_post(&svc->search_slots);
+	return rc;
 }
 
 enum status svc_insight_create(struct service *svc, struct arena *a,

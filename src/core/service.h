@@ -15,6 +15,7 @@
 #ifndef INSIGHTS_SERVICE_H
 #define INSIGHTS_SERVICE_H
 
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "core/model.h"
@@ -27,6 +28,8 @@ struct service_counters {
 	atomic_uint_fast64_t insights_updated;
 	atomic_uint_fast64_t insights_deleted;
 };
+
+#define SEARCHES_PER_CPU 4
 
 struct service {
 	struct store *store;             /* borrowed */
@@ -43,6 +46,12 @@ struct service {
 	 * write too) only while the store reports their writes (svc_watch).
 	 */
 	atomic_bool version_complete;
+	/*
+	 * Ranked searches running at once, at most SEARCHES_PER_CPU per CPU:
+	 * more would only share the same cores, each holding its own
+	 * connection's pages and ranking state (memory grows with them).
+	 */
+	sem_t search_slots;
 };
 
 /* The current data version (see struct service). */

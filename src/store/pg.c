@@ -651,29 +651,6 @@ static void ids_array(struct buf *b, const int64_t *ids, size_t n)
 	buf_addch(b, '}');
 }
 
-/* Runs the fixed statement `which`, preparing it on this connection first if needed. */
-static enum status q_fixed(struct pg_conn *c, enum pg_stmt which, const struct params *p,
-			   PGresult **out, struct error *err)
-{
-	char name[16];
-	snprintf(name, sizeof(name), "s%d", (int)which);
-	if (!c->prepared[which]) {
-		enum status rc = finish(c, PQsendPrepare(c->db, name, pg_sql[which], 0, NULL), NULL, err);
-		if (rc)
-			return rc;
-		c->prepared[which] = true;
-	}
-	return finish(c, PQsendQueryPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0),
-		      out, err);
-}
-
-/* Runs SQL built at run time: parsed and planned with these values. */
-static enum status q_built(struct pg_conn *c, const char *sql, const struct params *p,
-			   PGresult **out, struct error *err)
-{
-	return finish(c, PQsendQueryParams(c->db, sql, p->n, NULL, p->v, NULL, NULL, 0), out, err);
-}
-
 /* Prepares the fixed statement `which` on this connection unless it is. */
 static enum status prepare_fixed(struct pg_conn *c, enum pg_stmt which, struct error *err)
 {
@@ -685,6 +662,26 @@ static enum status prepare_fixed(struct pg_conn *c, enum pg_stmt which, struct e
 	if (rc == OK)
 		c->prepared[which] = true;
 	return rc;
+}
+
+/* Runs the fixed statement `which`, preparing it on this connection first if needed. */
+static enum status q_fixed(struct pg_conn *c, enum pg_stmt which, const struct params *p,
+			   PGresult **out, struct error *err)
+{
+	enum status rc = prepare_fixed(c, which, err);
+	if (rc)
+		return rc;
+	char name[16];
+	snprintf(name, sizeof(name), "s%d", (int)which);
+	return finish(c, PQsendQueryPrepared(c->db, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0),
+		      out, err);
+}
+
+/* Runs SQL built at run time: parsed and planned with these values. */
+static enum status q_built(struct pg_conn *c, const char *sql, const struct params *p,
+			   PGresult **out, struct error *err)
+{
+	return finish(c, PQsendQueryParams(c->db, sql, p->n, NULL, p->v, NULL, NULL, 0), out, err);
 }
 
 /*
