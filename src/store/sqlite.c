@@ -342,13 +342,21 @@ static void conn_free(struct sq_conn *c)
  * beginning at the first commit after a complete checkpoint.
  */
 #define CKPT_PAGES 4000
+/*
+ * A checkpoint only restarts the WAL from its beginning if it caught up
+ * with the last commit; under back-to-back commits (a bulk load) the
+ * checkpointer never does, and the WAL would grow without end. Past this
+ * size the committing writer checkpoints itself, under write_lock, as
+ * SQLite's auto-checkpoint does: no commit can append meanwhile.
+ */
+#define CKPT_PAGES_MAX (4 * CKPT_PAGES)
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
-	(void)db;
-	(void)name;
 	struct sq_store *s = arg;
-	if (pages >= CKPT_PAGES && !atomic_exchange(&s->ckpt_wanted, true)) {
+	if (pages >= CKPT_PAGES_MAX) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (pages >= CKPT_PAGES && !atomic_exchange(&s->ckpt_wanted, true)) {
 		pthread_mutex_lock(&s->ckpt_lock);
 		pthread_cond_signal(&s->ckpt_cond);
 		pthread_mutex_unlock(&s->ckpt_lock);
@@ -586,7 +594,8 @@ static int fts_flush(struct sq_store *s)
 	if (!s->fts_count)
 		return SQLITE_OK;
 	buf_addch(&s->fts_pending, ']');
-	sqlite3_stmt *q = stmt(s->writer, S_FTS_ADD, NULL);
+	struct error err; /* the caller reports the failure */
+	sqlite3_stmt *q = stmt(s->writer, S_FTS_ADD, &err);
 	int src = SQLITE_ERROR;
 	if (q) {
 		sqlite3_bind_text(q, 1, s->fts_pending.data, (int)s->fts_pending.len, SQLITE_STATIC);
