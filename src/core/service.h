@@ -29,7 +29,7 @@ struct service_counters {
 	atomic_uint_fast64_t insights_deleted;
 };
 
-#define SEARCHES_PER_CPU 4
+#define SEARCHES_PER_CPU 2
 
 struct service {
 	struct store *store;             /* borrowed */
