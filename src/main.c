@@ -244,7 +244,7 @@ static int cmd_serve(const struct config *cfg)
 	app.version = INSIGHTS_VERSION;
 	/* Other instances' writes invalidate the cache only if the store reports them. */
 	bool shared = st->drv->flags & STORE_SHARED;
-	app.cache = cfg->response_cache && (!shared || st->drv->watch) ? cache_new() : NULL;
+	app.cache = cfg->response_cache && (!shared || st->drv->watch) ? cache_new(CACHE_TTL_MS) : NULL;
 	if (app.cache && shared) {
 		struct error err;
 		if (svc_watch(&app.svc, &err) != OK)

@@ -11,7 +11,10 @@
  * PostgreSQL database reach the version through the store's notifications
  * (svc_watch), and while they cannot, nothing is cached. Writes that
  * nothing reports (a `recount-tags` run on SQLite, a notification lost) are
- * covered by a short time to live.
+ * covered by a short time to live (CACHE_TTL_MS). When an entry expires
+ * while it is still current, one request computes it again and the others
+ * are served the old answer meanwhile (for at most one more time to live),
+ * rather than all computing the same answer at once.
  *
  * Memory is bounded (CACHE_BYTES); the table is split into shards, each
  * with its own lock, and a full shard evicts its oldest entries first.
@@ -32,12 +35,12 @@
 #define SLOTS_PER_SHARD 256
 #define CACHE_BYTES (8u << 20)          /* responses, all shards together */
 #define MAX_ENTRY (CACHE_BYTES / SHARDS / 4)
-#define TTL_NS (2ull * 1000000000ull)
 
 struct entry {
 	uint64_t hash;
 	uint64_t version;
 	uint64_t born_ns;
+	uint64_t refresh_ns;      /* when a request set out to replace it; 0: none */
 	char *key;
 	size_t keylen;
 	char *body;
@@ -54,6 +57,7 @@ struct shard {
 };
 
 struct response_cache {
+	uint64_t ttl_ns;
 	struct shard shards[SHARDS];
 	atomic_uint_fast64_t hits, misses;
 };
@@ -70,9 +74,10 @@ static uint64_t hash_bytes(const char *p, size_t n)
 	return h;
 }
 
-struct response_cache *cache_new(void)
+struct response_cache *cache_new(unsigned ttl_ms)
 {
 	struct response_cache *c = xcalloc(1, sizeof(*c));
+	c->ttl_ns = (uint64_t)ttl_ms * 1000000u;
 	for (int i = 0; i < SHARDS; i++)
 		pthread_mutex_init(&c->shards[i].lock, NULL);
 	return c;
@@ -122,8 +127,12 @@ bool cache_get(struct response_cache *c, const struct buf *key, uint64_t version
 	bool hit = false;
 	pthread_mutex_lock(&s->lock);
 	struct entry *e = find(s, h, key->data, key->len);
-	if (e && (e->version != version || now - e->born_ns > TTL_NS)) {
-		entry_clear(s, e); /* stale: a write came after it, or it is too old */
+	if (e && e->version != version) {
+		entry_clear(s, e); /* a write came after it */
+		e = NULL;
+	} else if (e && now - e->born_ns > c->ttl_ns &&
+		   (!e->refresh_ns || now - e->refresh_ns > c->ttl_ns)) {
+		e->refresh_ns = now; /* too old: this caller computes it again */
 		e = NULL;
 	}
 	if (e) {

@@ -14,13 +14,18 @@
 
 struct response_cache;
 
-struct response_cache *cache_new(void);
+/* How long an entry is served at most (see cache.c), unless a test says. */
+#define CACHE_TTL_MS 2000
+
+struct response_cache *cache_new(unsigned ttl_ms);
 void cache_free(struct response_cache *c);
 
 /*
  * Appends the cached response of `key` to `body` and sets its content type
  * when an entry exists for `key` that was computed at data version
- * `version` and has not expired; returns whether it did.
+ * `version` and has not expired; returns whether it did. Of the callers
+ * that find an entry expired, only the first (in each time to live) gets
+ * false, to compute it again; the others are still served the entry.
  */
 bool cache_get(struct response_cache *c, const struct buf *key, uint64_t version,
 	       struct buf *body, const char **content_type);

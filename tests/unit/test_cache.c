@@ -4,6 +4,7 @@
 #include "t.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "api/cache.h"
 
@@ -16,7 +17,7 @@ static struct buf key_of(const char *s)
 
 TEST(cache_serves_only_the_current_version)
 {
-	struct response_cache *c = cache_new();
+	struct response_cache *c = cache_new(CACHE_TTL_MS);
 	struct buf k = key_of("/insights\npage=1&\n"), body = BUF_INIT;
 	const char *type = NULL;
 	CHECK(!cache_get(c, &k, 7, &body, &type));
@@ -42,7 +43,7 @@ TEST(cache_serves_only_the_current_version)
 
 TEST(cache_stays_within_its_memory_bound)
 {
-	struct response_cache *c = cache_new();
+	struct response_cache *c = cache_new(CACHE_TTL_MS);
 	static char big[100000];
 	memset(big, 'x', sizeof(big));
 	struct buf body = BUF_INIT;
@@ -68,6 +69,45 @@ TEST(cache_stays_within_its_memory_bound)
 	struct buf last = key_of("/k3999");
 	CHECK(cache_get(c, &last, 1, &body, &type));
 	buf_release(&last);
+	buf_release(&body);
+	cache_free(c);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+TEST(cache_expired_entries_are_recomputed_by_one_caller)
+{
+	struct response_cache *c = cache_new(40);
+	struct buf k = key_of("/statistics\n\n"), body = BUF_INIT;
+	const char *type = NULL;
+	cache_put(c, &k, 3, "old", 3, "application/json");
+	CHECK(cache_get(c, &k, 3, &body, &type));
+	sleep_ms(60);
+	/* Expired: the first caller recomputes, the others get the old answer. */
+	CHECK(!cache_get(c, &k, 3, &body, &type));
+	buf_reset(&body);
+	CHECK(cache_get(c, &k, 3, &body, &type));
+	CHECK_STR(body.data, "old");
+	/* Never across a write, though. */
+	CHECK(!cache_get(c, &k, 4, &body, &type));
+	cache_put(c, &k, 4, "new", 3, "application/json");
+	sleep_ms(60);
+	CHECK(!cache_get(c, &k, 4, &body, &type));
+	/* A recomputation that never stored gives way to another after a TTL. */
+	sleep_ms(60);
+	CHECK(!cache_get(c, &k, 4, &body, &type));
+	buf_reset(&body);
+	CHECK(cache_get(c, &k, 4, &body, &type));
+	CHECK_STR(body.data, "new");
+	cache_put(c, &k, 4, "newer", 5, "application/json");
+	buf_reset(&body);
+	CHECK(cache_get(c, &k, 4, &body, &type));
+	CHECK_STR(body.data, "newer");
+	buf_release(&k);
 	buf_release(&body);
 	cache_free(c);
 }
