@@ -1598,6 +1598,15 @@ static void hang_tags(const PGresult *r, struct arena *a, struct insight *items,
 	}
 }
 
+/* "{1,2,3}": the ids of `n` insights, for $n::bigint[]. */
+static void page_ids(struct buf *b, const struct insight *items, size_t n)
+{
+	buf_addch(b, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_addf(b, "%s%" PRId64, i ? "," : "", items[i].id);
+	buf_addch(b, '}');
+}
+
 /*
  * Loads the tags of `n` insights with one query and hangs them on each.
  * This is what keeps a page at a constant number of queries.
@@ -1608,10 +1617,7 @@ static enum status attach_tags(struct pg_conn *c, struct arena *a, struct insigh
 	if (!n)
 		return OK;
 	struct buf ids = BUF_INIT;
-	buf_addch(&ids, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_addf(&ids, "%s%" PRId64, i ? "," : "", items[i].id);
-	buf_addch(&ids, '}');
+	page_ids(&ids, items, n);
 	struct params p = { 0 };
 	p_text(&p, ids.data);
 	PGresult *r;
@@ -1632,10 +1638,7 @@ static enum status tags_and_commit(struct pg_conn *c, struct arena *a, struct in
 				   size_t n, struct error *err)
 {
 	struct buf ids = BUF_INIT;
-	buf_addch(&ids, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_addf(&ids, "%s%" PRId64, i ? "," : "", items[i].id);
-	buf_addch(&ids, '}');
+	page_ids(&ids, items, n);
 	struct params p = { 0 };
 	p_text(&p, ids.data);
 	struct pq qs[2];

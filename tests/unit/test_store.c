@@ -37,6 +37,18 @@ static int open_fresh(struct fixture *f, const char *url)
 	return 0;
 }
 
+/* open_fresh for a suite; a SQLite file under /tmp is removed at close. */
+static int open_suite(struct fixture *f, const char *url)
+{
+	if (!strncmp(url, "sqlite:////tmp/", 15))
+		snprintf(f->path, sizeof(f->path), "%s", url + 10);
+	if (open_fresh(f, url)) {
+		CHECK(!"store opens");
+		return -1;
+	}
+	return 0;
+}
+
 static void close_fixture(struct fixture *f)
 {
 	arena_release(&f->a);
@@ -89,12 +101,8 @@ static int64_t usage(struct fixture *f, int64_t tag)
 static void run_store_suite(const char *url)
 {
 	struct fixture f = { 0 };
-	if (!strncmp(url, "sqlite:////tmp/", 15))
-		snprintf(f.path, sizeof(f.path), "%s", url + 10);
-	if (open_fresh(&f, url)) {
-		CHECK(!"store opens");
+	if (open_suite(&f, url))
 		return;
-	}
 	struct error e;
 
 	/* Tags and usage counts follow associations. */
@@ -275,12 +283,8 @@ static int64_t hits(struct fixture *f, const char *text, int64_t *first)
 static void run_concurrent_suite(const char *url)
 {
 	struct fixture f = { 0 };
-	if (!strncmp(url, "sqlite:////tmp/", 15))
-		snprintf(f.path, sizeof(f.path), "%s", url + 10);
-	if (open_fresh(&f, url)) {
-		CHECK(!"store opens");
+	if (open_suite(&f, url))
 		return;
-	}
 	struct writer w[WRITERS] = { 0 };
 	pthread_t th[WRITERS];
 	for (int t = 0; t < WRITERS; t++) {
