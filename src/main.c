@@ -211,8 +211,8 @@ static int cmd_seed(const struct config *cfg)
  * Event loops when --threads is 0. Reads run on the loops: one per CPU
  * suffices when the store answers from memory in microseconds (SQLite);
  * a remote store (PostgreSQL) keeps a loop waiting for a round trip, so
- * four loops per CPU keep queries in flight (measured on one core: 19k
- * point reads per second with eight loops, 8k with one).
+ * four loops per CPU keep queries in flight (measured with the service on
+ * one core: 11.4k point reads per second with eight loops, 7.5k with one).
  */
 static unsigned default_loops(const struct store *st)
 {
