@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "api/cache.h"
@@ -25,6 +24,7 @@
 #include "api/handlers.h"
 #include "http/http.h"
 #include "lib/clock.h"
+#include "lib/cpus.h"
 #include "lib/log.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
@@ -216,8 +216,7 @@ static int cmd_seed(const struct config *cfg)
  */
 static unsigned default_loops(const struct store *st)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned cpus = n > 0 ? (unsigned)n : 1;
+	unsigned cpus = cpu_count();
 	return st->drv->flags & STORE_REMOTE ? 4 * cpus : cpus;
 }
 

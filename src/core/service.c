@@ -11,17 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/validate.h"
+#include "lib/cpus.h"
 #include "lib/banned.h"
 
 void service_init(struct service *svc, struct store *store)
 {
 	memset(svc, 0, sizeof(*svc));
 	svc->store = store;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	sem_init(&svc->search_slots, 0, SEARCHES_PER_CPU * (unsigned)(cpus > 0 ? cpus : 1));
+	sem_init(&svc->search_slots, 0, SEARCHES_PER_CPU * cpu_count());
 	atomic_store(&svc->version_complete, !(store->drv->flags & STORE_SHARED));
 }
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/cpus.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -686,12 +687,6 @@ static void parse_origins(struct http_server *srv, const char *list)
 	}
 }
 
-static unsigned ncpu(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
 /*
  * Fails when something else already listens on the address: with
  * SO_REUSEPORT our own daemons would otherwise silently share the port with
@@ -765,7 +760,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 		return -1;
 	}
 
-	unsigned threads = cfg->threads ? cfg->threads : ncpu();
+	unsigned threads = cfg->threads ? cfg->threads : cpu_count();
 	if (threads > MAX_DAEMONS)
 		threads = MAX_DAEMONS;
 	unsigned per_daemon = cfg->max_connections / threads;
@@ -807,7 +802,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 		}
 	}
 
-	unsigned workers = cfg->workers ? cfg->workers : 8 * ncpu();
+	unsigned workers = cfg->workers ? cfg->workers : 8 * cpu_count();
 	srv->workers = xcalloc(workers, sizeof(pthread_t));
 	for (unsigned i = 0; i < workers; i++) {
 		if (pthread_create(&srv->workers[i], NULL, worker_main, srv)) {

@@ -32,11 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/validate.h"
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/cpus.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
@@ -400,12 +400,6 @@ static int exec(struct sq_conn *c, const char *sql)
  */
 #define BIG_CACHE_KIB "10000"
 
-static unsigned big_conns(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
 static enum status conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 			     struct error *err)
 {
@@ -433,7 +427,7 @@ static enum status conn_open(struct sq_store *s, bool pooled, struct sq_conn **o
 		return st;
 	}
 	pthread_mutex_lock(&s->pool_lock);
-	c->big = pooled && s->nbig < big_conns();
+	c->big = pooled && s->nbig < cpu_count();
 	s->nbig += c->big;
 	pthread_mutex_unlock(&s->pool_lock);
 	exec(c, c->big ? "PRAGMA cache_size = -" BIG_CACHE_KIB : "PRAGMA cache_size = -2000");
