@@ -6,7 +6,11 @@
 #                   clang under ASan+UBSan, run the unit and black-box tests
 #   make bench      benchmark against nginx (bench/run.py; BENCH_N=100000)
 #   make bench-scale  the benchmark at 10k, 100k and 1M insights
+#   make unit       the C unit tests (needs no npm)
+#   make analyze    clang's static analyzer over src/; fails on any report
 #   make SANITIZE=1 build with ASan+UBSan (into $(BUILD))
+#   make FAULTS=1   compile in the tests' fault injection points (lib/fault.h)
+#   make DOCS=0     build without npm (no Swagger UI or ReDoc scripts; mk/assets.mk)
 #   make clean
 #
 # Dependencies are found with pkg-config; scripts/install-deps.sh installs
@@ -15,6 +19,7 @@
 VERSION := 1.0.0
 BUILD ?= build
 SANITIZE ?=
+FAULTS ?=
 PYTHON ?= /usr/bin/python3
 
 PKGS := libmicrohttpd json-c sqlite3
@@ -33,7 +38,8 @@ OPT ?= -O2 -g
 SAN :=
 endif
 
-CPPFLAGS_ALL = -D_GNU_SOURCE -DINSIGHTS_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
+CPPFLAGS_ALL = -D_GNU_SOURCE -DINSIGHTS_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS) \
+	$(if $(filter 1,$(FAULTS)),-DINSIGHTS_FAULTS)
 CFLAGS_ALL = -std=c17 $(WARNINGS) $(OPT) $(SAN) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
@@ -42,15 +48,19 @@ LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC)))
 MAIN_OBJ := $(BUILD)/obj/src/main.o
 UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC))
+# Objects only the service binary links (the documentation's assets).
+BIN_OBJ :=
+EMBED := $(BUILD)/tools/embed
 
-# Fragments for parts with their own needs (PostgreSQL, web assets): each
-# may add to PKGS, LIB_OBJ (generated sources) and TEST_EXTRA (targets that
+# Fragments for parts with their own needs (PostgreSQL, web assets,
+# generated tables): each may add to PKGS, LIB_OBJ (generated sources that
+# everything links), BIN_OBJ, UNIT_OBJ and TEST_EXTRA (targets that
 # `make test` runs after the SQLite tests, with the test build's settings).
 TEST_EXTRA :=
 .DEFAULT_GOAL := all
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all run test unit api-test deps bench bench-scale clean
+.PHONY: all run test unit api-test deps bench bench-scale analyze clean
 all: $(BUILD)/insights
 
 # V=1 shows the full commands.
@@ -61,7 +71,7 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/insights: $(LIB_OBJ) $(MAIN_OBJ)
+$(BUILD)/insights: $(LIB_OBJ) $(BIN_OBJ) $(MAIN_OBJ)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -79,7 +89,7 @@ run:
 
 # The test build: clang, sanitizers, its own build directory.
 TEST_BUILD := build/asan
-TEST_MAKE = $(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 CC=clang
+TEST_MAKE = $(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 FAULTS=1 CC=clang
 
 test:
 	scripts/install-deps.sh test
@@ -106,6 +116,18 @@ bench-scale:
 	scripts/install-deps.sh bench
 	$(MAKE) --no-print-directory all
 	BENCH_SCALE=$${BENCH_SCALE:-10000,100000,1000000} $(PYTHON) bench/run.py
+
+# clang's static analyzer, file by file, with the build's flags; any report fails.
+ANALYZE_SRC := $(SRC) tools/embed.c
+analyze:
+	scripts/install-deps.sh test
+	@fail=0; for f in $(ANALYZE_SRC); do \
+	  out=$$(clang --analyze -Xanalyzer -analyzer-output=text $(CPPFLAGS_ALL) -DINSIGHTS_FAULTS \
+	    -std=c17 $(WARNINGS) -o /dev/null $$f 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out"; fail=1; fi; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "analyze: the static analyzer reported problems" >&2; exit 1; fi; \
+	echo "analyze: no reports in $(words $(ANALYZE_SRC)) files"
 
 clean:
 	rm -rf build

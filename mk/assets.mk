@@ -1,29 +1,37 @@
 # mk/assets.mk: the API documentation's files, embedded in the binary.
 #
 # npm installs the packages pinned in package-lock.json into node_modules/
-# (Swagger UI and ReDoc, and @redocly/cli for the tests); tools/embed turns
-# the files listed in ASSETS into $(BUILD)/gen/assets.c (C arrays and their
-# SHA-256, see src/api/assets.h), which is linked into the binary and served
-# by src/api/docs.c. The binary reads no file at run time.
+# (Swagger UI and ReDoc, and @redocly/cli for the tests); tools/embed
+# (mk/embed.mk) turns the files listed in ASSETS into $(BUILD)/gen/assets.c
+# (C arrays and their SHA-256, see src/api/assets.h), which is linked into
+# the binary and served by src/api/docs.c. The binary reads no file at run
+# time.
 #
+#   make DOCS=0       build without npm: only the project's own files are
+#                     embedded (the OpenAPI document and the pages; the
+#                     Swagger UI and ReDoc scripts they load answer 404).
+#                     The unit tests always link this core table.
 #   make test-docs    the embed self-test, the OpenAPI lint and tests/docs
 #                     (run by `make test` with the test build's settings)
+
+DOCS ?= 1
 
 NPM ?= npm
 # npm rewrites this file at the end of every install: the stamp of node_modules.
 NPM_STAMP := node_modules/.package-lock.json
-EMBED := $(BUILD)/tools/embed
 ASSETS_C := $(BUILD)/gen/assets.c
 
 # One asset per line: the URL path it is served at, its Content-Type, the
 # file. The names under /docs/ are also the `asset` enum of openapi.json.
 JS_TYPE := 'text/javascript; charset=utf-8'
 TXT_TYPE := 'text/plain; charset=utf-8'
-ASSETS := \
+# The project's own files (all that DOCS=0 embeds), then those from npm.
+CORE_ASSETS := \
 	/openapi.json 'application/json' src/api/openapi.json \
 	/docs 'text/html; charset=utf-8' web/docs.html \
 	/redoc 'text/html; charset=utf-8' web/redoc.html \
-	/docs/swagger-init.js $(JS_TYPE) web/swagger-init.js \
+	/docs/swagger-init.js $(JS_TYPE) web/swagger-init.js
+ASSETS := $(CORE_ASSETS) \
 	/docs/swagger-ui.css 'text/css; charset=utf-8' node_modules/swagger-ui-dist/swagger-ui.css \
 	/docs/swagger-ui-bundle.js $(JS_TYPE) node_modules/swagger-ui-dist/swagger-ui-bundle.js \
 	/docs/favicon-32x32.png 'image/png' node_modules/swagger-ui-dist/favicon-32x32.png \
@@ -36,19 +44,20 @@ ASSETS := \
 	/docs/redoc.standalone.js.LICENSE.txt $(TXT_TYPE) node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt
 # The files of our own (node_modules/ changes only through NPM_STAMP).
 ASSET_SOURCES := $(filter src/% web/% $(BUILD)/%,$(ASSETS))
+CORE_ASSETS_C := $(BUILD)/gen/core_assets.c
 
-LIB_OBJ += $(BUILD)/obj/gen/assets.o
+ifeq ($(DOCS),0)
+BIN_OBJ += $(BUILD)/obj/gen/core_assets.o
+else
+BIN_OBJ += $(BUILD)/obj/gen/assets.o
+endif
+UNIT_OBJ += $(BUILD)/obj/gen/core_assets.o
 
 # --ignore-scripts: none of these packages needs an install script, and one
 # (swagger-ui-dist's @scarf/scarf) would report the install over the network.
 $(NPM_STAMP): package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --ignore-scripts
 	@touch $@
-
-$(EMBED): tools/embed.c src/lib/banned.h
-	@mkdir -p $(@D)
-	@$(if $(V),,echo "  CC      $<")
-	$(Q)$(CC) -Isrc $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
 # ReDoc's side menu shows a logo fetched from Redocly's CDN, which an
 # offline network cannot reach (and the page's Content-Security-Policy
@@ -67,13 +76,10 @@ $(ASSETS_C): $(EMBED) $(NPM_STAMP) $(ASSET_SOURCES) mk/assets.mk
 	@$(if $(V),,echo "  EMBED   $@")
 	$(Q)$(EMBED) $@ $(ASSETS)
 
-# The generic rule compiles sources of the tree ($(BUILD)/obj/%.o: %.c);
-# this one is generated. Debug information for megabytes of bytes is of
-# no use and slow to produce: -g0.
-$(BUILD)/obj/gen/assets.o: $(ASSETS_C) src/api/assets.h
+$(CORE_ASSETS_C): $(EMBED) $(filter src/% web/%,$(CORE_ASSETS)) mk/assets.mk
 	@mkdir -p $(@D)
-	@$(if $(V),,echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -g0 -c $< -o $@
+	@$(if $(V),,echo "  EMBED   $@")
+	$(Q)$(EMBED) $@ $(CORE_ASSETS)
 
 # ---- tests ---------------------------------------------------------------
 

@@ -92,7 +92,7 @@ static int open_store(const struct config *cfg, struct store **out)
 		.read_url = cfg->read_database_url,
 		.search_window = cfg->search_window,
 	};
-	struct error err;
+	struct error err = ERROR_INIT;
 	enum status rc = store_open(cfg->database_url, &sc, out, &err);
 	if (rc == OK)
 		return 0;
@@ -102,10 +102,9 @@ static int open_store(const struct config *cfg, struct store **out)
 
 static int migrate(struct store *st)
 {
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	int applied = 0;
-	if (st->drv->migrate(st, &applied, &err)) {
+	if (store_migrate(st, &applied, &err)) {
 		log_error("migration failed: %s", err.detail);
 		return 1;
 	}
@@ -148,7 +147,7 @@ static int cmd_recount_tags(const struct config *cfg)
 	struct arena a = ARENA_INIT;
 	struct tag_fix *fixes;
 	size_t n;
-	struct error err;
+	struct error err = ERROR_INIT;
 	if (svc_recount_tags(&svc, &a, &fixes, &n, &err)) {
 		log_error("recount failed: %s", err.detail);
 		rc = 1;
@@ -162,6 +161,7 @@ static int cmd_recount_tags(const struct config *cfg)
 			printf("every tag's usage_count matches its insights\n");
 	}
 	arena_release(&a);
+	service_release(&svc);
 	store_close(st);
 	return rc;
 }
@@ -192,7 +192,7 @@ static int cmd_seed(const struct config *cfg)
 		.progress_every = count >= 10 ? count / 10 : 1,
 	};
 	struct seed_report report;
-	struct error err;
+	struct error err = ERROR_INIT;
 	uint64_t t0 = clock_mono_ns();
 	if (seed_run(&svc, &opt, &report, &err)) {
 		log_error("seed failed after %llu insights: %s", (unsigned long long)report.created,
@@ -203,6 +203,7 @@ static int cmd_seed(const struct config *cfg)
 	printf("seeded %llu insights, %u tags, %u categories in %.2f s (%.0f insights/s)\n",
 	       (unsigned long long)report.created, report.tags, report.categories, secs,
 	       secs > 0 ? (double)report.created / secs : 0.0);
+	service_release(&svc);
 	store_close(st);
 	return rc;
 }
@@ -217,7 +218,7 @@ static int cmd_seed(const struct config *cfg)
 static unsigned default_loops(const struct store *st)
 {
 	unsigned cpus = cpu_count();
-	return st->drv->flags & STORE_REMOTE ? 4 * cpus : cpus;
+	return store_flags(st) & STORE_REMOTE ? 4 * cpus : cpus;
 }
 
 static int cmd_serve(const struct config *cfg)
@@ -242,10 +243,11 @@ static int cmd_serve(const struct config *cfg)
 	service_init(&app.svc, st);
 	app.version = INSIGHTS_VERSION;
 	/* Other instances' writes invalidate the cache only if the store reports them. */
-	bool shared = st->drv->flags & STORE_SHARED;
-	app.cache = cfg->response_cache && (!shared || st->drv->watch) ? cache_new(CACHE_TTL_MS) : NULL;
+	bool shared = store_flags(st) & STORE_SHARED;
+	app.cache = cfg->response_cache && (!shared || store_can_watch(st)) ? cache_new(CACHE_TTL_MS)
+									    : NULL;
 	if (app.cache && shared) {
-		struct error err;
+		struct error err = ERROR_INIT;
 		if (svc_watch(&app.svc, &err) != OK)
 			log_info("responses are not cached: %s", err.detail);
 	}
@@ -271,19 +273,23 @@ static int cmd_serve(const struct config *cfg)
 		log_error("cannot start the HTTP server: %s", why);
 		cache_free(app.cache);
 		metrics_release();
+		service_release(&app.svc);
 		store_close(st);
 		return 1;
 	}
 
+	/* The URL parsed when the store opened: it parses again (and is logged redacted only). */
 	struct dburl u;
-	char ignored[8];
-	dburl_parse(cfg->database_url, &u, ignored, sizeof(ignored));
+	char why_url[256];
+	bool parsed = dburl_parse(cfg->database_url, &u, why_url, sizeof(why_url)) == 0;
 	char port[16];
 	snprintf(port, sizeof(port), "%u", http_server_port(srv));
 	const char *fields[] = { "version", INSIGHTS_VERSION, "host", cfg->host, "port", port,
-				 "database", st->drv->name, "database_url", u.redacted, NULL };
+				 "database", store_name(st), "database_url",
+				 parsed ? u.redacted : "(unparsable)", NULL };
 	log_fields(LOG_INFO, "insights started", fields);
-	dburl_release(&u);
+	if (parsed)
+		dburl_release(&u);
 
 	int sig = 0;
 	sigwait(&stop, &sig);
@@ -291,6 +297,7 @@ static int cmd_serve(const struct config *cfg)
 	http_server_stop(srv, cfg->shutdown_grace_s * 1000u);
 	cache_free(app.cache);
 	metrics_release();
+	service_release(&app.svc);
 	store_close(st);
 	log_info("insights stopped");
 	return 0;

@@ -44,6 +44,11 @@ static inline struct app *api_app(struct http_request *req)
 unsigned api_http_status(enum status s);
 /* Answers `err` with its HTTP status and FastAPI-shaped body. */
 void api_fail(struct http_request *req, const struct error *err);
+/*
+ * The same for the problems of an input read from `where` ("body",
+ * "query", "path"): their paths, relative to the input, are put under it.
+ */
+void api_fail_input(struct http_request *req, struct error *err, const char *where);
 /* Answers with a JSON body (taken). */
 void api_json(struct http_request *req, unsigned status, struct buf *body);
 
@@ -61,13 +66,14 @@ void api_end(struct http_request *req, struct api_out *o, unsigned status);
 /* ---- reading -------------------------------------------------------- */
 
 /*
- * Path parameter `i` as a positive id. On failure answers 422 (a
- * non-integer) and returns false.
+ * Path parameter `i` as an integer id. A value that is not an integer is
+ * answered 422 (false is returned); any integer is accepted, and one that
+ * is not positive simply names no row (404 from the use case).
  */
 bool api_path_id(struct http_request *req, unsigned i, int64_t *id);
 
 /*
- * Query parameters: each adds a problem at "query.<key>" when the value is
+ * Query parameters: each adds a problem at ["query", key] when the value is
  * present but wrong, and leaves `*out` at `def` when absent.
  */
 void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,

@@ -19,11 +19,6 @@
 
 /* ---- decoding ------------------------------------------------------- */
 
-static void loc_of(char *out, size_t n, const char *field)
-{
-	snprintf(out, n, "body.%s", field);
-}
-
 /*
  * Reads `key` as a string: unset when absent, set with NULL when null.
  * Strings holding a NUL character are refused: no store can keep them.
@@ -38,21 +33,19 @@ static void get_str(json_object *o, const char *key, struct arena *a, struct opt
 	out->v = NULL;
 	if (!v)
 		return;
-	char loc[64];
-	loc_of(loc, sizeof(loc), key);
 	if (!json_object_is_type(v, json_type_string)) {
-		error_invalid(err, loc, "string_type", "Input should be a valid string");
+		error_invalid(err, key, "string_type", "Input should be a valid string");
 		return;
 	}
 	const char *s = json_object_get_string(v);
 	size_t len = (size_t)json_object_get_string_len(v);
 	if (memchr(s, '\0', len)) {
-		error_invalid(err, loc, "string_type", "Input should be a string without NUL characters");
+		error_invalid(err, key, "string_type", "Input should be a string without NUL characters");
 		return;
 	}
 	if (!utf8_valid(s, len)) {
 		/* An escaped lone surrogate ("\ud800") decodes to no valid character. */
-		error_invalid(err, loc, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string");
+		error_invalid(err, key, "string_unicode", "Input should be a valid string, unable to parse raw data as a unicode string");
 		return;
 	}
 	out->v = arena_strndup(a, s, len);
@@ -111,14 +104,12 @@ static void get_id(json_object *o, const char *key, struct opt_id *out, struct e
 		return;
 	const char *type, *msg;
 	int64_t n;
-	char loc[64];
-	loc_of(loc, sizeof(loc), key);
 	if (!as_int(v, &n, &type, &msg)) {
-		error_invalid(err, loc, type, "%s", msg);
+		error_invalid(err, key, type, "%s", msg);
 		return;
 	}
 	if (n < 1) {
-		error_invalid(err, loc, "greater_than_equal", "Input should be greater than or equal to 1");
+		error_invalid(err, key, "greater_than_equal", "Input should be greater than or equal to 1");
 		return;
 	}
 	out->v = n;
@@ -137,13 +128,11 @@ static void get_ids(json_object *o, const char *key, struct arena *a, bool *set,
 	json_object *v;
 	if (!json_object_object_get_ex(o, key, &v))
 		return;
-	char loc[64];
-	loc_of(loc, sizeof(loc), key);
 	if (!v && nullable)
 		return;
 	*set = true;
 	if (!v || !json_object_is_type(v, json_type_array)) {
-		error_invalid(err, loc, "list_type", "Input should be a valid list");
+		error_invalid(err, key, "list_type", "Input should be a valid list");
 		return;
 	}
 	size_t len = json_object_array_length(v);
@@ -152,13 +141,11 @@ static void get_ids(json_object *o, const char *key, struct arena *a, bool *set,
 	for (size_t i = 0; i < len; i++) {
 		const char *type, *msg;
 		int64_t id;
-		char iloc[96];
-		snprintf(iloc, sizeof(iloc), "%s.%zu", loc, i);
 		if (!as_int(json_object_array_get_idx(v, i), &id, &type, &msg))
-			error_invalid(err, iloc, type, "%s", msg);
+			error_invalid_item(err, key, (int64_t)i, type, "%s", msg);
 		else if (id < 1)
-			error_invalid(err, iloc, "greater_than_equal",
-				      "Input should be greater than or equal to 1");
+			error_invalid_item(err, key, (int64_t)i, "greater_than_equal",
+					   "Input should be greater than or equal to 1");
 		else
 			out[k++] = id;
 	}
@@ -183,10 +170,8 @@ static void get_enum(json_object *o, const char *key, int (*parse)(const char *,
 		return;
 	if (!v && nullable)
 		return;
-	char loc[64];
-	loc_of(loc, sizeof(loc), key);
 	if (!v || !json_object_is_type(v, json_type_string) || parse(json_object_get_string(v), index)) {
-		error_invalid(err, loc, "enum", "Input should be %s", expected);
+		error_invalid(err, key, "enum", "Input should be %s", expected);
 		return;
 	}
 	*set = true;
@@ -263,17 +248,15 @@ static void get_bounded(json_object *o, const char *key, int64_t min, int64_t ma
 	json_object *v;
 	if (!json_object_object_get_ex(o, key, &v) || !v)
 		return;
-	char loc[64];
-	loc_of(loc, sizeof(loc), key);
 	const char *type, *msg;
 	int64_t n;
 	if (!as_int(v, &n, &type, &msg))
-		error_invalid(err, loc, type, "%s", msg);
+		error_invalid(err, key, type, "%s", msg);
 	else if (n < min)
-		error_invalid(err, loc, "greater_than_equal",
+		error_invalid(err, key, "greater_than_equal",
 			      "Input should be greater than or equal to %" PRId64, min);
 	else if (n > max)
-		error_invalid(err, loc, "less_than_equal",
+		error_invalid(err, key, "less_than_equal",
 			      "Input should be less than or equal to %" PRId64, max);
 	else
 		*out = n;
@@ -292,7 +275,7 @@ enum status decode_search(json_object *o, struct arena *a, struct insight_filter
 	get_str(o, "query", a, &text, err);
 	f->text = text.v;
 	if (text.v && utf8_count(text.v, strlen(text.v)) > SEARCH_QUERY_MAX)
-		error_invalid(err, "body.query", "string_too_long",
+		error_invalid(err, "query", "string_too_long",
 			      "String should have at most %d characters", SEARCH_QUERY_MAX);
 	get_str(o, "author", a, &author, err);
 	f->author = author.v && *author.v ? author.v : NULL;
@@ -431,25 +414,15 @@ void encode_statistics(struct jsonw *w, const struct statistics *s)
 	jsonw_object_close(w);
 }
 
-/* Writes a location "body.tag_ids.2" as ["body", "tag_ids", 2]. */
-static void encode_loc(struct jsonw *w, const char *loc)
+/* Writes a problem's path as a JSON array: ["body", "tag_ids", 2]. */
+static void encode_loc(struct jsonw *w, const struct problem *p)
 {
 	jsonw_array_open(w);
-	const char *p = loc;
-	while (*p) {
-		size_t n = strcspn(p, ".");
-		size_t digits = strspn(p, "0123456789");
-		if (n && digits == n && n < 19) {
-			char tmp[20];
-			memcpy(tmp, p, n);
-			tmp[n] = '\0';
-			jsonw_int(w, strtoll(tmp, NULL, 10));
-		} else {
-			jsonw_strn(w, p, n);
-		}
-		p += n;
-		if (*p == '.')
-			p++;
+	for (unsigned i = 0; i < p->nloc; i++) {
+		if (p->loc[i].name[0])
+			jsonw_str(w, p->loc[i].name);
+		else
+			jsonw_int(w, p->loc[i].index);
 	}
 	jsonw_array_close(w);
 }
@@ -465,7 +438,7 @@ void encode_error(struct jsonw *w, const struct error *err)
 			jsonw_object_open(w);
 			jsonw_kstr(w, "type", p->type);
 			jsonw_key(w, "loc");
-			encode_loc(w, p->loc);
+			encode_loc(w, p);
 			jsonw_kstr(w, "msg", p->msg);
 			jsonw_object_close(w);
 		}

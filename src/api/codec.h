@@ -5,8 +5,9 @@
  * string into the request's arena (json-c owns the strings of its objects
  * and frees them with the tree, which the caller releases with
  * json_object_put as soon as decoding is done). Type problems are reported
- * with pydantic's types and messages at "body.<field>" locations; value
- * rules are core/validate.h's business.
+ * with pydantic's types and messages at paths relative to the decoded
+ * object ([field], [field, index]); the handler puts them under "body".
+ * Value rules are core/validate.h's business.
  *
  * Encoding writes with the streaming writer (lib/jsonw.h), members in the
  * order the specification shows them.

@@ -41,7 +41,7 @@
 
 static const struct asset *asset_find(const char *path)
 {
-	for (size_t i = 0; i < nassets; i++)
+	for (size_t i = 0; i < assets_count; i++)
 		if (!strcmp(assets[i].path, path))
 			return &assets[i];
 	return NULL;
@@ -84,8 +84,7 @@ static void serve(struct http_request *req, const char *path, const char *cache,
 {
 	const struct asset *a = asset_find(path);
 	if (!a) {
-		struct error err;
-		error_clear(&err);
+		struct error err = ERROR_INIT;
 		error_set(&err, E_NOTFOUND, "Not Found");
 		api_fail(req, &err);
 		return;

@@ -10,7 +10,7 @@
 
 static void answer_page(struct http_request *req, const struct insight_filter *f)
 {
-	struct error err;
+	struct error err = ERROR_INIT;
 	struct insight_page page;
 	if (svc_insight_find(&api_app(req)->svc, http_arena(req), f, &page, &err)) {
 		api_fail(req, &err);
@@ -25,8 +25,7 @@ static void answer_page(struct http_request *req, const struct insight_filter *f
 /* GET /insights?page&page_size&status&priority&category_id&author */
 void api_insight_list(struct http_request *req)
 {
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	struct insight_filter f = { 0 };
 	api_query_int(req, "page", 1, 1, INT64_MAX, &f.page, &err);
 	api_query_int(req, "page_size", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX, &f.page_size, &err);
@@ -47,13 +46,12 @@ void api_insight_search(struct http_request *req)
 	json_object *body = api_body_object(req);
 	if (!body)
 		return;
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	struct insight_filter f;
 	decode_search(body, http_arena(req), &f, &err);
 	json_object_put(body);
 	if (err.status) {
-		api_fail(req, &err);
+		api_fail_input(req, &err, "body");
 		return;
 	}
 	answer_page(req, &f);

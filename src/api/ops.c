@@ -107,7 +107,7 @@ void api_metrics(struct http_request *req)
 	metrics_render_requests(&out);
 	metrics_render_process(&out);
 	struct store_gauges g;
-	struct error err;
+	struct error err = ERROR_INIT;
 	if (svc_gauges(&app->svc, &g, &err) == OK) {
 		metrics_family(&out, "insights_db_rows", "gauge", "Rows stored, by table.");
 		metrics_sample(&out, "insights_db_rows", "table=\"insights\"", (double)g.insights);

@@ -94,7 +94,8 @@ static void answer_row(struct http_request *req, const struct resource *r, const
 /*
  * Reads the body into a fresh input of the resource. Returns NULL after
  * answering 422 when the body is not a JSON object; decoding problems stay
- * in `err` for the use case to report with its own.
+ * in `err` (which must start empty) for the use case to report with its
+ * own.
  */
 static void *read_input(struct http_request *req, const struct resource *r, struct error *err)
 {
@@ -102,7 +103,6 @@ static void *read_input(struct http_request *req, const struct resource *r, stru
 	if (!body)
 		return NULL;
 	void *in = arena_alloc(http_arena(req), r->input_size);
-	error_clear(err);
 	r->decode(body, http_arena(req), in, err);
 	json_object_put(body);
 	return in;
@@ -112,13 +112,13 @@ static void *read_input(struct http_request *req, const struct resource *r, stru
 void api_create(struct http_request *req)
 {
 	const struct resource *r = http_route_data(req);
-	struct error err;
+	struct error err = ERROR_INIT;
 	void *in = read_input(req, r, &err);
 	if (!in)
 		return;
 	void *out = arena_alloc(http_arena(req), r->row_size);
 	if (r->create(&api_app(req)->svc, http_arena(req), in, out, &err))
-		api_fail(req, &err);
+		api_fail_input(req, &err, "body");
 	else
 		answer_row(req, r, out, 201);
 }
@@ -130,7 +130,7 @@ void api_get(struct http_request *req)
 	int64_t id;
 	if (!api_path_id(req, 0, &id))
 		return;
-	struct error err;
+	struct error err = ERROR_INIT;
 	void *out = arena_alloc(http_arena(req), r->row_size);
 	if (r->get(&api_app(req)->svc, http_arena(req), id, out, &err))
 		api_fail(req, &err);
@@ -145,13 +145,13 @@ void api_update(struct http_request *req)
 	int64_t id;
 	if (!api_path_id(req, 0, &id))
 		return;
-	struct error err;
+	struct error err = ERROR_INIT;
 	void *in = read_input(req, r, &err);
 	if (!in)
 		return;
 	void *out = arena_alloc(http_arena(req), r->row_size);
 	if (r->update(&api_app(req)->svc, http_arena(req), id, in, out, &err))
-		api_fail(req, &err);
+		api_fail_input(req, &err, "body");
 	else
 		answer_row(req, r, out, 200);
 }
@@ -163,7 +163,7 @@ void api_delete(struct http_request *req)
 	int64_t id;
 	if (!api_path_id(req, 0, &id))
 		return;
-	struct error err;
+	struct error err = ERROR_INIT;
 	if (r->remove(&api_app(req)->svc, id, &err))
 		api_fail(req, &err);
 	else
@@ -174,8 +174,7 @@ void api_delete(struct http_request *req)
 void api_list(struct http_request *req)
 {
 	const struct resource *r = http_route_data(req);
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	struct range range;
 	api_query_int(req, "skip", 0, 0, INT64_MAX, &range.skip, &err);
 	api_query_int(req, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &range.limit, &err);

@@ -48,6 +48,12 @@ void api_end(struct http_request *req, struct api_out *o, unsigned status)
 	api_json(req, status, &o->buf);
 }
 
+void api_fail_input(struct http_request *req, struct error *err, const char *where)
+{
+	error_locate(err, 0, where);
+	api_fail(req, err);
+}
+
 void api_fail(struct http_request *req, const struct error *err)
 {
 	struct api_out o;
@@ -78,14 +84,19 @@ bool api_path_id(struct http_request *req, unsigned i, int64_t *id)
 	const char *v = http_param(req, i, &name);
 	if (v && parse_int(v, id))
 		return true;
-	struct error err;
-	error_clear(&err);
-	char loc[64];
-	snprintf(loc, sizeof(loc), "path.%s", name ? name : "id");
-	error_invalid(&err, loc, "int_parsing",
+	struct error err = ERROR_INIT;
+	error_invalid(&err, name ? name : "id", "int_parsing",
 		      "Input should be a valid integer, unable to parse string as an integer");
-	api_fail(req, &err);
+	api_fail_input(req, &err, "path");
 	return false;
+}
+
+/* Adds a problem with the query parameter `key`, at ["query", key]. */
+static void query_problem(struct error *err, const char *key, const char *type, const char *msg)
+{
+	size_t mark = err->nproblems;
+	error_invalid(err, key, type, "%s", msg);
+	error_locate(err, mark, "query");
 }
 
 /* The query value of `key`, or NULL; reports invalid UTF-8. */
@@ -93,9 +104,7 @@ static const char *query_value(struct http_request *req, const char *key, struct
 {
 	const char *v = http_query(req, key);
 	if (v && !utf8_valid(v, strlen(v))) {
-		char loc[64];
-		snprintf(loc, sizeof(loc), "query.%s", key);
-		error_invalid(err, loc, "string_unicode",
+		query_problem(err, key, "string_unicode",
 			      "Input should be a valid string, unable to parse raw data as a unicode string");
 		return NULL;
 	}
@@ -109,20 +118,20 @@ void api_query_int(struct http_request *req, const char *key, int64_t def, int64
 	const char *v = query_value(req, key, err);
 	if (!v)
 		return;
-	char loc[64];
-	snprintf(loc, sizeof(loc), "query.%s", key);
 	int64_t n;
-	if (!parse_int(v, &n))
-		error_invalid(err, loc, "int_parsing",
+	char msg[96];
+	if (!parse_int(v, &n)) {
+		query_problem(err, key, "int_parsing",
 			      "Input should be a valid integer, unable to parse string as an integer");
-	else if (n < min)
-		error_invalid(err, loc, "greater_than_equal",
-			      "Input should be greater than or equal to %" PRId64, min);
-	else if (n > max)
-		error_invalid(err, loc, "less_than_equal",
-			      "Input should be less than or equal to %" PRId64, max);
-	else
+	} else if (n < min) {
+		snprintf(msg, sizeof(msg), "Input should be greater than or equal to %" PRId64, min);
+		query_problem(err, key, "greater_than_equal", msg);
+	} else if (n > max) {
+		snprintf(msg, sizeof(msg), "Input should be less than or equal to %" PRId64, max);
+		query_problem(err, key, "less_than_equal", msg);
+	} else {
 		*out = n;
+	}
 }
 
 void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err)
@@ -133,9 +142,7 @@ void api_query_lifecycle(struct http_request *req, const char *key, int *out, st
 	if (!v)
 		return;
 	if (lifecycle_parse(v, &l)) {
-		char loc[64];
-		snprintf(loc, sizeof(loc), "query.%s", key);
-		error_invalid(err, loc, "enum", "Input should be 'draft', 'published' or 'archived'");
+		query_problem(err, key, "enum", "Input should be 'draft', 'published' or 'archived'");
 		return;
 	}
 	*out = (int)l;
@@ -149,9 +156,7 @@ void api_query_priority(struct http_request *req, const char *key, int *out, str
 	if (!v)
 		return;
 	if (priority_parse(v, &p)) {
-		char loc[64];
-		snprintf(loc, sizeof(loc), "query.%s", key);
-		error_invalid(err, loc, "enum", "Input should be 'low', 'medium', 'high' or 'critical'");
+		query_problem(err, key, "enum", "Input should be 'low', 'medium', 'high' or 'critical'");
 		return;
 	}
 	*out = (int)p;
@@ -196,8 +201,7 @@ json_object *api_body_object(struct http_request *req)
 {
 	size_t len;
 	const char *body = http_body(req, &len);
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	if (len == 0) {
 		error_invalid(&err, "body", "missing", "Field required");
 		api_fail(req, &err);
@@ -205,9 +209,7 @@ json_object *api_body_object(struct http_request *req)
 	}
 	size_t bad = strict_text_error(body, len);
 	if (bad != len) {
-		char loc[32];
-		snprintf(loc, sizeof(loc), "body.%zu", bad);
-		error_invalid(&err, loc, "json_invalid", "JSON decode error: %s",
+		error_invalid_item(&err, "body", (int64_t)bad, "json_invalid", "JSON decode error: %s",
 			      (unsigned char)body[bad] < 0x20 ? "control character in a string"
 							    : "invalid UTF-8");
 		api_fail(req, &err);
@@ -231,12 +233,11 @@ json_object *api_body_object(struct http_request *req)
 	if (jerr != json_tokener_success || end != len) {
 		if (jerr == json_tokener_continue)
 			end = len; /* the text stopped in the middle of a value */
-		char loc[32];
-		snprintf(loc, sizeof(loc), "body.%zu", end);
 		const char *why = jerr == json_tokener_success ? "Extra data after the JSON value"
 			: jerr == json_tokener_continue ? "Unexpected end of the JSON text"
 			: json_tokener_error_desc(jerr);
-		error_invalid(&err, loc, "json_invalid", "JSON decode error: %s", why);
+		error_invalid_item(&err, "body", (int64_t)end, "json_invalid", "JSON decode error: %s",
+				   why);
 		json_object_put(o);
 		api_fail(req, &err);
 		return NULL;

@@ -15,7 +15,7 @@
 /* GET /statistics */
 void api_statistics(struct http_request *req)
 {
-	struct error err;
+	struct error err = ERROR_INIT;
 	struct statistics s;
 	if (svc_statistics(&api_app(req)->svc, http_arena(req), &s, &err)) {
 		api_fail(req, &err);
@@ -30,8 +30,7 @@ void api_statistics(struct http_request *req)
 /* GET /statistics/trends?days=30: insights created per day, by status. */
 void api_statistics_trends(struct http_request *req)
 {
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	int64_t days;
 	api_query_int(req, "days", TREND_DAYS_DEFAULT, 1, TREND_DAYS_MAX, &days, &err);
 	struct trend_day *t;
@@ -64,8 +63,7 @@ void api_statistics_trends(struct http_request *req)
 /* GET /statistics/authors?limit=10: top authors of published insights. */
 void api_statistics_authors(struct http_request *req)
 {
-	struct error err;
-	error_clear(&err);
+	struct error err = ERROR_INIT;
 	int64_t limit;
 	api_query_int(req, "limit", AUTHORS_DEFAULT, 1, AUTHORS_MAX, &limit, &err);
 	struct count_by_name *authors;
@@ -95,7 +93,7 @@ void api_statistics_authors(struct http_request *req)
 void api_health(struct http_request *req)
 {
 	struct app *app = api_app(req);
-	struct error err;
+	struct error err = ERROR_INIT;
 	bool up = svc_health(&app->svc, &err) == OK;
 	struct api_out o;
 	api_begin(&o);

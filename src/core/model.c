@@ -5,6 +5,7 @@
  */
 #include "core/model.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "lib/banned.h"
@@ -121,4 +122,24 @@ void category_apply(struct category *row, const struct category_input *in, const
 	if (!row->created_at[0])
 		copy_ts(row->created_at, now);
 	copy_ts(row->updated_at, now);
+}
+
+enum status problem_missing_category(struct error *err, const char *field, int64_t id)
+{
+	return error_invalid(err, field, "value_error",
+			     "Value error, category %" PRId64 " does not exist", id);
+}
+
+enum status problem_missing_tag(struct error *err, int64_t id)
+{
+	return error_invalid(err, "tag_ids", "value_error",
+			     "Value error, tag %" PRId64 " does not exist", id);
+}
+
+enum status problem_parent_cycle(struct error *err, int64_t parent_id)
+{
+	return error_invalid(err, "parent_id", "value_error",
+			     "Value error, category %" PRId64
+			     " is this category or one of its descendants: that would make a cycle",
+			     parent_id);
 }

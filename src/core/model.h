@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "lib/clock.h"
+#include "lib/error.h"
 
 enum priority { PRIORITY_LOW, PRIORITY_MEDIUM, PRIORITY_HIGH, PRIORITY_CRITICAL };
 #define PRIORITY_COUNT 4
@@ -175,6 +176,12 @@ struct trend_day {
 	int64_t by_status[LIFECYCLE_COUNT];
 };
 
+/* A tag of an insight: a batch read of several insights' tags returns these. */
+struct tag_link {
+	int64_t insight_id;
+	struct tag tag;
+};
+
 struct tag_fix {
 	int64_t id;
 	const char *name;
@@ -199,6 +206,15 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 void insight_init(struct insight *row, const struct insight_input *in, const char *now);
 
 void tag_apply(struct tag *row, const struct tag_input *in);
+
+/*
+ * Problems about the rows an input refers to, found by a store inside the
+ * write's transaction and worded here once for every driver. Paths are
+ * relative to the input ([field], ["tag_ids"]). Each returns E_INVALID.
+ */
+enum status problem_missing_category(struct error *err, const char *field, int64_t id);
+enum status problem_missing_tag(struct error *err, int64_t id);
+enum status problem_parent_cycle(struct error *err, int64_t parent_id);
 void category_apply(struct category *row, const struct category_input *in, const char *now);
 
 #endif

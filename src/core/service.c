@@ -1,14 +1,12 @@
 /*
  * service.c: the use cases of service.h. Each is thin on purpose: the rules
- * live in core/model.c and core/validate.c, the SQL in the store drivers.
- * The wrappers are also the one place that asserts the store's contract
- * (a status is returned exactly when `err` says so).
+ * live in core/model.c and core/validate.c, the SQL in the store drivers,
+ * and the store's contract is asserted by store/store.c's wrappers.
  */
 #include "core/service.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,8 +18,16 @@ void service_init(struct service *svc, struct store *store)
 {
 	memset(svc, 0, sizeof(*svc));
 	svc->store = store;
-	sem_init(&svc->search_slots, 0, SEARCHES_PER_CPU * cpu_count());
-	atomic_store(&svc->version_complete, !(store->drv->flags & STORE_SHARED));
+	/* Fails only for a value above SEM_VALUE_MAX: a bug. */
+	int rc = sem_init(&svc->search_slots, 0, SEARCHES_PER_CPU * cpu_count());
+	assert(rc == 0);
+	(void)rc;
+	atomic_store(&svc->version_complete, !(store_flags(store) & STORE_SHARED));
+}
+
+void service_release(struct service *svc)
+{
+	sem_destroy(&svc->search_slots);
 }
 
 uint64_t svc_data_version(struct service *svc)
@@ -51,9 +57,7 @@ static void remote_change(void *arg, bool heard)
 enum status svc_watch(struct service *svc, struct error *err)
 {
 	error_clear(err);
-	if (!svc->store->drv->watch)
-		return error_set(err, E_INTERNAL, "the store cannot report other instances' writes");
-	return svc->store->drv->watch(svc->store, remote_change, svc, err);
+	return store_watch(svc->store, remote_change, svc, err);
 }
 
 /* Marks the data as changed when a write succeeded; returns its status. */
@@ -64,16 +68,7 @@ static enum status wrote(struct service *svc, enum status rc)
 	return rc;
 }
 
-/* Checks the store's half of the error contract. */
-static enum status checked(enum status rc, struct error *err)
-{
-	assert(rc == err->status);
-	assert(rc != E_INVALID || err->nproblems > 0);
-	return rc;
-}
-
-#define STORE(svc) ((svc)->store)
-#define CALL(svc, op, ...) checked(STORE(svc)->drv->op(STORE(svc), __VA_ARGS__), err)
+#define CALL(svc, op, ...) store_##op((svc)->store, __VA_ARGS__)
 
 enum status svc_health(struct service *svc, struct error *err)
 {
@@ -93,11 +88,12 @@ enum status svc_insight_find(struct service *svc, struct arena *a,
 			     struct error *err)
 {
 	error_clear(err);
-	assert(f->page >= 1 && f->page_size >= 1 && f->page_size <= PAGE_SIZE_MAX);
 	if (!f->text)
 		return CALL(svc, insight_find, a, f, out, err);
-	while (sem_wait(&svc->search_slots) && errno == EINTR)
+	int w;
+	while ((w = sem_wait(&svc->search_slots)) && errno == EINTR)
 		;
+	assert(w == 0); /* EINVAL, the only other failure, would be a bug */
 	enum status rc = CALL(svc, insight_find, a, f, out, err);
 	sem_post(&svc->search_slots);
 	return rc;
@@ -120,17 +116,14 @@ enum status svc_insight_create_many(struct service *svc, const struct insight_in
 {
 	error_clear(err);
 	for (size_t i = 0; i < n; i++) {
-		struct error one;
-		error_clear(&one);
+		struct error one = ERROR_INIT;
 		if (insight_input_check(&in[i], true, &one) == OK)
 			continue;
-		for (size_t k = 0; k < one.nproblems; k++) {
-			const struct problem *p = &one.problems[k];
-			char loc[sizeof(p->loc) + 24];
-			/* "body.title" becomes "body.<i>.title" */
-			snprintf(loc, sizeof(loc), "body.%zu.%s", i, p->loc + strlen("body."));
-			error_invalid(err, loc, p->type, "%s", p->msg);
-		}
+		/* ["title"] becomes [i, "title"]. */
+		error_locate_index(&one, 0, (int64_t)i);
+		for (size_t k = 0; k < one.nproblems && err->nproblems < ERROR_MAX_PROBLEMS; k++)
+			err->problems[err->nproblems++] = one.problems[k];
+		err->status = E_INVALID;
 	}
 	if (err->status)
 		return err->status;
@@ -227,7 +220,7 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 	if (category_input_check(in, false, err))
 		return err->status;
 	if (in->parent_id.set && in->parent_id.v == id)
-		return invalid_parent_cycle(err, id);
+		return problem_parent_cycle(err, id);
 	return wrote(svc, CALL(svc, category_update, a, id, in, out, err));
 }
 
@@ -271,8 +264,6 @@ enum status svc_top_authors(struct service *svc, struct arena *a, int64_t limit,
 enum status svc_optimize(struct service *svc, struct error *err)
 {
 	error_clear(err);
-	if (!STORE(svc)->drv->optimize)
-		return OK;
 	return CALL(svc, optimize, err);
 }
 

@@ -68,6 +68,7 @@ bool svc_complete_version(struct service *svc, uint64_t *version);
 enum status svc_watch(struct service *svc, struct error *err);
 
 void service_init(struct service *svc, struct store *store);
+void service_release(struct service *svc);
 
 enum status svc_health(struct service *svc, struct error *err);
 
@@ -81,7 +82,7 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 			       struct error *err);
 /*
  * Creates `n` insights at once, all or none (bulk loads: seed, import).
- * Problems of input i are located at "body.<i>.<field>".
+ * Problems of input i are located at [i, field].
  */
 enum status svc_insight_create_many(struct service *svc, const struct insight_input *in,
 				    size_t n, struct error *err);

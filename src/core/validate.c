@@ -22,8 +22,7 @@ struct text_rule {
 static void check_text(struct error *err, const struct text_rule *r,
 		       const struct opt_str *v, bool create)
 {
-	char loc[64];
-	snprintf(loc, sizeof(loc), "body.%s", r->field);
+	const char *loc = r->field;
 	if (error_has(err, loc))
 		return; /* the decoder already found this field wrong */
 	if (!v->set) {
@@ -59,8 +58,8 @@ bool color_valid(const char *s)
 
 static void check_color(struct error *err, const struct opt_str *v)
 {
-	if (v->set && v->v && !color_valid(v->v) && !error_has(err, "body.color"))
-		error_invalid(err, "body.color", "string_pattern_mismatch",
+	if (v->set && v->v && !color_valid(v->v) && !error_has(err, "color"))
+		error_invalid(err, "color", "string_pattern_mismatch",
 			      "String should match pattern '^#[0-9A-Fa-f]{6}$'");
 }
 
@@ -103,24 +102,4 @@ enum status category_input_check(const struct category_input *in, bool create, s
 	check_color(err, &in->color);
 	check_text(err, &icon, &in->icon, create);
 	return err->status;
-}
-
-enum status invalid_category_ref(struct error *err, const char *loc, int64_t id)
-{
-	return error_invalid(err, loc, "value_error",
-			     "Value error, category %" PRId64 " does not exist", id);
-}
-
-enum status invalid_tag_ref(struct error *err, int64_t id)
-{
-	return error_invalid(err, "body.tag_ids", "value_error",
-			     "Value error, tag %" PRId64 " does not exist", id);
-}
-
-enum status invalid_parent_cycle(struct error *err, int64_t parent_id)
-{
-	return error_invalid(err, "body.parent_id", "value_error",
-			     "Value error, category %" PRId64
-			     " is this category or one of its descendants: that would make a cycle",
-			     parent_id);
 }

@@ -5,10 +5,11 @@
  * (category_id, tag_ids, parent_id) later, by the store, inside the write's
  * transaction.
  *
- * Each function adds one problem per broken rule to `err` (locations are
- * "body.<field>"), skipping fields that already have a problem there (the
- * decoder's type problems come first), and returns err->status: E_INVALID
- * when `err` holds any problem, whoever added it.
+ * Each function adds one problem per broken rule to `err` (at the path
+ * [field], relative to the input), skipping fields that already have a
+ * problem (the decoder's type problems come first), and returns
+ * err->status: E_INVALID when `err` holds any problem, whoever added it.
+ * Problems about referenced rows are worded in core/model.h.
  */
 #ifndef INSIGHTS_VALIDATE_H
 #define INSIGHTS_VALIDATE_H
@@ -24,13 +25,5 @@ enum status category_input_check(const struct category_input *in, bool create, s
 
 /* True when `s` is a color of the form #RRGGBB (hex digits, either case). */
 bool color_valid(const char *s);
-
-/*
- * Problems about referenced rows, phrased identically by every store
- * driver. Each returns E_INVALID.
- */
-enum status invalid_category_ref(struct error *err, const char *loc, int64_t id);
-enum status invalid_tag_ref(struct error *err, int64_t id);
-enum status invalid_parent_cycle(struct error *err, int64_t parent_id);
 
 #endif

@@ -75,7 +75,7 @@ struct http_config {
 	const char *host;
 	unsigned port;              /* 0: any free port (see http_server_port) */
 	unsigned threads;           /* event loops; 0: one per CPU */
-	unsigned workers;           /* worker pool for offloaded routes; 0: four per CPU */
+	unsigned workers;           /* worker pool for offloaded routes; 0: eight per CPU */
 	size_t max_body;            /* bytes; larger bodies get 413 */
 	unsigned max_connections;   /* across all loops */
 	unsigned idle_timeout_s;    /* a connection idle this long is closed */

@@ -40,6 +40,7 @@
 
 #include "lib/clock.h"
 #include "lib/cpus.h"
+#include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -224,10 +225,15 @@ void http_respond_static(struct http_request *req, unsigned status, const void *
 	req->resp_size = status == 304 ? 0 : len;
 }
 
+/* Answers {"detail": "..."}, the shape of every error the API sends. */
 static void respond_detail(struct http_request *req, unsigned status, const char *detail)
 {
 	struct buf b = BUF_INIT;
-	buf_addf(&b, "{\"detail\":\"%s\"}", detail);
+	struct jsonw w;
+	jsonw_init(&w, &b);
+	jsonw_object_open(&w);
+	jsonw_kstr(&w, "detail", detail);
+	jsonw_object_close(&w);
 	http_respond(req, status, &b, "application/json");
 }
 

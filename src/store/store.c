@@ -1,11 +1,21 @@
 /*
- * store.c: the driver registry: picks a driver from a DATABASE_URL.
+ * store.c: the driver registry (a DATABASE_URL's scheme picks the driver)
+ * and the one door into a driver: every store_*() wrapper of store.h.
+ *
+ * The wrappers are the single place that asserts a driver keeps the
+ * contract of store.h (the returned status is the one in `err`; a
+ * validation failure lists its problems; out-parameters are zeroed on
+ * failure) and, in the test build, where faults are injected before and
+ * after any operation (lib/fault.h: store.<operation>.before_ms, .after_ms,
+ * .fail).
  */
 #include "store/store.h"
 
-#include <stddef.h>
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
 
-#include "store/pg.h"
+#include "lib/fault.h"
 #include "lib/banned.h"
 
 static const struct {
@@ -21,16 +31,24 @@ enum status store_open(const char *url, const struct store_config *cfg,
 {
 	struct dburl u;
 	char why[256];
+	*out = NULL;
 	error_clear(err);
 	if (dburl_parse(url, &u, why, sizeof(why)))
 		return error_set(err, E_INVALID, "%s", why);
 	enum status rc = error_set(err, E_INVALID, "no storage driver for %s", u.redacted);
 	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
-		if (drivers[i].kind == u.kind) {
-			error_clear(err);
-			rc = drivers[i].drv->open(&u, cfg, out, err);
-			break;
-		}
+		const struct store_driver *drv = drivers[i].drv;
+		if (drivers[i].kind != u.kind)
+			continue;
+		/* A driver built against another version of this interface is a bug. */
+		assert(drv->version == STORE_DRIVER_VERSION);
+		error_clear(err);
+		rc = drv->open(&u, cfg, out, err);
+		assert(rc == err->status);
+		assert(rc != OK || (*out && (*out)->drv == drv));
+		if (rc)
+			*out = NULL;
+		break;
 	}
 	dburl_release(&u);
 	return rc;
@@ -40,4 +58,337 @@ void store_close(struct store *st)
 {
 	if (st)
 		st->drv->close(st);
+}
+
+const char *store_name(const struct store *st)
+{
+	return st->drv->name;
+}
+
+unsigned store_flags(const struct store *st)
+{
+	return st->drv->flags;
+}
+
+bool store_can_watch(const struct store *st)
+{
+	return st->drv->watch != NULL;
+}
+
+/* ---- the contract, and the tests' faults ----------------------------------- */
+
+/* Before an operation: a test's delay or failure (lib/fault.h); OK otherwise. */
+static enum status enter(const char *op, struct error *err)
+{
+	assert(err->status == OK);
+#ifdef INSIGHTS_FAULTS
+	char point[64];
+	snprintf(point, sizeof(point), "store.%s.before_ms", op);
+	fault_sleep(point);
+	snprintf(point, sizeof(point), "store.%s.fail", op);
+	if (fault_armed(point, NULL))
+		return error_set(err, E_UNAVAILABLE, "The database is unavailable");
+#else
+	(void)op;
+#endif
+	return OK;
+}
+
+/* After it: checks the driver's half of the error contract. */
+static enum status leave(const char *op, enum status rc, struct error *err)
+{
+	assert(rc == err->status);
+	assert(rc != E_INVALID || err->nproblems > 0);
+#ifdef INSIGHTS_FAULTS
+	char point[64];
+	snprintf(point, sizeof(point), "store.%s.after_ms", op);
+	fault_sleep(point);
+#else
+	(void)op;
+#endif
+	return rc;
+}
+
+/* Runs operation `op` of the driver with `args`, between enter() and leave(). */
+#define CALL(op, ...)                                              \
+	enum status rc = enter(#op, err);                          \
+	if (rc == OK)                                              \
+		rc = st->drv->op(st, __VA_ARGS__);                 \
+	rc = leave(#op, rc, err)
+
+/* Zeroes an out-parameter (a row, a page, a struct) ... */
+#define ZERO(p) memset((p), 0, sizeof(*(p)))
+
+enum status store_migrate(struct store *st, int *applied, struct error *err)
+{
+	*applied = 0;
+	CALL(migrate, applied, err);
+	return rc;
+}
+
+enum status store_ping(struct store *st, struct error *err)
+{
+	CALL(ping, err);
+	return rc;
+}
+
+enum status store_insight_get(struct store *st, struct arena *a, int64_t id,
+			      struct insight *out, struct error *err)
+{
+	ZERO(out);
+	CALL(insight_get, a, id, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_insight_find(struct store *st, struct arena *a, const struct insight_filter *f,
+			       struct insight_page *out, struct error *err)
+{
+	assert(f->page >= 1 && f->page_size >= 1 && f->page_size <= PAGE_SIZE_MAX);
+	ZERO(out);
+	CALL(insight_find, a, f, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_insight_create(struct store *st, struct arena *a,
+				 const struct insight_input *in, struct insight *out,
+				 struct error *err)
+{
+	ZERO(out);
+	CALL(insight_create, a, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_insight_create_many(struct store *st, const struct insight_input *in,
+				      size_t n, struct error *err)
+{
+	CALL(insight_create_many, in, n, err);
+	return rc;
+}
+
+enum status store_insight_update(struct store *st, struct arena *a, int64_t id,
+				 const struct insight_input *in, struct insight *out,
+				 struct error *err)
+{
+	ZERO(out);
+	CALL(insight_update, a, id, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_insight_delete(struct store *st, int64_t id, struct error *err)
+{
+	CALL(insight_delete, id, err);
+	return rc;
+}
+
+enum status store_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
+			       struct tag_link **out, size_t *nout, struct error *err)
+{
+	*out = NULL;
+	*nout = 0;
+	if (!n)
+		return OK;
+	CALL(insight_tags, a, ids, n, out, nout, err);
+	if (rc) {
+		*out = NULL;
+		*nout = 0;
+	}
+	return rc;
+}
+
+enum status store_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
+			  struct error *err)
+{
+	ZERO(out);
+	CALL(tag_get, a, id, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,
+			   size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(tag_list, a, r, out, n, err);
+	if (rc) {
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+enum status store_tag_create(struct store *st, struct arena *a, const struct tag_input *in,
+			     struct tag *out, struct error *err)
+{
+	ZERO(out);
+	CALL(tag_create, a, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_tag_update(struct store *st, struct arena *a, int64_t id,
+			     const struct tag_input *in, struct tag *out, struct error *err)
+{
+	ZERO(out);
+	CALL(tag_update, a, id, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_tag_delete(struct store *st, int64_t id, struct error *err)
+{
+	CALL(tag_delete, id, err);
+	return rc;
+}
+
+enum status store_category_get(struct store *st, struct arena *a, int64_t id,
+			       struct category *out, struct error *err)
+{
+	ZERO(out);
+	CALL(category_get, a, id, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_category_list(struct store *st, struct arena *a, struct range r,
+				struct category **out, size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(category_list, a, r, out, n, err);
+	if (rc) {
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+enum status store_categories_by_ids(struct store *st, struct arena *a, const int64_t *ids,
+				    size_t n, struct category **out, size_t *nout,
+				    struct error *err)
+{
+	*out = NULL;
+	*nout = 0;
+	if (!n)
+		return OK;
+	CALL(categories_by_ids, a, ids, n, out, nout, err);
+	if (rc) {
+		*out = NULL;
+		*nout = 0;
+	}
+	return rc;
+}
+
+enum status store_category_create(struct store *st, struct arena *a,
+				  const struct category_input *in, struct category *out,
+				  struct error *err)
+{
+	ZERO(out);
+	CALL(category_create, a, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_category_update(struct store *st, struct arena *a, int64_t id,
+				  const struct category_input *in, struct category *out,
+				  struct error *err)
+{
+	ZERO(out);
+	CALL(category_update, a, id, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_category_delete(struct store *st, int64_t id, struct error *err)
+{
+	CALL(category_delete, id, err);
+	return rc;
+}
+
+enum status store_statistics(struct store *st, struct arena *a, struct statistics *out,
+			     struct error *err)
+{
+	ZERO(out);
+	CALL(statistics, a, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_trends(struct store *st, struct trend_day *days, size_t ndays,
+			 struct error *err)
+{
+	for (size_t i = 0; i < ndays; i++)
+		memset(days[i].by_status, 0, sizeof(days[i].by_status));
+	CALL(trends, days, ndays, err);
+	if (rc)
+		for (size_t i = 0; i < ndays; i++)
+			memset(days[i].by_status, 0, sizeof(days[i].by_status));
+	return rc;
+}
+
+enum status store_top_authors(struct store *st, struct arena *a, int64_t limit,
+			      struct count_by_name **out, size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(top_authors, a, limit, out, n, err);
+	if (rc) {
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+enum status store_optimize(struct store *st, struct error *err)
+{
+	if (!st->drv->optimize)
+		return OK;
+	CALL(optimize, err);
+	return rc;
+}
+
+enum status store_gauges(struct store *st, struct store_gauges *out, struct error *err)
+{
+	ZERO(out);
+	CALL(gauges, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix **fixes,
+			       size_t *n, struct error *err)
+{
+	*fixes = NULL;
+	*n = 0;
+	CALL(recount_tags, a, fixes, n, err);
+	if (rc) {
+		*fixes = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+enum status store_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+			struct error *err)
+{
+	if (!st->drv->watch)
+		return error_set(err, E_INTERNAL, "the store cannot report other instances' writes");
+	CALL(watch, changed, arg, err);
+	return rc;
 }

@@ -1,24 +1,32 @@
 /*
- * store.h: the storage driver interface.
+ * store.h: the storage interface.
  *
- * A driver (SQLite, PostgreSQL) is a const table of operations at the domain
- * level, in the manner of SQLite's VFS and git's ref backends: callers never
- * see SQL, and no handler knows which driver it runs on. A driver's handle
- * embeds `struct store` first; the driver downcasts it.
+ * A driver (SQLite, PostgreSQL) is a versioned const table of operations at
+ * the domain level, in the manner of SQLite's VFS and git's ref backends:
+ * callers never see SQL, and no caller knows which driver it runs on. A
+ * driver's handle embeds `struct store` first; the driver downcasts it.
+ *
+ * Callers go through the store_*() wrappers below, never through the
+ * table: the wrappers (store.c) are the one door into a driver, the single
+ * place that asserts its contract and injects faults for the tests. Only
+ * store.c reads `st->drv`.
  *
  * Contracts shared by every operation:
- *  - It returns OK or fills `err` and returns its status. Messages in `err`
- *    never contain SQL, file paths or connection strings.
+ *  - It returns OK or fills `err` and returns its status (err->status is
+ *    that status). Messages in `err` never contain SQL, file paths or
+ *    connection strings.
+ *  - Out-parameters are zeroed on failure: a caller never sees a pointer
+ *    or count from a call that failed.
  *  - It is safe to call from any number of threads at once; the driver owns
  *    its connections and hands one to each call.
  *  - Every write is one transaction: on any failure nothing is left written.
  *    Referenced rows (category_id, parent_id, tag_ids) are checked inside
- *    that transaction and reported as E_INVALID problems (core/validate.h
- *    words them). Uniqueness clashes are E_CONFLICT. A database that is
- *    down, locked past the busy timeout or slower than the request timeout
- *    gives E_UNAVAILABLE.
+ *    that transaction and reported as E_INVALID problems (worded by
+ *    core/model.h, at paths relative to the input). Uniqueness clashes are
+ *    E_CONFLICT. A database that is down, locked past the busy timeout or
+ *    slower than the request timeout gives E_UNAVAILABLE.
  *  - Rows returned point into `arena` and live as long as it does.
- *  - Inputs have passed core/validate.h; tag_ids are sorted and distinct.
+ *  - Inputs have passed core/validate.h; id lists are sorted and distinct.
  */
 #ifndef INSIGHTS_STORE_H
 #define INSIGHTS_STORE_H
@@ -42,7 +50,12 @@ struct store {
 struct store_config {
 	unsigned pool_size;          /* connections (PostgreSQL); 0: default */
 	unsigned busy_timeout_ms;    /* wait for a lock held by another process */
-	unsigned query_timeout_ms;   /* abandon a statement after this long */
+	/*
+	 * Abandon a read after this long (E_UNAVAILABLE). Writes on SQLite are
+	 * not interrupted: they share one transaction with the other writes of
+	 * their commit group, which an interrupt would abort with them.
+	 */
+	unsigned query_timeout_ms;
 	const char *read_url;        /* an optional read replica; may be NULL */
 	/*
 	 * Ranking bound: a search whose text matches more insights than this
@@ -70,7 +83,11 @@ struct store_gauges {
 /* Calls wait on the network: a caller should not make an event loop wait. */
 #define STORE_REMOTE 2u
 
+/* The interface version drivers are written against; bumped when slots change. */
+#define STORE_DRIVER_VERSION 1
+
 struct store_driver {
+	unsigned version;            /* STORE_DRIVER_VERSION */
 	const char *name;
 	unsigned flags;
 
@@ -115,6 +132,14 @@ struct store_driver {
 				      const struct insight_input *in,
 				      struct insight *out, struct error *err);
 	enum status (*insight_delete)(struct store *st, int64_t id, struct error *err);
+	/*
+	 * The tags of the insights `ids` (sorted, distinct), in one read: links
+	 * ordered by insight id, then tag id. Insights without tags (or that do
+	 * not exist) have no link.
+	 */
+	enum status (*insight_tags)(struct store *st, struct arena *a, const int64_t *ids,
+				    size_t n, struct tag_link **out, size_t *nout,
+				    struct error *err);
 
 	enum status (*tag_get)(struct store *st, struct arena *a, int64_t id,
 			       struct tag *out, struct error *err);
@@ -136,6 +161,13 @@ struct store_driver {
 	enum status (*category_list)(struct store *st, struct arena *a, struct range r,
 				     struct category **out, size_t *n,
 				     struct error *err);
+	/*
+	 * The categories `ids` (sorted, distinct) that exist, with their
+	 * insight counts, in one read, ordered by id.
+	 */
+	enum status (*categories_by_ids)(struct store *st, struct arena *a, const int64_t *ids,
+					 size_t n, struct category **out, size_t *nout,
+					 struct error *err);
 	enum status (*category_create)(struct store *st, struct arena *a,
 				       const struct category_input *in,
 				       struct category *out, struct error *err);
@@ -201,6 +233,69 @@ enum status store_open(const char *url, const struct store_config *cfg,
 		       struct store **out, struct error *err);
 void store_close(struct store *st);
 
+/* The driver's name ("sqlite", "postgresql") and flags (STORE_SHARED, STORE_REMOTE). */
+const char *store_name(const struct store *st);
+unsigned store_flags(const struct store *st);
+/* Whether the driver can report other processes' writes (store_watch). */
+bool store_can_watch(const struct store *st);
+
+/* The operations, as the driver table above describes them. */
+enum status store_migrate(struct store *st, int *applied, struct error *err);
+enum status store_ping(struct store *st, struct error *err);
+enum status store_insight_get(struct store *st, struct arena *a, int64_t id,
+			      struct insight *out, struct error *err);
+enum status store_insight_find(struct store *st, struct arena *a, const struct insight_filter *f,
+			       struct insight_page *out, struct error *err);
+enum status store_insight_create(struct store *st, struct arena *a,
+				 const struct insight_input *in, struct insight *out,
+				 struct error *err);
+enum status store_insight_create_many(struct store *st, const struct insight_input *in,
+				      size_t n, struct error *err);
+enum status store_insight_update(struct store *st, struct arena *a, int64_t id,
+				 const struct insight_input *in, struct insight *out,
+				 struct error *err);
+enum status store_insight_delete(struct store *st, int64_t id, struct error *err);
+enum status store_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
+			       struct tag_link **out, size_t *nout, struct error *err);
+enum status store_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
+			  struct error *err);
+enum status store_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,
+			   size_t *n, struct error *err);
+enum status store_tag_create(struct store *st, struct arena *a, const struct tag_input *in,
+			     struct tag *out, struct error *err);
+enum status store_tag_update(struct store *st, struct arena *a, int64_t id,
+			     const struct tag_input *in, struct tag *out, struct error *err);
+enum status store_tag_delete(struct store *st, int64_t id, struct error *err);
+enum status store_category_get(struct store *st, struct arena *a, int64_t id,
+			       struct category *out, struct error *err);
+enum status store_category_list(struct store *st, struct arena *a, struct range r,
+				struct category **out, size_t *n, struct error *err);
+enum status store_categories_by_ids(struct store *st, struct arena *a, const int64_t *ids,
+				    size_t n, struct category **out, size_t *nout,
+				    struct error *err);
+enum status store_category_create(struct store *st, struct arena *a,
+				  const struct category_input *in, struct category *out,
+				  struct error *err);
+enum status store_category_update(struct store *st, struct arena *a, int64_t id,
+				  const struct category_input *in, struct category *out,
+				  struct error *err);
+enum status store_category_delete(struct store *st, int64_t id, struct error *err);
+enum status store_statistics(struct store *st, struct arena *a, struct statistics *out,
+			     struct error *err);
+enum status store_trends(struct store *st, struct trend_day *days, size_t ndays,
+			 struct error *err);
+enum status store_top_authors(struct store *st, struct arena *a, int64_t limit,
+			      struct count_by_name **out, size_t *n, struct error *err);
+/* OK without doing anything for a driver that has nothing to tidy. */
+enum status store_optimize(struct store *st, struct error *err);
+enum status store_gauges(struct store *st, struct store_gauges *out, struct error *err);
+enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix **fixes,
+			       size_t *n, struct error *err);
+/* E_INTERNAL for a driver without `watch`. */
+enum status store_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+			struct error *err);
+
 extern const struct store_driver store_sqlite_driver;
+extern const struct store_driver store_pg_driver;
 
 #endif

@@ -35,6 +35,14 @@ extern int t_checks;
 		}                                                                 \
 	} while (0)
 
+/*
+ * A validation problem's path written with dots ("tag_ids.2"), for
+ * CHECK_LOC; the buffer lives until the next call.
+ */
+struct problem;
+const char *t_loc(const struct problem *p);
+#define CHECK_LOC(p, want) CHECK_STR(t_loc(p), (want))
+
 struct t_case {
 	const char *name;
 	void (*fn)(void);

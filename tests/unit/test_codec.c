@@ -44,14 +44,14 @@ TEST(decode_insight_reports_every_type_problem)
 	struct insight_input in;
 	CHECK(decode_insight_input(o, &a, &in, &e) == E_INVALID);
 	const char *want[][2] = {
-		{ "body.title", "string_type" },     { "body.author", "string_type" },
-		{ "body.category_id", "int_from_float" }, { "body.priority", "enum" },
-		{ "body.status", "enum" },           { "body.tag_ids.1", "int_type" },
-		{ "body.tag_ids.2", "int_parsing" }, { "body.tag_ids.3", "greater_than_equal" },
+		{ "title", "string_type" },     { "author", "string_type" },
+		{ "category_id", "int_from_float" }, { "priority", "enum" },
+		{ "status", "enum" },           { "tag_ids.1", "int_type" },
+		{ "tag_ids.2", "int_parsing" }, { "tag_ids.3", "greater_than_equal" },
 	};
 	CHECK(e.nproblems == sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < e.nproblems && i < sizeof(want) / sizeof(want[0]); i++) {
-		CHECK_STR(e.problems[i].loc, want[i][0]);
+		CHECK_LOC(&e.problems[i], want[i][0]);
 		CHECK_STR(e.problems[i].type, want[i][1]);
 	}
 	json_object_put(o);
@@ -118,8 +118,10 @@ TEST(encode_error_shapes)
 {
 	struct error e;
 	error_clear(&e);
-	error_invalid(&e, "body.tag_ids.2", "int_type", "Input should be a valid integer");
-	error_invalid(&e, "path.insight_id", "int_parsing", "x");
+	error_invalid_item(&e, "tag_ids", 2, "int_type", "Input should be a valid integer");
+	error_locate(&e, 0, "body");
+	error_invalid(&e, "insight_id", "int_parsing", "x");
+	error_locate(&e, 1, "path");
 	char *s = encode(enc_error, &e);
 	CHECK_STR(s, "{\"detail\":[{\"type\":\"int_type\",\"loc\":[\"body\",\"tag_ids\",2],"
 		     "\"msg\":\"Input should be a valid integer\"},"

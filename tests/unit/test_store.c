@@ -31,7 +31,7 @@ static int open_fresh(struct fixture *f, const char *url)
 	}
 	int applied = 0;
 	error_clear(&e);
-	CHECK(f->st->drv->migrate(f->st, &applied, &e) == OK);
+	CHECK(store_migrate(f->st, &applied, &e) == OK);
 	service_init(&f->svc, f->st);
 	f->a = (struct arena)ARENA_INIT;
 	return 0;
@@ -52,6 +52,7 @@ static int open_suite(struct fixture *f, const char *url)
 static void close_fixture(struct fixture *f)
 {
 	arena_release(&f->a);
+	service_release(&f->svc);
 	store_close(f->st);
 	if (f->path[0]) {
 		char wal[80];
@@ -125,7 +126,8 @@ static void run_store_suite(const char *url)
 	struct insight_input bad = { .tag_ids_set = true, .tag_ids = missing, .ntag_ids = 2 };
 	error_clear(&e);
 	CHECK(svc_insight_update(&f.svc, &f.a, i1, &bad, &out, &e) == E_INVALID);
-	CHECK(e.nproblems == 1 && !strcmp(e.problems[0].loc, "body.tag_ids"));
+	CHECK(e.nproblems == 1);
+	CHECK_LOC(&e.problems[0], "tag_ids");
 	CHECK(usage(&f, t1) == 1 && usage(&f, t3) == 1);
 
 	/* Search: every word must match; syntax in user text is just text. */
@@ -161,7 +163,7 @@ static void run_store_suite(const char *url)
 
 	/* Categories: cycles, conflicts, delete rules. */
 	struct category_input root = { .name = str("Technical"), .slug = str("technical") };
-	struct category c1, c2;
+	struct category c1, c2, c2x;
 	error_clear(&e);
 	CHECK(svc_category_create(&f.svc, &f.a, &root, &c1, &e) == OK);
 	struct category_input child = { .name = str("Databases"), .slug = str("databases"),
@@ -170,9 +172,11 @@ static void run_store_suite(const char *url)
 	CHECK(svc_category_create(&f.svc, &f.a, &child, &c2, &e) == OK);
 	struct category_input loop = { .parent_id = { true, c2.id } };
 	error_clear(&e);
-	CHECK(svc_category_update(&f.svc, &f.a, c1.id, &loop, &c1, &e) == E_INVALID);
+	CHECK(svc_category_update(&f.svc, &f.a, c1.id, &loop, &c2x, &e) == E_INVALID);
 	error_clear(&e);
-	CHECK(svc_category_create(&f.svc, &f.a, &root, &c1, &e) == E_CONFLICT);
+	struct category dup = { .id = 42 };
+	CHECK(svc_category_create(&f.svc, &f.a, &root, &dup, &e) == E_CONFLICT);
+	CHECK(dup.id == 0 && dup.name == NULL); /* out-parameters are zeroed on failure */
 	CHECK(svc_category_delete(&f.svc, c1.id, &e) == E_CONFLICT); /* has a subcategory */
 	struct insight_input move = { .category_id = { true, c2.id } };
 	error_clear(&e);

@@ -1,0 +1,170 @@
+/*
+ * common.h: what the storage drivers share, for drivers only (callers use
+ * store.h). Everything here is backend-neutral: the columns every driver
+ * selects and the one decoder that reads them, page and search-window
+ * arithmetic, the accumulation of statistics and trends, the grouping of
+ * tags under their insights, id lists and the splitting of search text into
+ * words. A rule that must hold the same on every backend lives here once,
+ * so that "every endpoint answers exactly as on SQLite" does not depend on
+ * code copied by hand.
+ */
+#ifndef INSIGHTS_STORE_COMMON_H
+#define INSIGHTS_STORE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/error.h"
+
+/* ---- columns ---------------------------------------------------------- */
+
+/*
+ * The columns of a row, in the order the SQL lists below select them; a
+ * driver reads column `base + TC_NAME` where the row's tag columns start
+ * at `base`. The SQL text is the same on both dialects.
+ */
+enum tag_col { TC_ID, TC_NAME, TC_SLUG, TC_DESCRIPTION, TC_COLOR, TC_CREATED_AT, TC_USAGE_COUNT,
+	       TC__COUNT };
+#define STORE_TAG_COLS \
+	"t.id, t.name, t.slug, t.description, t.color, t.created_at, t.usage_count"
+
+enum category_col { CC_ID, CC_NAME, CC_SLUG, CC_DESCRIPTION, CC_PARENT_ID, CC_COLOR, CC_ICON,
+		    CC_CREATED_AT, CC_UPDATED_AT, CC_INSIGHT_COUNT, CC__COUNT };
+/* Without insight_count (an insight's embedded category), then the count. */
+#define STORE_CATEGORY_COLS                                                \
+	"c.id, c.name, c.slug, c.description, c.parent_id, c.color, c.icon, " \
+	"c.created_at, c.updated_at"
+#define STORE_CATEGORY_COUNTED_COLS                                      \
+	STORE_CATEGORY_COLS ", "                                            \
+	"(SELECT coalesce(sum(n), 0) FROM insight_counts k WHERE k.category_id = c.id)"
+
+/* An insight's columns, then its category's (without the count; NULL when it has none). */
+enum insight_col { IC_ID, IC_TITLE, IC_DESCRIPTION, IC_CONTENT, IC_SOURCE, IC_AUTHOR,
+		   IC_CATEGORY_ID, IC_PRIORITY, IC_STATUS, IC_CREATED_AT, IC_UPDATED_AT,
+		   IC_PUBLISHED_AT, IC_CATEGORY, IC__COUNT = IC_CATEGORY + CC_INSIGHT_COUNT };
+#define STORE_INSIGHT_COLS                                                         \
+	"i.id, i.title, i.description, i.content, i.source, i.author, i.category_id, " \
+	"i.priority, i.status, i.created_at, i.updated_at, i.published_at, "          \
+	STORE_CATEGORY_COLS
+#define STORE_INSIGHT_FROM "insights i LEFT JOIN categories c ON c.id = i.category_id"
+
+/*
+ * A row as the decoder sees it: a driver's result (a statement, a result
+ * set and a row number) behind three accessors. Text is borrowed from the
+ * driver until the next row; `len` receives its length.
+ */
+struct store_row_ops {
+	bool (*is_null)(const void *res, int row, int col);
+	int64_t (*int64)(const void *res, int row, int col);
+	const char *(*text)(const void *res, int row, int col, size_t *len);
+};
+
+struct store_row {
+	const struct store_row_ops *ops;
+	const void *res;
+	int row;
+};
+
+/* Read a row's columns from `base` on into rows allocated in `a`. */
+void store_read_tag(const struct store_row *r, int base, struct arena *a, struct tag *out);
+void store_read_category(const struct store_row *r, int base, bool counted, struct arena *a,
+			 struct category *out);
+/* Without tags; the category is allocated in `a` when the row has one. */
+void store_read_insight(const struct store_row *r, int base, struct arena *a,
+			struct insight *out);
+/*
+ * A timestamp column as the API writes it ("2025-12-23T18:00:00Z"): SQLite
+ * stores that form, PostgreSQL sends "2025-12-23 18:00:00" (UTC). "" for NULL.
+ */
+void store_read_ts(const struct store_row *r, int col, char out[TS_SIZE]);
+
+/* ---- tags of several insights -------------------------------------------- */
+
+/*
+ * Hangs tag links (rows of (insight id, tag), ordered by insight id then tag
+ * id) on the `n` insights they belong to: each insight's `tags` points into
+ * `a`. What keeps a page at a constant number of queries.
+ */
+void store_hang_tags(struct insight *items, size_t n, const struct tag_link *links,
+		     size_t nlinks, struct arena *a);
+
+/* Appends "<open>1,2,3<close>": ids as a JSON array ('[', ']') or a PostgreSQL array ('{', '}'). */
+void store_ids_print(struct buf *b, const int64_t *ids, size_t n, char open, char close);
+/* The same for the ids of `n` insights. */
+void store_item_ids_print(struct buf *b, const struct insight *items, size_t n, char open,
+			  char close);
+
+/* ---- pages and searches --------------------------------------------------- */
+
+/*
+ * The offset of the filter's page. False when no row of it can exist: the
+ * page starts at or past `total`, or the offset overflows.
+ */
+bool store_page_offset(const struct insight_filter *f, int64_t total, int64_t *offset);
+/*
+ * Whether a search's ranking may be bounded to the `window` newest matches
+ * (see store_config.search_window): the page lies within the first
+ * `window` results.
+ */
+bool store_window_applies(unsigned window, int64_t offset, int64_t page_size);
+/* True when the filter has search text holding a word. */
+bool store_has_text(const struct insight_filter *f);
+/* True when the filter needs more than the per-(status, priority, category) counts. */
+bool store_needs_row_count(const struct insight_filter *f);
+/*
+ * The next whitespace-separated word of search text at *p: returns false at
+ * the end; otherwise sets the word (not NUL-terminated) and moves *p past it.
+ */
+bool store_next_word(const char **p, const char **word, size_t *len);
+
+/* ---- statistics and trends ------------------------------------------------- */
+
+/*
+ * Builds struct statistics from the two reads every driver makes: the
+ * insight counts per (status, priority, category) (stats_count, any order),
+ * then every category by name (stats_category, in name order). Categories
+ * without insights count 0; insights without a category are counted under
+ * UNCATEGORIZED.
+ */
+struct stats_acc {
+	struct statistics *out;
+	struct { int64_t id, n; } *cats;
+	size_t ncats, cap;
+	int64_t uncategorized;
+	size_t nnames, names_cap;
+};
+
+void stats_begin(struct stats_acc *acc, struct statistics *out);
+void stats_count(struct stats_acc *acc, const char *status, const char *priority,
+		 int64_t category_id, int64_t n);
+void stats_category(struct stats_acc *acc, struct arena *a, int64_t id, const char *name,
+		    size_t len);
+/* Completes `out` (by_category in `a`) and frees the accumulator. */
+void stats_finish(struct stats_acc *acc, struct arena *a);
+/* Frees the accumulator of a read that failed. */
+void stats_abandon(struct stats_acc *acc);
+
+/* Adds `n` insights created on `day` ("YYYY-MM-DD") with `status` to the day's counts. */
+void store_trend_add(struct trend_day *days, size_t ndays, const char *day, const char *status,
+		     int64_t n);
+
+/* ---- migrations ------------------------------------------------------------------- */
+
+/*
+ * A driver's migrations are files migrations/NNNN_some_name.sql, embedded
+ * in order (lib/asset.h, named "/NNNN_some_name.sql"). Reads the version
+ * (NNNN) and name ("some name") of one; false when the name has not that
+ * form (a build mistake).
+ */
+bool store_migration_name(const char *path, int *version, char *name, size_t namelen);
+
+/* ---- fault injection (see lib/fault.h) -------------------------------------- */
+
+/* E_UNAVAILABLE when the point "store.write.halfway" is armed; OK otherwise. */
+enum status store_fault_halfway(struct error *err);
+
+#endif

@@ -1,0 +1,541 @@
+/*
+ * find.c: the PostgreSQL driver's reads: point reads, lists, ranked search,
+ * batch reads for several insights, statistics, trends and authors.
+ *
+ * Round trips: the event loop waits for every read it runs, so a read's
+ * cost is mostly its round trips. Reads of several statements send them
+ * pipelined (pg_q_pipeline: libpq's pipeline mode, one Sync), BEGIN and
+ * COMMIT included, so that a page or the statistics take two round trips,
+ * not five to seven. SQL built from a filter without search text is
+ * prepared per connection, keyed by its text; SQL with search text goes
+ * unprepared, so that it is planned with the actual values (which lets the
+ * planner evaluate the full-text query once).
+ */
+#include "store/pg/pg.h"
+
+#include <string.h>
+
+#define INSIGHT_COLS STORE_INSIGHT_COLS
+#define INSIGHT_FROM STORE_INSIGHT_FROM
+
+#include "lib/banned.h"
+
+static enum status pg_body_insight_get(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	return pg_load_insight(c, op->a, op->id, false, op->out, err);
+}
+
+enum status pg_insight_get(struct store *st, struct arena *a, int64_t id,
+				  struct insight *out, struct error *err)
+{
+	struct pg_op op = { .a = a, .id = id, .out = out };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_insight_get, &op, err);
+}
+
+/*
+ * Builds the FROM and WHERE clauses a filter needs (over `insights i`, and
+ * its category `c` when `join`), adding its parameters. Returns the number
+ * of the search text's parameter (0: no text).
+ */
+static int pg_build_where(const struct insight_filter *f, bool text, const char *tags, bool join,
+		       struct buf *sql, struct pg_params *p)
+{
+	int text_param = 0;
+	buf_adds(sql, join ? " FROM " INSIGHT_FROM " WHERE true" : " FROM insights i WHERE true");
+	if (text) {
+		text_param = pg_p_text(p, f->text);
+		buf_addf(sql, " AND i.search @@ insights_fts_query($%d)", text_param);
+	}
+	if (f->status >= 0)
+		buf_addf(sql, " AND i.status = $%d", pg_p_text(p, lifecycle_name((enum lifecycle)f->status)));
+	if (f->priority >= 0)
+		buf_addf(sql, " AND i.priority = $%d", pg_p_text(p, priority_name((enum priority)f->priority)));
+	if (f->category_id)
+		buf_addf(sql, " AND i.category_id = $%d", pg_p_int(p, f->category_id));
+	/* strpos, not LIKE: % and _ in the filter are plain characters. */
+	if (f->author)
+		buf_addf(sql, " AND strpos(lower(i.author), lower($%d)) > 0", pg_p_text(p, f->author));
+	if (f->ntag_ids) {
+		int ids = pg_p_text(p, tags);
+		int n = pg_p_int(p, (int64_t)f->ntag_ids);
+		buf_addf(sql, " AND i.id IN (SELECT x.insight_id FROM insight_tags x"
+			      " WHERE x.tag_id = ANY($%d::bigint[]) GROUP BY x.insight_id"
+			      " HAVING count(*) = $%d)", ids, n);
+	}
+	return text_param;
+}
+
+/* The total for a filter that the insight_counts table can answer. */
+static enum status pg_count_fast(struct pg_conn *c, const struct insight_filter *f, int64_t *total,
+			      struct error *err)
+{
+	struct pg_params p = { 0 };
+	pg_p_text(&p, f->status >= 0 ? lifecycle_name((enum lifecycle)f->status) : NULL);
+	pg_p_text(&p, f->priority >= 0 ? priority_name((enum priority)f->priority) : NULL);
+	pg_p_id(&p, f->category_id);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_COUNT_FAST, &p, &r, err);
+	if (rc)
+		return rc;
+	*total = pg_col_int(r, 0, 0);
+	PQclear(r);
+	return OK;
+}
+
+static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const struct insight_filter *f,
+			       const char *tags, struct buf *sql, struct insight_page *out,
+			       struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	bool text = store_has_text(f);
+	enum status rc;
+	PGresult *r;
+
+	/* The total. */
+	if (!text && !f->author && !f->ntag_ids) {
+		rc = pg_count_fast(c, f, &out->total, err);
+	} else {
+		struct pg_params p = { 0 };
+		buf_reset(sql);
+		buf_adds(sql, "SELECT count(*)");
+		pg_build_where(f, text, tags, true, sql, &p);
+		rc = pg_q_built(c, sql->data, &p, &r, err);
+		if (rc == OK) {
+			out->total = pg_col_int(r, 0, 0);
+			PQclear(r);
+		}
+	}
+	if (rc)
+		return rc;
+
+	int64_t offset;
+	if (!store_page_offset(f, out->total, &offset))
+		return OK;
+
+	/*
+	 * Bounded ranking, as on SQLite: when the text matches more than
+	 * `window` insights and the page lies within the first `window`
+	 * results, only the `window` newest text matches are ranked.
+	 */
+	int64_t from = 0;
+	unsigned window = c->pool->cfg->search_window;
+	if (text && store_window_applies(window, offset, f->page_size)) {
+		struct pg_params wp = { 0 };
+		pg_p_text(&wp, f->text);
+		pg_p_int(&wp, (int64_t)window - 1);
+		rc = pg_q_fixed(c, P_SEARCH_WINDOW, &wp, &r, err);
+		if (rc)
+			return rc;
+		if (PQntuples(r) > 0)
+			from = pg_col_int(r, 0, 0);
+		PQclear(r);
+	}
+
+	/* The page. */
+	struct pg_params p = { 0 };
+	buf_reset(sql);
+	buf_adds(sql, "SELECT " INSIGHT_COLS);
+	int tp = pg_build_where(f, text, tags, true, sql, &p);
+	if (from)
+		buf_addf(sql, " AND i.id >= $%d", pg_p_int(&p, from));
+	if (tp)
+		buf_addf(sql, " ORDER BY ts_rank(" PG_RANK_WEIGHTS ", i.search, insights_fts_query($%d)) DESC,"
+			      " i.created_at DESC, i.id DESC", tp);
+	else
+		buf_adds(sql, " ORDER BY i.created_at DESC, i.id DESC");
+	int lim = pg_p_int(&p, f->page_size);
+	int off = pg_p_int(&p, offset);
+	buf_addf(sql, " LIMIT $%d OFFSET $%d", lim, off);
+	rc = pg_q_built(c, sql->data, &p, &r, err);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	if (rows > f->page_size)
+		rows = (int)f->page_size;
+	out->items = ARENA_NEW_ARRAY(a, struct insight, (size_t)(rows ? rows : 1));
+	for (int i = 0; i < rows; i++) {
+		struct store_row row = pg_row(r, i);
+		store_read_insight(&row, 0, a, &out->items[out->n++]);
+	}
+	PQclear(r);
+	return pg_attach_tags(c, a, out->items, out->n, err);
+}
+
+static enum status pg_body_insight_find(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	const struct insight_filter *f = op->filter;
+	struct buf tags = BUF_INIT, sql = BUF_INIT;
+	if (f->ntag_ids)
+		store_ids_print(&tags, f->tag_ids, f->ntag_ids, '{', '}');
+	enum status rc = pg_find_in_txn(c, op->a, f, tags.data, &sql, op->out, err);
+	buf_release(&tags);
+	buf_release(&sql);
+	return rc;
+}
+
+/*
+ * A page without search text, newest first, in two round trips: BEGIN, the
+ * total and the page, pipelined; then the page's tags and COMMIT. The page
+ * is chosen on ids alone (an index scan in created_at order that skips
+ * `offset` rows without carrying their wide columns), then joined to its
+ * 20-odd rows. The filter's SQL is prepared per connection by its text.
+ */
+static enum status pg_find_newest(struct pg_conn *c, struct arena *a, const struct insight_filter *f,
+			       const char *tags, struct insight_page *out, struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct buf where = BUF_INIT, count = BUF_INIT, page = BUF_INIT;
+	struct pg_params p = { 0 }, fast = { 0 };
+	pg_build_where(f, false, tags, false, &where, &p);
+	struct pg_pq qs[PG_MAX_PIPELINE];
+	size_t n = 0, at_count, at_page = 0;
+
+	if (!f->author && !f->ntag_ids) {
+		pg_p_text(&fast, f->status >= 0 ? lifecycle_name((enum lifecycle)f->status) : NULL);
+		pg_p_text(&fast, f->priority >= 0 ? priority_name((enum priority)f->priority) : NULL);
+		pg_p_id(&fast, f->category_id);
+		qs[n] = (struct pg_pq){ .which = P_COUNT_FAST, .p = &fast };
+	} else {
+		buf_adds(&count, "SELECT count(*)");
+		buf_add(&count, where.data, where.len);
+		qs[n] = (struct pg_pq){ .sql = count.data, .prepare = true, .p = &p };
+	}
+	/* The page's parameters: the filter's (pointing into p), then limit and offset. */
+	struct pg_params pp = p;
+	int64_t offset;
+	bool paged = !__builtin_mul_overflow(f->page - 1, f->page_size, &offset);
+	if (paged) {
+		int lim = pg_p_int(&pp, f->page_size);
+		int off = pg_p_int(&pp, offset);
+		buf_adds(&page, "SELECT " INSIGHT_COLS " FROM (SELECT i.id");
+		buf_add(&page, where.data, where.len);
+		buf_addf(&page, " ORDER BY i.created_at DESC, i.id DESC LIMIT $%d OFFSET $%d) p"
+				" JOIN insights i ON i.id = p.id LEFT JOIN categories c ON c.id = i.category_id"
+				" ORDER BY i.created_at DESC, i.id DESC", lim, off);
+		struct pg_pq total = qs[n];
+		qs[n++] = (struct pg_pq){ .which = P_BEGIN_SNAPSHOT };
+		at_count = n;
+		qs[n++] = total;
+		at_page = n;
+		qs[n++] = (struct pg_pq){ .sql = page.data, .prepare = true, .p = &pp };
+	} else {
+		/* No page can start there: the total alone, one statement. */
+		at_count = n++;
+	}
+	PGresult *r[PG_MAX_PIPELINE];
+	enum status rc = pg_q_pipeline(c, n, qs, r, err);
+	buf_release(&where);
+	buf_release(&count);
+	buf_release(&page);
+	if (rc)
+		return rc;
+	out->total = pg_col_int(r[at_count], 0, 0);
+	if (paged) {
+		int rows = PQntuples(r[at_page]);
+		if (rows > f->page_size)
+			rows = (int)f->page_size;
+		out->items = ARENA_NEW_ARRAY(a, struct insight, (size_t)(rows ? rows : 1));
+		for (int i = 0; i < rows; i++) {
+			struct store_row row = pg_row(r[at_page], i);
+			store_read_insight(&row, 0, a, &out->items[out->n++]);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		PQclear(r[i]);
+	if (!paged)
+		return OK;
+
+	return pg_tags_and_commit(c, a, out->items, out->n, err);
+}
+
+static enum status pg_body_insight_newest(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	const struct insight_filter *f = op->filter;
+	struct buf tags = BUF_INIT;
+	if (f->ntag_ids)
+		store_ids_print(&tags, f->tag_ids, f->ntag_ids, '{', '}');
+	enum status rc = pg_find_newest(c, op->a, f, tags.data, op->out, err);
+	buf_release(&tags);
+	return rc;
+}
+
+enum status pg_insight_find(struct store *st, struct arena *a,
+				   const struct insight_filter *f, struct insight_page *out,
+				   struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct pg_op op = { .a = a, .filter = f, .out = out };
+	if (!store_has_text(f))
+		return pg_run(pg_of(st), PG_RUN_PIPELINE, pg_body_insight_newest, &op, err);
+	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_find, &op, err);
+}
+
+static enum status pg_body_tag_get(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	return pg_load_tag(c, op->a, op->id, false, op->out, err);
+}
+
+enum status pg_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
+			      struct error *err)
+{
+	struct pg_op op = { .a = a, .id = id, .out = out };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_tag_get, &op, err);
+}
+
+static enum status pg_body_tag_list(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct pg_params p = { 0 };
+	pg_p_int(&p, op->range.limit);
+	pg_p_int(&p, op->range.skip);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_TAG_LIST, &p, &r, err);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	struct tag *tags = ARENA_NEW_ARRAY(op->a, struct tag, (size_t)(rows ? rows : 1));
+	for (int i = 0; i < rows; i++) {
+		struct store_row row = pg_row(r, i);
+		store_read_tag(&row, 0, op->a, &tags[i]);
+	}
+	PQclear(r);
+	*op->tags = tags;
+	*op->n = (size_t)rows;
+	return OK;
+}
+
+enum status pg_tag_list(struct store *st, struct arena *a, struct range r,
+			       struct tag **out, size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	struct pg_op op = { .a = a, .range = r, .tags = out, .n = n };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_tag_list, &op, err);
+}
+
+static enum status pg_body_category_get(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	return pg_load_category(c, op->a, op->id, false, op->out, err);
+}
+
+enum status pg_category_get(struct store *st, struct arena *a, int64_t id,
+				   struct category *out, struct error *err)
+{
+	struct pg_op op = { .a = a, .id = id, .out = out };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_category_get, &op, err);
+}
+
+static enum status pg_body_category_list(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct pg_params p = { 0 };
+	pg_p_int(&p, op->range.limit);
+	pg_p_int(&p, op->range.skip);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_CATEGORY_LIST, &p, &r, err);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	struct category *cats = ARENA_NEW_ARRAY(op->a, struct category, (size_t)(rows ? rows : 1));
+	for (int i = 0; i < rows; i++) {
+		struct store_row row = pg_row(r, i);
+		store_read_category(&row, 0, true, op->a, &cats[i]);
+	}
+	PQclear(r);
+	*op->categories = cats;
+	*op->n = (size_t)rows;
+	return OK;
+}
+
+enum status pg_category_list(struct store *st, struct arena *a, struct range r,
+				    struct category **out, size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	struct pg_op op = { .a = a, .range = r, .categories = out, .n = n };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_category_list, &op, err);
+}
+
+static enum status pg_body_statistics(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct statistics *out = op->out;
+	struct arena *a = op->a;
+
+	/*
+	 * One round trip for BEGIN and the four reads, one more for the tags of
+	 * the recent insights and COMMIT.
+	 */
+	struct pg_params rp = { 0 };
+	pg_p_int(&rp, STATS_RECENT);
+	const struct pg_pq qs[] = {
+		{ .which = P_BEGIN_SNAPSHOT }, { .which = P_STATS_COUNTS },
+		{ .which = P_STATS_CATEGORIES }, { .which = P_STATS_TAGS },
+		{ .which = P_INSIGHT_RECENT, .p = &rp },
+	};
+	PGresult *res[PG_MAX_PIPELINE];
+	enum status rc = pg_q_pipeline(c, sizeof(qs) / sizeof(qs[0]), qs, res, err);
+	if (rc)
+		return rc;
+
+	/* Counts per (status, priority, category) from the trigger-kept table. */
+	struct stats_acc acc;
+	stats_begin(&acc, out);
+	PGresult *r = res[1];
+	int rows = PQntuples(r);
+	for (int i = 0; i < rows; i++)
+		stats_count(&acc, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), pg_col_int(r, i, 2),
+			    pg_col_int(r, i, 3));
+	PQclear(r);
+
+	/* Every category by name, with its count (zero included). */
+	r = res[2];
+	rows = PQntuples(r);
+	for (int i = 0; i < rows; i++)
+		stats_category(&acc, a, pg_col_int(r, i, 0), PQgetvalue(r, i, 1),
+			       (size_t)PQgetlength(r, i, 1));
+	PQclear(r);
+	stats_finish(&acc, a);
+
+	r = res[3];
+	out->total_tags = pg_col_int(r, 0, 0);
+	PQclear(r);
+
+	r = res[4];
+	rows = PQntuples(r);
+	if (rows > STATS_RECENT)
+		rows = STATS_RECENT;
+	out->recent = ARENA_NEW_ARRAY(a, struct insight, STATS_RECENT);
+	for (int i = 0; i < rows; i++) {
+		struct store_row row = pg_row(r, i);
+		store_read_insight(&row, 0, a, &out->recent[out->nrecent++]);
+	}
+	PQclear(r);
+	PQclear(res[0]);
+	return pg_tags_and_commit(c, a, out->recent, out->nrecent, err);
+}
+
+enum status pg_statistics(struct store *st, struct arena *a, struct statistics *out,
+				 struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct pg_op op = { .a = a, .out = out };
+	return pg_run(pg_of(st), PG_RUN_PIPELINE, pg_body_statistics, &op, err);
+}
+
+static enum status pg_body_trends(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	/* A retried attempt starts from zero again. */
+	for (size_t i = 0; i < op->ndays; i++)
+		memset(op->days[i].by_status, 0, sizeof(op->days[i].by_status));
+	struct pg_params p = { 0 };
+	pg_p_text(&p, op->days[0].date);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_TRENDS, &p, &r, err);
+	if (rc)
+		return rc;
+	for (int row = 0; row < PQntuples(r); row++)
+		store_trend_add(op->days, op->ndays,
+				PQgetisnull(r, row, 0) ? NULL : PQgetvalue(r, row, 0),
+				PQgetvalue(r, row, 1), pg_col_int(r, row, 2));
+	PQclear(r);
+	return OK;
+}
+
+enum status pg_trends(struct store *st, struct trend_day *days, size_t ndays,
+			     struct error *err)
+{
+	struct pg_op op = { .days = days, .ndays = ndays };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_trends, &op, err);
+}
+
+static enum status pg_body_top_authors(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct pg_params p = { 0 };
+	pg_p_int(&p, op->limit);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_TOP_AUTHORS, &p, &r, err);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	if (rows > op->limit)
+		rows = (int)op->limit;
+	struct count_by_name *names = ARENA_NEW_ARRAY(op->a, struct count_by_name,
+						      (size_t)(rows ? rows : 1));
+	for (int i = 0; i < rows; i++) {
+		names[i].name = pg_col_text(r, i, 0, op->a);
+		names[i].count = pg_col_int(r, i, 1);
+	}
+	PQclear(r);
+	*op->names = names;
+	*op->n = (size_t)rows;
+	return OK;
+}
+
+enum status pg_top_authors(struct store *st, struct arena *a, int64_t limit,
+				  struct count_by_name **out, size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	struct pg_op op = { .a = a, .limit = limit, .names = out, .n = n };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_top_authors, &op, err);
+}
+
+static enum status pg_body_insight_tags(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct buf ids = BUF_INIT;
+	store_ids_print(&ids, op->ids, op->count, '{', '}');
+	struct pg_params p = { 0 };
+	pg_p_text(&p, ids.data);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_INSIGHT_TAGS, &p, &r, err);
+	buf_release(&ids);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	struct tag_link *links = rows ? ARENA_NEW_ARRAY(op->a, struct tag_link, (size_t)rows) : NULL;
+	for (int i = 0; i < rows; i++) {
+		struct store_row row = pg_row(r, i);
+		links[i].insight_id = pg_col_int(r, i, 0);
+		store_read_tag(&row, 1, op->a, &links[i].tag);
+	}
+	PQclear(r);
+	*op->links = links;
+	*op->n = (size_t)rows;
+	return OK;
+}
+
+enum status pg_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
+			    struct tag_link **out, size_t *nout, struct error *err)
+{
+	struct pg_op op = { .a = a, .ids = ids, .count = n, .links = out, .n = nout };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_insight_tags, &op, err);
+}
+
+static enum status pg_body_categories_by_ids(struct pg_conn *c, struct pg_op *op,
+					     struct error *err)
+{
+	struct buf ids = BUF_INIT;
+	store_ids_print(&ids, op->ids, op->count, '{', '}');
+	struct pg_params p = { 0 };
+	pg_p_text(&p, ids.data);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_CATEGORIES_BY_IDS, &p, &r, err);
+	buf_release(&ids);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	struct category *cats = ARENA_NEW_ARRAY(op->a, struct category, (size_t)(rows ? rows : 1));
+	for (int i = 0; i < rows; i++) {
+		struct store_row row = pg_row(r, i);
+		store_read_category(&row, 0, true, op->a, &cats[i]);
+	}
+	PQclear(r);
+	*op->categories = cats;
+	*op->n = (size_t)rows;
+	return OK;
+}
+
+enum status pg_categories_by_ids(struct store *st, struct arena *a, const int64_t *ids, size_t n,
+				 struct category **out, size_t *nout, struct error *err)
+{
+	struct pg_op op = { .a = a, .ids = ids, .count = n, .categories = out, .n = nout };
+	return pg_run(pg_of(st), PG_RUN_READ, pg_body_categories_by_ids, &op, err);
+}

@@ -1,0 +1,547 @@
+/*
+ * find.c: the SQLite driver's reads: point reads, lists, ranked search,
+ * batch reads for several insights, statistics, trends and authors.
+ */
+#include "store/sqlite/sqlite.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "lib/banned.h"
+
+/* ---- point reads ----------------------------------------------------------- */
+
+/*
+ * A point read is one statement outside any explicit transaction: SQLite
+ * reads it from one snapshot, and the BEGIN and COMMIT of a two-statement
+ * read (and their lock calls) are saved.
+ */
+enum status sq_insight_get(struct store *st, struct arena *a, int64_t id, struct insight *out,
+			   struct error *err)
+{
+	struct sq_store *s = sq_of(st);
+	struct sq_conn *c;
+	enum status rc = sq_conn_take(s, &c, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = sq_stmt(c, S_INSIGHT_GET_TAGGED, err);
+	if (!q) {
+		sq_conn_give(s, c);
+		return err->status;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	struct store_row row = sq_row(q);
+	bool found = false;
+	size_t cap = 0;
+	int src;
+	while ((src = sq_step(q)) == SQLITE_ROW) {
+		if (!found) {
+			store_read_insight(&row, 0, a, out);
+			found = true;
+		}
+		if (sqlite3_column_type(q, SQ_TAGGED_TAG_COL) == SQLITE_NULL)
+			continue;
+		if (out->ntags == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct tag *more = ARENA_NEW_ARRAY(a, struct tag, cap);
+			if (out->ntags)
+				memcpy(more, out->tags, out->ntags * sizeof(*more));
+			out->tags = more;
+		}
+		store_read_tag(&row, SQ_TAGGED_TAG_COL, a, &out->tags[out->ntags++]);
+	}
+	sqlite3_reset(q);
+	if (src != SQLITE_DONE)
+		rc = sq_fail(c, src, err);
+	else if (!found)
+		rc = error_set(err, E_NOTFOUND, "Insight not found");
+	sq_conn_give(s, c);
+	return rc;
+}
+
+enum status sq_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
+			    struct tag_link **out, size_t *nout, struct error *err)
+{
+	struct sq_store *s = sq_of(st);
+	struct sq_conn *c;
+	enum status rc = sq_conn_take(s, &c, err);
+	if (rc)
+		return rc;
+	rc = sq_read_tag_links(c, a, ids, n, out, nout, err);
+	sq_conn_give(s, c);
+	return rc;
+}
+
+/* ---- lists and search -------------------------------------------------------- */
+
+/*
+ * Turns the user's search text into an FTS5 query that cannot be read as
+ * query syntax: every whitespace-separated word becomes a quoted string
+ * (inner quotes doubled), and quoted strings side by side must all match.
+ * Punctuation inside a word is left to the tokenizer, so "foo-bar" is the
+ * phrase "foo bar" and a word of punctuation alone matches nothing by
+ * itself. Returns false when the text holds no word at all.
+ */
+bool sq_fts_query(const char *text, struct buf *q)
+{
+	const char *p = text, *word;
+	size_t len;
+	bool any = false;
+	while (store_next_word(&p, &word, &len)) {
+		if (any)
+			buf_addch(q, ' ');
+		buf_addch(q, '"');
+		for (size_t i = 0; i < len; i++) {
+			if (word[i] == '"')
+				buf_addch(q, '"');
+			buf_addch(q, word[i]);
+		}
+		buf_addch(q, '"');
+		any = true;
+	}
+	return any;
+}
+
+#define MAX_BINDS 8
+
+struct sq_bind {
+	bool is_text;
+	int64_t i;
+	const char *s;
+};
+
+/* A query built from a filter: its SQL, its parameters and the texts they borrow. */
+struct sq_find {
+	struct buf sql;
+	struct sq_bind binds[MAX_BINDS];
+	int nbinds;
+	struct buf fts;     /* the FTS5 query text */
+	struct buf tags;    /* the tag ids as a JSON array */
+	struct buf ids;     /* the page's ids as a JSON array */
+};
+
+static void sq_bind_add_text(struct sq_find *q, const char *s)
+{
+	assert(q->nbinds < MAX_BINDS);
+	q->binds[q->nbinds++] = (struct sq_bind){ .is_text = true, .s = s };
+}
+
+static void sq_bind_add_int(struct sq_find *q, int64_t i)
+{
+	assert(q->nbinds < MAX_BINDS);
+	q->binds[q->nbinds++] = (struct sq_bind){ .is_text = false, .i = i };
+}
+
+static bool sq_has_row_filters(const struct insight_filter *f)
+{
+	return f->status >= 0 || f->priority >= 0 || f->category_id || f->author || f->ntag_ids;
+}
+
+/*
+ * Starts a query over the insights matching `f`: `select` is what to
+ * select, the FROM and WHERE clauses follow with their binds. With search
+ * text the FTS5 table drives the query and the insights table is joined
+ * only when a filter needs its columns.
+ */
+static void sq_build_query(const struct insight_filter *f, bool text, const char *select,
+			   struct sq_find *q)
+{
+	buf_reset(&q->sql);
+	q->nbinds = 0;
+	buf_adds(&q->sql, select);
+	if (text) {
+		if (sq_has_row_filters(f))
+			buf_adds(&q->sql, " FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid");
+		else
+			buf_adds(&q->sql, " FROM insights_fts");
+		buf_adds(&q->sql, " WHERE insights_fts MATCH ?");
+		sq_bind_add_text(q, q->fts.data);
+	} else {
+		buf_adds(&q->sql, " FROM insights i WHERE 1");
+	}
+	if (f->status >= 0) {
+		buf_adds(&q->sql, " AND i.status = ?");
+		sq_bind_add_text(q, lifecycle_name((enum lifecycle)f->status));
+	}
+	if (f->priority >= 0) {
+		buf_adds(&q->sql, " AND i.priority = ?");
+		sq_bind_add_text(q, priority_name((enum priority)f->priority));
+	}
+	if (f->category_id) {
+		buf_adds(&q->sql, " AND i.category_id = ?");
+		sq_bind_add_int(q, f->category_id);
+	}
+	if (f->author) {
+		/* instr, not LIKE: % and _ in the filter are plain characters. */
+		buf_adds(&q->sql, " AND instr(lower(i.author), lower(?)) > 0");
+		sq_bind_add_text(q, f->author);
+	}
+	if (f->ntag_ids) {
+		buf_adds(&q->sql, " AND (SELECT count(*) FROM insight_tags x WHERE x.insight_id = i.id"
+				  " AND x.tag_id IN (SELECT value FROM json_each(?))) = ?");
+		sq_bind_add_text(q, q->tags.data);
+		sq_bind_add_int(q, (int64_t)f->ntag_ids);
+	}
+}
+
+static sqlite3_stmt *sq_prepare_query(struct sq_conn *c, const struct sq_find *q,
+				      struct error *err)
+{
+	sqlite3_stmt *s = sq_dyn_stmt(c, q->sql.data, err);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < q->nbinds; i++) {
+		if (q->binds[i].is_text)
+			sqlite3_bind_text(s, i + 1, q->binds[i].s, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(s, i + 1, q->binds[i].i);
+	}
+	return s;
+}
+
+/* The total for a filter that the insight_counts table can answer. */
+static enum status sq_count_fast(struct sq_conn *c, const struct insight_filter *f,
+				 int64_t *total, struct error *err)
+{
+	sqlite3_stmt *s = sq_stmt(c, S_COUNT_FAST, err);
+	if (!s)
+		return err->status;
+	sq_bind_text(s, 1, f->status >= 0 ? lifecycle_name((enum lifecycle)f->status) : NULL);
+	sq_bind_text(s, 2, f->priority >= 0 ? priority_name((enum priority)f->priority) : NULL);
+	sq_bind_id(s, 3, f->category_id);
+	int rc = sq_step(s);
+	if (rc == SQLITE_ROW)
+		*total = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? OK : sq_fail(c, rc, err);
+}
+
+/*
+ * Reads the insights whose ids `ids` (a JSON array) lists, in that order,
+ * with their categories and tags, into `out` (room for `cap`).
+ */
+static enum status sq_load_insights(struct sq_conn *c, struct arena *a, const struct buf *ids,
+				    struct insight *out, size_t cap, size_t *n, struct error *err)
+{
+	sqlite3_stmt *s = sq_stmt(c, S_INSIGHTS_BY_IDS, err);
+	if (!s)
+		return err->status;
+	sqlite3_bind_text(s, 1, ids->data, (int)ids->len, SQLITE_STATIC);
+	struct store_row row = sq_row(s);
+	*n = 0;
+	int rc;
+	while ((rc = sq_step(s)) == SQLITE_ROW && *n < cap)
+		store_read_insight(&row, 0, a, &out[(*n)++]);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_fail(c, rc, err);
+	return sq_attach_tags(c, a, out, *n, err);
+}
+
+/*
+ * One page of a list or a search, in two steps: the ids of the page (from
+ * an index or the FTS5 ranking, reading no row that is not on the page),
+ * then those rows. The ranking reads no insight row unless a filter needs
+ * one.
+ */
+static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
+				  const struct insight_filter *f, struct sq_find *q,
+				  struct insight_page *out, struct error *err)
+{
+	bool text = f->text && sq_fts_query(f->text, &q->fts);
+	if (f->ntag_ids)
+		store_ids_print(&q->tags, f->tag_ids, f->ntag_ids, '[', ']');
+
+	/* The total. */
+	enum status rc;
+	if (!store_needs_row_count(f)) {
+		rc = sq_count_fast(c, f, &out->total, err);
+	} else {
+		sq_build_query(f, text, "SELECT count(*)", q);
+		sqlite3_stmt *s = sq_prepare_query(c, q, err);
+		if (!s)
+			return err->status;
+		int src = sq_step(s);
+		if (src == SQLITE_ROW)
+			out->total = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		rc = src == SQLITE_ROW ? OK : sq_fail(c, src, err);
+	}
+	if (rc)
+		return rc;
+
+	int64_t offset;
+	if (!store_page_offset(f, out->total, &offset))
+		return OK;
+
+	/*
+	 * Bounded ranking: when the text matches more than `window` insights
+	 * and the page lies within the first `window` results, only the
+	 * `window` newest matches are ranked (their smallest rowid is found by
+	 * walking the index backwards, which costs no ranking).
+	 */
+	int64_t from = 0;
+	unsigned window = c->store->cfg.search_window;
+	if (text && store_window_applies(window, offset, f->page_size)) {
+		sqlite3_stmt *w = sq_stmt(c, S_SEARCH_WINDOW, err);
+		if (!w)
+			return err->status;
+		sqlite3_bind_text(w, 1, q->fts.data, (int)q->fts.len, SQLITE_STATIC);
+		sqlite3_bind_int64(w, 2, (int64_t)window - 1);
+		int wrc = sq_step(w);
+		if (wrc == SQLITE_ROW)
+			from = sqlite3_column_int64(w, 0);
+		sqlite3_reset(w);
+		if (wrc != SQLITE_ROW && wrc != SQLITE_DONE)
+			return sq_fail(c, wrc, err);
+	}
+
+	/* The ids of the page. */
+	sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
+	if (from) {
+		buf_adds(&q->sql, " AND insights_fts.rowid >= ?");
+		sq_bind_add_int(q, from);
+	}
+	/*
+	 * bm25() with the weights spelled out (title 10, description 5, content
+	 * 1): FTS5's configured `rank` column computes the same value but
+	 * measured twice as slow here.
+	 */
+	buf_adds(&q->sql, text ? " ORDER BY bm25(insights_fts, 10.0, 5.0, 1.0)"
+			       : " ORDER BY i.created_at DESC, i.id DESC");
+	buf_adds(&q->sql, " LIMIT ? OFFSET ?");
+	sq_bind_add_int(q, f->page_size);
+	sq_bind_add_int(q, offset);
+	sqlite3_stmt *s = sq_prepare_query(c, q, err);
+	if (!s)
+		return err->status;
+	buf_addch(&q->ids, '[');
+	int src;
+	size_t n = 0;
+	while ((src = sq_step(s)) == SQLITE_ROW)
+		buf_addf(&q->ids, "%s%lld", n++ ? "," : "", (long long)sqlite3_column_int64(s, 0));
+	buf_addch(&q->ids, ']');
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE)
+		return sq_fail(c, src, err);
+
+	/* The rows. */
+	out->items = ARENA_NEW_ARRAY(a, struct insight, n ? n : 1);
+	return sq_load_insights(c, a, &q->ids, out->items, n, &out->n, err);
+}
+
+enum status sq_insight_find(struct store *st, struct arena *a, const struct insight_filter *f,
+			    struct insight_page *out, struct error *err)
+{
+	struct sq_txn t;
+	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
+	if (rc)
+		return rc;
+	struct sq_find q = { .sql = BUF_INIT, .fts = BUF_INIT, .tags = BUF_INIT, .ids = BUF_INIT };
+	rc = sq_find_in_txn(t.c, a, f, &q, out, err);
+	buf_release(&q.sql);
+	buf_release(&q.fts);
+	buf_release(&q.tags);
+	buf_release(&q.ids);
+	return sq_txn_end(&t, rc, err);
+}
+
+/* ---- tags and categories ------------------------------------------------------- */
+
+/* Reads one row with `read` from a connection of the pool. */
+static enum status sq_get_one(struct sq_store *s, enum sq_stmt which, int64_t id,
+			      void (*read)(sqlite3_stmt *q, struct arena *a, void *row),
+			      struct arena *a, void *out, const char *missing, struct error *err)
+{
+	struct sq_conn *c;
+	enum status rc = sq_conn_take(s, &c, err);
+	if (rc)
+		return rc;
+	rc = sq_load_row(c, which, id, read, a, out, missing, err);
+	sq_conn_give(s, c);
+	return rc;
+}
+
+static void sq_read_author_row(sqlite3_stmt *s, struct arena *a, void *row)
+{
+	struct count_by_name *r = row;
+	r->name = sq_col_text(s, 0, a);
+	r->count = sqlite3_column_int64(s, 1);
+}
+
+enum status sq_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
+		       struct error *err)
+{
+	return sq_get_one(sq_of(st), S_TAG_GET, id, sq_read_tag_row, a, out, "Tag not found", err);
+}
+
+enum status sq_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,
+			size_t *n, struct error *err)
+{
+	void *rows;
+	enum status rc = sq_read_rows(sq_of(st), S_TAG_LIST, r.limit, r.skip, sizeof(struct tag),
+				      sq_read_tag_row, a, &rows, n, err);
+	*out = rows;
+	return rc;
+}
+
+enum status sq_category_get(struct store *st, struct arena *a, int64_t id, struct category *out,
+			    struct error *err)
+{
+	return sq_get_one(sq_of(st), S_CATEGORY_GET, id, sq_read_category_row, a, out,
+			  "Category not found", err);
+}
+
+enum status sq_category_list(struct store *st, struct arena *a, struct range r,
+			     struct category **out, size_t *n, struct error *err)
+{
+	void *rows;
+	enum status rc = sq_read_rows(sq_of(st), S_CATEGORY_LIST, r.limit, r.skip,
+				      sizeof(struct category), sq_read_category_row, a, &rows, n, err);
+	*out = rows;
+	return rc;
+}
+
+enum status sq_categories_by_ids(struct store *st, struct arena *a, const int64_t *ids, size_t n,
+				 struct category **out, size_t *nout, struct error *err)
+{
+	struct sq_store *s = sq_of(st);
+	struct sq_conn *c;
+	enum status rc = sq_conn_take(s, &c, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = sq_stmt(c, S_CATEGORIES_BY_IDS, err);
+	if (!q) {
+		sq_conn_give(s, c);
+		return err->status;
+	}
+	struct buf list = BUF_INIT;
+	store_ids_print(&list, ids, n, '[', ']');
+	sqlite3_bind_text(q, 1, list.data, (int)list.len, SQLITE_STATIC);
+	struct category *cats = ARENA_NEW_ARRAY(a, struct category, n);
+	struct store_row row = sq_row(q);
+	size_t got = 0;
+	int src;
+	while ((src = sq_step(q)) == SQLITE_ROW && got < n)
+		store_read_category(&row, 0, true, a, &cats[got++]);
+	sqlite3_reset(q);
+	buf_release(&list);
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = sq_fail(c, src, err);
+	sq_conn_give(s, c);
+	if (rc == OK) {
+		*out = cats;
+		*nout = got;
+	}
+	return rc;
+}
+
+/* ---- aggregates ---------------------------------------------------------------- */
+
+static enum status sq_stats_in_txn(struct sq_conn *c, struct arena *a, struct statistics *out,
+				   struct error *err)
+{
+	/* Counts per (status, priority, category) from the trigger-kept table. */
+	sqlite3_stmt *s = sq_stmt(c, S_STATS_COUNTS, err);
+	if (!s)
+		return err->status;
+	struct stats_acc acc;
+	stats_begin(&acc, out);
+	int rc;
+	while ((rc = sq_step(s)) == SQLITE_ROW)
+		stats_count(&acc, (const char *)sqlite3_column_text(s, 0),
+			    (const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2),
+			    sqlite3_column_int64(s, 3));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		stats_abandon(&acc);
+		return sq_fail(c, rc, err);
+	}
+
+	/* Every category by name, with its count (zero included). */
+	s = sq_stmt(c, S_STATS_CATEGORIES, err);
+	if (!s) {
+		stats_abandon(&acc);
+		return err->status;
+	}
+	while ((rc = sq_step(s)) == SQLITE_ROW)
+		stats_category(&acc, a, sqlite3_column_int64(s, 0),
+			       (const char *)sqlite3_column_text(s, 1),
+			       (size_t)sqlite3_column_bytes(s, 1));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		stats_abandon(&acc);
+		return sq_fail(c, rc, err);
+	}
+	stats_finish(&acc, a);
+
+	s = sq_stmt(c, S_STATS_TAGS, err);
+	if (!s)
+		return err->status;
+	rc = sq_step(s);
+	if (rc == SQLITE_ROW)
+		out->total_tags = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return sq_fail(c, rc, err);
+
+	s = sq_stmt(c, S_INSIGHT_RECENT, err);
+	if (!s)
+		return err->status;
+	sqlite3_bind_int(s, 1, STATS_RECENT);
+	out->recent = ARENA_NEW_ARRAY(a, struct insight, STATS_RECENT);
+	struct store_row row = sq_row(s);
+	while ((rc = sq_step(s)) == SQLITE_ROW && out->nrecent < STATS_RECENT)
+		store_read_insight(&row, 0, a, &out->recent[out->nrecent++]);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_fail(c, rc, err);
+	return sq_attach_tags(c, a, out->recent, out->nrecent, err);
+}
+
+enum status sq_statistics(struct store *st, struct arena *a, struct statistics *out,
+			  struct error *err)
+{
+	struct sq_txn t;
+	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
+	if (rc)
+		return rc;
+	rc = sq_stats_in_txn(t.c, a, out, err);
+	return sq_txn_end(&t, rc, err);
+}
+
+enum status sq_trends(struct store *st, struct trend_day *days, size_t ndays, struct error *err)
+{
+	struct sq_store *ss = sq_of(st);
+	struct sq_conn *c;
+	enum status rc = sq_conn_take(ss, &c, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = sq_stmt(c, S_TRENDS, err);
+	if (!s) {
+		sq_conn_give(ss, c);
+		return err->status;
+	}
+	sqlite3_bind_text(s, 1, days[0].date, -1, SQLITE_STATIC);
+	int src;
+	while ((src = sq_step(s)) == SQLITE_ROW)
+		store_trend_add(days, ndays, (const char *)sqlite3_column_text(s, 0),
+				(const char *)sqlite3_column_text(s, 1), sqlite3_column_int64(s, 2));
+	sqlite3_reset(s);
+	if (src != SQLITE_DONE)
+		rc = sq_fail(c, src, err);
+	sq_conn_give(ss, c);
+	return rc;
+}
+
+enum status sq_top_authors(struct store *st, struct arena *a, int64_t limit,
+			   struct count_by_name **out, size_t *n, struct error *err)
+{
+	void *rows;
+	enum status rc = sq_read_rows(sq_of(st), S_TOP_AUTHORS, limit, 0,
+				      sizeof(struct count_by_name), sq_read_author_row, a, &rows, n,
+				      err);
+	*out = rows;
+	return rc;
+}
