@@ -48,35 +48,6 @@ static const struct asset *asset_find(const char *path)
 }
 
 /*
- * True when the If-None-Match value `list` names the entity tag whose
- * opaque part is `tag`: "*", or any of its comma-separated entity tags,
- * compared weakly as RFC 9110 (13.1.2) requires (W/"x" matches "x").
- */
-static bool etag_listed(const char *list, const char *tag)
-{
-	size_t taglen = strlen(tag);
-	const char *p = list;
-	for (;;) {
-		p += strspn(p, " \t,");
-		if (!*p)
-			return false;
-		if (*p == '*')
-			return true;
-		if (p[0] == 'W' && p[1] == '/')
-			p += 2;
-		if (*p == '"') {
-			const char *end = strchr(p + 1, '"');
-			if (!end)
-				return false;
-			if ((size_t)(end - p - 1) == taglen && !memcmp(p + 1, tag, taglen))
-				return true;
-			p = end + 1;
-		}
-		p += strcspn(p, ","); /* skip anything malformed up to the next tag */
-	}
-}
-
-/*
  * Answers with the embedded file served at `path`: 200 with the bytes, 304
  * when the client already holds them, 404 when there is no such file.
  */
@@ -97,7 +68,7 @@ static void serve(struct http_request *req, const char *path, const char *cache,
 	if (page)
 		http_add_header(req, "Content-Security-Policy", PAGE_CSP);
 	const char *inm = http_header(req, "If-None-Match");
-	bool fresh = inm && etag_listed(inm, a->sha256);
+	bool fresh = inm && http_etag_listed(inm, a->sha256);
 	http_respond_static(req, fresh ? 304 : 200, a->data, a->len, fresh ? NULL : a->content_type);
 }
 

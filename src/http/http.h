@@ -103,6 +103,14 @@ unsigned http_server_port(const struct http_server *srv);
  */
 void http_server_stop(struct http_server *srv, unsigned grace_ms);
 
+/*
+ * True when the entity-tag list `list` (an If-None-Match or If-Match value)
+ * names the tag whose opaque part is `tag`: "*", or any of its
+ * comma-separated entity tags, compared weakly as RFC 9110 (13.1.2) says
+ * (W/"x" matches "x"). Malformed members are skipped.
+ */
+bool http_etag_listed(const char *list, const char *tag);
+
 /* ---- the request, as handlers see it --------------------------------- */
 
 enum http_method http_method(const struct http_request *req);

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/router.h"
 #include "lib/clock.h"
 #include "lib/cpus.h"
 #include "lib/jsonw.h"
@@ -45,7 +46,6 @@
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
-#define MAX_PARAMS 4
 #define MAX_DAEMONS 64
 #define QUEUE_MAX 4096
 /* Bytes of an oversized chunked body read and dropped before hanging up. */
@@ -72,8 +72,8 @@ struct http_request {
 	const struct http_route *route;
 	const struct http_route *path_route; /* first route whose pattern matched */
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
-	const char *params[MAX_PARAMS];
-	const char *param_names[MAX_PARAMS];
+	const char *params[HTTP_MAX_PARAMS];
+	const char *param_names[HTTP_MAX_PARAMS];
 	unsigned allow; /* methods of the routes whose pattern matched */
 	struct buf body;
 	struct arena arena;
@@ -136,7 +136,7 @@ uint64_t http_elapsed_ns(const struct http_request *req)
 
 const char *http_param(const struct http_request *req, unsigned i, const char **name)
 {
-	if (i >= MAX_PARAMS || !req->params[i])
+	if (i >= HTTP_MAX_PARAMS || !req->params[i])
 		return NULL;
 	if (name)
 		*name = req->param_names[i];
@@ -239,82 +239,17 @@ static void respond_detail(struct http_request *req, unsigned status, const char
 
 /* ---- routing -------------------------------------------------------- */
 
-static enum http_method parse_method(const char *m)
-{
-	static const struct {
-		const char *name;
-		enum http_method m;
-	} methods[] = {
-		{ "GET", HTTP_GET }, { "POST", HTTP_POST }, { "PUT", HTTP_PUT },
-		{ "DELETE", HTTP_DELETE }, { "PATCH", HTTP_PATCH }, { "HEAD", HTTP_HEAD },
-		{ "OPTIONS", HTTP_OPTIONS },
-	};
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcmp(m, methods[i].name))
-			return methods[i].m;
-	return HTTP_OTHER;
-}
-
-/*
- * Matches `path` against `pattern` segment by segment; a "{name}" segment
- * takes any non-empty segment. On a match, fills the request's parameters.
- */
-static bool match(struct http_request *req, const char *pattern, const char *path)
-{
-	const char *p = pattern, *s = path;
-	const char *vals[MAX_PARAMS], *names[MAX_PARAMS];
-	size_t vlen[MAX_PARAMS], nlen[MAX_PARAMS];
-	unsigned n = 0;
-	while (*p && *s) {
-		if (*p != '/' || *s != '/')
-			return false;
-		p++, s++;
-		size_t pl = strcspn(p, "/"), sl = strcspn(s, "/");
-		if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
-			if (!sl || n == MAX_PARAMS)
-				return false;
-			names[n] = p + 1;
-			nlen[n] = pl - 2;
-			vals[n] = s;
-			vlen[n] = sl;
-			n++;
-		} else if (pl != sl || memcmp(p, s, pl)) {
-			return false;
-		}
-		p += pl, s += sl;
-	}
-	if (*p || *s)
-		return false;
-	for (unsigned i = 0; i < n; i++) {
-		req->params[i] = arena_strndup(&req->arena, vals[i], vlen[i]);
-		req->param_names[i] = arena_strndup(&req->arena, names[i], nlen[i]);
-	}
-	return true;
-}
-
-/*
- * Finds the route for the request's method and path. As in Starlette, a
- * route matching both wins over one matching only the path; when only paths
- * match, `allow` collects their methods for a 405.
- */
+/* Finds the request's route (router.c) and keeps what it found. */
 static void route(struct http_request *req)
 {
 	const struct http_config *cfg = &req->srv->cfg;
-	enum http_method m = req->method == HTTP_HEAD ? HTTP_GET : req->method;
-	for (size_t i = 0; i < cfg->nroutes; i++) {
-		const struct http_route *r = &cfg->routes[i];
-		if (!match(req, r->pattern, req->path))
-			continue;
-		if (!req->path_route)
-			req->path_route = r;
-		if (r->methods & m) {
-			req->path_route = r;
-			req->route = r;
-			return;
-		}
-		req->allow |= r->methods;
-	}
-	memset(req->params, 0, sizeof(req->params));
+	struct http_match m;
+	http_route_find(cfg->routes, cfg->nroutes, req->method, req->path, &req->arena, &m);
+	req->route = m.route;
+	req->path_route = m.path_route;
+	req->allow = m.allow;
+	memcpy(req->params, m.params, sizeof(req->params));
+	memcpy(req->param_names, m.param_names, sizeof(req->param_names));
 }
 
 static void allow_header(struct http_request *req, unsigned methods)
@@ -417,7 +352,7 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
 	req->srv = srv;
 	req->conn = conn;
 	req->start_ns = clock_mono_ns();
-	req->method = parse_method(method);
+	req->method = http_method_parse(method);
 	req->method_name = arena_strdup(&req->arena, method);
 	set_request_id(req);
 	size_t len = strlen(url);

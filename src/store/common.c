@@ -117,7 +117,10 @@ void store_hang_tags(struct insight *items, size_t n, const struct tag_link *lin
 		while (end < nlinks && links[end].insight_id == items[i].id)
 			end++;
 		items[i].ntags = end - lo;
-		items[i].tags = items[i].ntags ? ARENA_NEW_ARRAY(a, struct tag, items[i].ntags) : NULL;
+		items[i].tags = NULL;
+		if (!items[i].ntags)
+			continue;
+		items[i].tags = ARENA_NEW_ARRAY(a, struct tag, items[i].ntags);
 		for (size_t k = lo; k < end; k++)
 			items[i].tags[k - lo] = links[k].tag;
 	}

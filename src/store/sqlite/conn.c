@@ -182,7 +182,8 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 		log_error("sqlite: cannot open the database file: %s",
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sq_conn_free(c);
-		return error_set(err, E_UNAVAILABLE, "The database is unavailable");
+		error_set(err, E_UNAVAILABLE, "The database is unavailable");
+		return E_UNAVAILABLE;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, (int)s->cfg.busy_timeout_ms);
@@ -194,7 +195,7 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 	if (rc != SQLITE_OK) {
 		enum status st = sq_fail(c, rc, err);
 		sq_conn_free(c);
-		return st;
+		return st != OK ? st : E_INTERNAL; /* sq_fail never gives OK */
 	}
 	pthread_mutex_lock(&s->pool_lock);
 	c->big = pooled && s->nbig < cpu_count();

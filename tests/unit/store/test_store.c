@@ -24,7 +24,7 @@ struct fixture {
 static int open_fresh(struct fixture *f, const char *url)
 {
 	struct store_config cfg = { .pool_size = 4, .busy_timeout_ms = 1000, .query_timeout_ms = 5000 };
-	struct error e;
+	struct error e = ERROR_INIT;
 	if (store_open(url, &cfg, &f->st, &e)) {
 		fprintf(stderr, "cannot open %s: %s\n", url, e.detail);
 		return -1;
@@ -73,8 +73,7 @@ static int64_t make_tag(struct fixture *f, const char *name)
 {
 	struct tag_input in = { .name = str(name), .slug = str(name) };
 	struct tag t;
-	struct error e;
-	error_clear(&e);
+	struct error e = ERROR_INIT;
 	CHECK(svc_tag_create(&f->svc, &f->a, &in, &t, &e) == OK);
 	return t.id;
 }
@@ -84,8 +83,7 @@ static int64_t make_insight(struct fixture *f, const char *title, int64_t *tags,
 	struct insight_input in = { .title = str(title), .description = str("about " ), .author = str("Team-A"),
 				    .tag_ids_set = n > 0, .tag_ids = tags, .ntag_ids = n };
 	struct insight out;
-	struct error e;
-	error_clear(&e);
+	struct error e = ERROR_INIT;
 	CHECK(svc_insight_create(&f->svc, &f->a, &in, &out, &e) == OK);
 	CHECK(out.ntags == n);
 	return out.id;
@@ -94,7 +92,7 @@ static int64_t make_insight(struct fixture *f, const char *title, int64_t *tags,
 static int64_t usage(struct fixture *f, int64_t tag)
 {
 	struct tag t;
-	struct error e;
+	struct error e = ERROR_INIT;
 	CHECK(svc_tag_get(&f->svc, &f->a, tag, &t, &e) == OK);
 	return t.usage_count;
 }
@@ -104,7 +102,7 @@ static void run_store_suite(const char *url)
 	struct fixture f = { 0 };
 	if (open_suite(&f, url))
 		return;
-	struct error e;
+	struct error e = ERROR_INIT;
 
 	/* Tags and usage counts follow associations. */
 	int64_t t1 = make_tag(&f, "alpha"), t2 = make_tag(&f, "beta"), t3 = make_tag(&f, "gamma");
@@ -246,8 +244,7 @@ static void *write_some(void *arg)
 					    .author = str("a"), .tag_ids_set = i % 3 == 2,
 					    .tag_ids = missing, .ntag_ids = 1 };
 		struct insight out;
-		struct error e;
-		error_clear(&e);
+		struct error e = ERROR_INIT;
 		enum status rc = svc_insight_create(w->svc, &a, &in, &out, &e);
 		if (rc != (i % 3 == 2 ? E_INVALID : OK))
 			w->failures++;
@@ -277,7 +274,7 @@ static int64_t hits(struct fixture *f, const char *text, int64_t *first)
 	struct insight_filter q = { .text = text, .status = -1, .priority = -1,
 				    .page = 1, .page_size = 20 };
 	struct insight_page page;
-	struct error e;
+	struct error e = ERROR_INIT;
 	if (svc_insight_find(&f->svc, &f->a, &q, &page, &e) != OK)
 		return -1;
 	*first = page.n ? page.items[0].id : 0;
@@ -318,7 +315,7 @@ static void run_concurrent_suite(const char *url)
 	/* Leave a shared database (PostgreSQL) as empty as it was. */
 	for (int t = 0; t < WRITERS; t++)
 		for (int i = 0; i < ROUNDS; i++) {
-			struct error e;
+			struct error e = ERROR_INIT;
 			if (w[t].ids[i])
 				CHECK(svc_insight_delete(&f.svc, w[t].ids[i], &e) == OK);
 		}

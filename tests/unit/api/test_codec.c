@@ -17,8 +17,7 @@ static json_object *parse(const char *text)
 TEST(decode_insight_types_and_presence)
 {
 	struct arena a = ARENA_INIT;
-	struct error e;
-	error_clear(&e);
+	struct error e = ERROR_INIT;
 	json_object *o = parse("{\"title\":\"T\",\"content\":null,\"category_id\":\"3\","
 			       "\"priority\":\"high\",\"tag_ids\":[5,2,5.0,\"2\"]}");
 	struct insight_input in;
@@ -37,8 +36,7 @@ TEST(decode_insight_types_and_presence)
 TEST(decode_insight_reports_every_type_problem)
 {
 	struct arena a = ARENA_INIT;
-	struct error e;
-	error_clear(&e);
+	struct error e = ERROR_INIT;
 	json_object *o = parse("{\"title\":7,\"priority\":\"urgent\",\"status\":null,"
 			       "\"category_id\":1.5,\"tag_ids\":[1,true,\"x\",0],\"author\":\"a\\u0000b\"}");
 	struct insight_input in;
@@ -61,8 +59,7 @@ TEST(decode_insight_reports_every_type_problem)
 TEST(decode_search_defaults_and_bounds)
 {
 	struct arena a = ARENA_INIT;
-	struct error e;
-	error_clear(&e);
+	struct error e = ERROR_INIT;
 	json_object *o = parse("{\"query\":\"x\",\"status\":null,\"tag_ids\":null}");
 	struct insight_filter f;
 	CHECK(decode_search(o, &a, &f, &e) == OK);
@@ -116,8 +113,7 @@ TEST(encode_insight_shape)
 
 TEST(encode_error_shapes)
 {
-	struct error e;
-	error_clear(&e);
+	struct error e = ERROR_INIT;
 	error_invalid_item(&e, "tag_ids", 2, "int_type", "Input should be a valid integer");
 	error_locate(&e, 0, "body");
 	error_invalid(&e, "insight_id", "int_parsing", "x");
