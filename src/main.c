@@ -9,6 +9,7 @@
  * Exit status: 0 on success, 1 when the work failed (the database is
  * unreachable, the port is taken), 2 for a usage or configuration error.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -82,8 +83,11 @@ static void apply_logging(const struct config *cfg)
 	log_setup(level, format);
 }
 
-/* Opens the store a configuration names; exits the process's way on failure. */
-static int open_store(const struct config *cfg, struct store **out)
+/*
+ * Opens the store a configuration names (`serving`: for `serve`); exits the
+ * process's way on failure.
+ */
+static int open_store(const struct config *cfg, bool serving, struct store **out)
 {
 	struct store_config sc = {
 		.pool_size = cfg->pool_size,
@@ -91,6 +95,7 @@ static int open_store(const struct config *cfg, struct store **out)
 		.query_timeout_ms = cfg->query_timeout_ms,
 		.read_url = cfg->read_database_url,
 		.search_window = cfg->search_window,
+		.serving = serving,
 	};
 	struct error err = ERROR_INIT;
 	enum status rc = store_open(cfg->database_url, &sc, out, &err);
@@ -114,9 +119,9 @@ static int migrate(struct store *st)
 }
 
 /* Opens the store and brings its schema up to date; returns an exit status. */
-static int open_migrated(const struct config *cfg, struct store **out)
+static int open_migrated(const struct config *cfg, bool serving, struct store **out)
 {
-	int rc = open_store(cfg, out);
+	int rc = open_store(cfg, serving, out);
 	if (rc)
 		return rc;
 	rc = migrate(*out);
@@ -128,7 +133,7 @@ static int open_migrated(const struct config *cfg, struct store **out)
 static int cmd_migrate(const struct config *cfg)
 {
 	struct store *st;
-	int rc = open_migrated(cfg, &st);
+	int rc = open_migrated(cfg, false, &st);
 	if (rc)
 		return rc;
 	log_info("database schema is up to date");
@@ -139,7 +144,7 @@ static int cmd_migrate(const struct config *cfg)
 static int cmd_recount_tags(const struct config *cfg)
 {
 	struct store *st;
-	int rc = open_migrated(cfg, &st);
+	int rc = open_migrated(cfg, false, &st);
 	if (rc)
 		return rc;
 	struct service svc;
@@ -176,7 +181,7 @@ static void seed_progress(void *arg, uint64_t done)
 static int cmd_seed(const struct config *cfg)
 {
 	struct store *st;
-	int rc = open_migrated(cfg, &st);
+	int rc = open_migrated(cfg, false, &st);
 	if (rc)
 		return rc;
 	struct service svc;
@@ -221,8 +226,18 @@ static unsigned default_loops(const struct store *st)
 	return store_flags(st) & STORE_REMOTE ? 4 * cpus : cpus;
 }
 
+/*
+ * Large buffers (pages of insights, bodies) are mapped and unmapped on
+ * their own rather than carved from the heaps, where glibc's moving
+ * threshold would let a burst of them keep the memory after they are
+ * freed. Below this size, the heaps serve (and http/server.c trims them
+ * after a peak).
+ */
+#define MMAP_THRESHOLD (128 * 1024)
+
 static int cmd_serve(const struct config *cfg)
 {
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	/*
 	 * Block the stop signals before any thread starts, so that every thread
 	 * inherits the mask and only sigwait() below receives them.
@@ -235,7 +250,7 @@ static int cmd_serve(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct store *st;
-	int rc = open_migrated(cfg, &st);
+	int rc = open_migrated(cfg, true, &st);
 	if (rc)
 		return rc;
 
@@ -259,6 +274,10 @@ static int cmd_serve(const struct config *cfg)
 		.max_body = cfg->max_body,
 		.max_connections = cfg->max_connections,
 		.idle_timeout_s = cfg->idle_timeout_s,
+		.head_timeout_s = cfg->head_timeout_s,
+		.body_timeout_s = cfg->body_timeout_s,
+		.response_memory = cfg->response_memory,
+		.body_memory = cfg->body_memory,
 		.cors_origins = cfg->cors_origins,
 		.routes = api_routes,
 		.nroutes = api_nroutes,

@@ -51,6 +51,12 @@ void api_fail(struct http_request *req, const struct error *err);
 void api_fail_input(struct http_request *req, struct error *err, const char *where);
 /* Answers with a JSON body (taken). */
 void api_json(struct http_request *req, unsigned status, struct buf *body);
+/*
+ * Adds X-Insights-Version to the answer of a write the calling thread just
+ * made: a client that sends it back as X-Insights-Min-Version on a read,
+ * to any instance, is never served a cached answer older than that write.
+ */
+void api_version_header(struct http_request *req);
 
 /*
  * A response being written: api_begin() starts a JSON writer on a fresh

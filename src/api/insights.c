@@ -8,17 +8,25 @@
 #include "api/handlers.h"
 #include "lib/banned.h"
 
+/*
+ * The page's rows live in an arena of their own, freed once encoded: a
+ * page of long insights (up to 25 MiB) is then held once, as the response,
+ * while a slow client reads it, not twice.
+ */
 static void answer_page(struct http_request *req, const struct insight_filter *f)
 {
 	struct error err = ERROR_INIT;
 	struct insight_page page;
-	if (svc_insight_find(&api_app(req)->svc, http_arena(req), f, &page, &err)) {
+	struct arena rows = ARENA_INIT;
+	if (svc_insight_find(&api_app(req)->svc, &rows, f, &page, &err)) {
+		arena_release(&rows);
 		api_fail(req, &err);
 		return;
 	}
 	struct api_out o;
 	api_begin(&o);
 	encode_insight_page(&o.w, &page, f->page, f->page_size);
+	arena_release(&rows);
 	api_end(req, &o, 200);
 }
 

@@ -4,6 +4,10 @@
  */
 #include "api/api.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "api/cache.h"
 #include "api/handlers.h"
 #include "lib/log.h"
@@ -31,16 +35,36 @@ void api_observe(void *appv, const struct http_request *req)
 /* The tag of an answer that must not be cached (data versions never reach it). */
 #define NO_TAG UINT64_MAX
 
-/* The cache key of a request: its route, query string and body. */
+/*
+ * The cache key of a request: its route, every query argument and the
+ * body, each part with its length first, so that different requests never
+ * share a key (an encoded "&" or "=" in a value stays inside that value).
+ */
 static void cache_key(struct http_request *req, struct buf *key)
 {
-	buf_adds(key, http_matched_route(req)->pattern);
-	buf_addch(key, '\n');
-	http_query_string(req, key);
-	buf_addch(key, '\n');
+	const char *pattern = http_matched_route(req)->pattern;
+	buf_addf(key, "r%zu:%s", strlen(pattern), pattern);
+	http_query_key(req, key);
 	size_t len;
 	const char *body = http_body(req, &len);
+	buf_addf(key, "b%zu:", len);
 	buf_add(key, body, len);
+}
+
+/*
+ * The data version a client asks a read to reflect at least
+ * (X-Insights-Min-Version, from the answer to one of its writes); 0: none
+ * asked, or not a number.
+ */
+static uint64_t min_version(struct http_request *req)
+{
+	const char *v = http_header(req, "X-Insights-Min-Version");
+	if (!v || *v < '0' || *v > '9')
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	return errno || *end ? 0 : n;
 }
 
 static bool cache_lookup(void *appv, struct http_request *req, uint64_t *tag)
@@ -48,6 +72,15 @@ static bool cache_lookup(void *appv, struct http_request *req, uint64_t *tag)
 	struct app *app = appv;
 	*tag = NO_TAG;
 	if (!app->cache)
+		return false;
+	/*
+	 * A write the client made (maybe on another instance) that this one
+	 * has not heard of yet: the answer is computed afresh, and not cached
+	 * (the data version that would tag it does not cover that write yet).
+	 * Checked before the data version is read: see svc_has_seen.
+	 */
+	uint64_t needed = min_version(req);
+	if (needed && !svc_has_seen(&app->svc, needed))
 		return false;
 	/* The version is read before anything else: see cache.c. */
 	uint64_t version;

@@ -117,10 +117,12 @@ void api_create(struct http_request *req)
 	if (!in)
 		return;
 	void *out = arena_alloc(http_arena(req), r->row_size);
-	if (r->create(&api_app(req)->svc, http_arena(req), in, out, &err))
+	if (r->create(&api_app(req)->svc, http_arena(req), in, out, &err)) {
 		api_fail_input(req, &err, "body");
-	else
-		answer_row(req, r, out, 201);
+		return;
+	}
+	api_version_header(req);
+	answer_row(req, r, out, 201);
 }
 
 /* GET /{resource}/{id} */
@@ -150,10 +152,12 @@ void api_update(struct http_request *req)
 	if (!in)
 		return;
 	void *out = arena_alloc(http_arena(req), r->row_size);
-	if (r->update(&api_app(req)->svc, http_arena(req), id, in, out, &err))
+	if (r->update(&api_app(req)->svc, http_arena(req), id, in, out, &err)) {
 		api_fail_input(req, &err, "body");
-	else
-		answer_row(req, r, out, 200);
+		return;
+	}
+	api_version_header(req);
+	answer_row(req, r, out, 200);
 }
 
 /* DELETE /{resource}/{id}: 204 with no body. */
@@ -164,10 +168,12 @@ void api_delete(struct http_request *req)
 	if (!api_path_id(req, 0, &id))
 		return;
 	struct error err = ERROR_INIT;
-	if (r->remove(&api_app(req)->svc, id, &err))
+	if (r->remove(&api_app(req)->svc, id, &err)) {
 		api_fail(req, &err);
-	else
-		http_respond(req, 204, NULL, NULL);
+		return;
+	}
+	api_version_header(req);
+	http_respond(req, 204, NULL, NULL);
 }
 
 /* GET /tags, /categories?skip&limit: a JSON array ordered by name. */

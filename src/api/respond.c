@@ -36,6 +36,13 @@ void api_json(struct http_request *req, unsigned status, struct buf *body)
 	http_respond(req, status, body, "application/json");
 }
 
+void api_version_header(struct http_request *req)
+{
+	char v[24];
+	snprintf(v, sizeof(v), "%" PRIu64, svc_write_version(&api_app(req)->svc));
+	http_add_header(req, "X-Insights-Version", v);
+}
+
 void api_begin(struct api_out *o)
 {
 	o->buf = (struct buf)BUF_INIT;
@@ -169,28 +176,67 @@ void api_query_str(struct http_request *req, const char *key, const char **out,
 	*out = v && *v ? v : NULL;
 }
 
+/* The value of the escape "\uXXXX" at text[i] (its backslash), or -1 when it is not one. */
+static long unicode_escape(const char *text, size_t len, size_t i)
+{
+	if (i + 6 > len || text[i] != '\\' || text[i + 1] != 'u')
+		return -1;
+	long v = 0;
+	for (size_t k = i + 2; k < i + 6; k++) {
+		char c = text[k];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
 /*
- * Two rules of RFC 8259 that json-c does not enforce: the text is valid
- * UTF-8 (json-c lets overlong forms and surrogates through), and strings
- * hold no raw control characters (json-c accepts a literal tab or newline
- * inside quotes). Only string boundaries are tracked here; json-c does the
- * parsing. Returns the offset of the first offending byte, or `len`.
+ * Rules of RFC 8259 that json-c does not enforce: the text is valid UTF-8
+ * (json-c lets overlong forms and surrogates through), strings hold no raw
+ * control characters (json-c accepts a literal tab or newline inside
+ * quotes), and an escaped UTF-16 surrogate comes in a pair (json-c turns a
+ * lone "\ud800" into U+FFFD, which would then clash with a real U+FFFD).
+ * Only string boundaries and escapes are tracked here; json-c does the
+ * parsing. Returns the offset of the first offending byte, or `len`, and
+ * in *why what is wrong there.
  */
-static size_t strict_text_error(const char *text, size_t len)
+enum text_fault { TEXT_UTF8, TEXT_CONTROL, TEXT_SURROGATE };
+
+static size_t strict_text_error(const char *text, size_t len, enum text_fault *why)
 {
 	bool in_string = false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 		if (c >= 0x80) {
 			size_t n = utf8_seqlen((const unsigned char *)text + i, len - i);
-			if (!n)
+			if (!n) {
+				*why = TEXT_UTF8;
 				return i;
+			}
 			i += n - 1;
 		} else if (in_string && c < 0x20) {
+			*why = TEXT_CONTROL;
 			return i;
 		} else if (c == '"') {
 			in_string = !in_string;
 		} else if (c == '\\' && in_string) {
+			long u = unicode_escape(text, len, i);
+			if (u >= 0xDC00 && u <= 0xDFFF) {
+				*why = TEXT_SURROGATE;
+				return i;
+			}
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				long low = unicode_escape(text, len, i + 6);
+				if (low < 0xDC00 || low > 0xDFFF) {
+					*why = TEXT_SURROGATE;
+					return i;
+				}
+				i += 11; /* the pair */
+				continue;
+			}
 			i++; /* the escaped character cannot end the string */
 		}
 	}
@@ -207,11 +253,18 @@ json_object *api_body_object(struct http_request *req)
 		api_fail(req, &err);
 		return NULL;
 	}
-	size_t bad = strict_text_error(body, len);
+	enum text_fault fault = TEXT_UTF8;
+	size_t bad = strict_text_error(body, len, &fault);
 	if (bad != len) {
-		error_invalid_item(&err, "body", (int64_t)bad, "json_invalid", "JSON decode error: %s",
-			      (unsigned char)body[bad] < 0x20 ? "control character in a string"
-							    : "invalid UTF-8");
+		if (fault == TEXT_SURROGATE)
+			error_invalid_item(&err, "body", (int64_t)bad, "string_unicode",
+					   "Input should be a valid string, unable to parse raw data "
+					   "as a unicode string (a lone UTF-16 surrogate)");
+		else
+			error_invalid_item(&err, "body", (int64_t)bad, "json_invalid",
+					   "JSON decode error: %s",
+					   fault == TEXT_CONTROL ? "control character in a string"
+							       : "invalid UTF-8");
 		api_fail(req, &err);
 		return NULL;
 	}

@@ -20,6 +20,10 @@ struct config {
 	size_t max_body;
 	unsigned max_connections;
 	unsigned idle_timeout_s;
+	unsigned head_timeout_s;
+	unsigned body_timeout_s;
+	size_t response_memory;
+	size_t body_memory;
 	unsigned query_timeout_ms;
 	unsigned busy_timeout_ms;
 	unsigned shutdown_grace_s;

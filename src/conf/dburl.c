@@ -18,7 +18,8 @@ static int starts_with(const char *s, const char *prefix)
 
 /*
  * Replaces the password of a URI's userinfo (between the first ':' after the
- * scheme and the '@' that ends the authority) with "***".
+ * scheme and the '@' that ends the authority, of which dburl_parse admits
+ * one) with "***".
  */
 static char *redact(const char *url)
 {
@@ -89,6 +90,21 @@ int dburl_parse(const char *url, struct dburl *out, char *why, size_t whylen)
 	for (size_t i = 0; i < sizeof(pg_schemes) / sizeof(pg_schemes[0]); i++) {
 		if (!starts_with(url, pg_schemes[i]))
 			continue;
+		/*
+		 * libpq ends the user information at the first '@' of the
+		 * authority; a second one belongs to a password (or user name)
+		 * that was not percent-encoded, and the rest of it would be read
+		 * as the host, and end up in error messages and logs.
+		 */
+		const char *auth = url + strlen(pg_schemes[i]);
+		size_t authlen = strcspn(auth, "/?#");
+		const char *at = memchr(auth, '@', authlen);
+		if (at && memchr(at + 1, '@', authlen - (size_t)(at + 1 - auth))) {
+			snprintf(why, whylen,
+				 "the database URL has more than one '@' before the host: "
+				 "percent-encode '@' in the user name or password as %%40");
+			return -1;
+		}
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "postgresql://");
 		buf_adds(&b, url + strlen(pg_schemes[i]));

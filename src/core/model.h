@@ -40,6 +40,11 @@ int lifecycle_parse(const char *s, enum lifecycle *out);
 #define TAG_NAME_MAX 50
 #define CATEGORY_NAME_MAX 100
 #define ICON_MAX 50
+/*
+ * An insight's content, in characters: at most 256 KiB of UTF-8, which
+ * bounds the memory a page of insights takes (100 of them: 25 MiB at most).
+ */
+#define CONTENT_MAX 65536
 #define SEARCH_QUERY_MAX 1000
 #define PAGE_SIZE_MAX 100
 #define PAGE_SIZE_DEFAULT 20

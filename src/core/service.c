@@ -22,7 +22,8 @@ void service_init(struct service *svc, struct store *store)
 	int rc = sem_init(&svc->search_slots, 0, SEARCHES_PER_CPU * cpu_count());
 	assert(rc == 0);
 	(void)rc;
-	atomic_store(&svc->version_complete, !(store_flags(store) & STORE_SHARED));
+	svc->shared = store_flags(store) & STORE_SHARED;
+	atomic_store(&svc->version_complete, !svc->shared);
 }
 
 void service_release(struct service *svc)
@@ -43,15 +44,42 @@ bool svc_complete_version(struct service *svc, uint64_t *version)
 	return complete;
 }
 
-/* The store's report of other instances' writes (see store_driver.watch). */
-static void remote_change(void *arg, bool heard)
+/* Raises `v` to at least `to`. */
+static void raise_to(atomic_uint_fast64_t *v, uint64_t to)
+{
+	uint64_t cur = atomic_load(v);
+	while (cur < to && !atomic_compare_exchange_weak(v, &cur, to))
+		;
+}
+
+/*
+ * The store's report of other instances' writes (see store_driver.watch).
+ * The data version moves before the heard version: a reader that finds a
+ * version heard (svc_has_seen) then reads a data version that already
+ * excludes what was cached before it.
+ */
+static void remote_change(void *arg, bool heard, uint64_t version)
 {
 	struct service *svc = arg;
 	if (!heard)
 		atomic_store(&svc->version_complete, false);
 	atomic_fetch_add(&svc->data_version, 1);
-	if (heard)
+	if (heard) {
+		raise_to(&svc->heard_version, version);
 		atomic_store(&svc->version_complete, true);
+	}
+}
+
+uint64_t svc_write_version(struct service *svc)
+{
+	return svc->shared ? store_write_version() : atomic_load(&svc->data_version);
+}
+
+bool svc_has_seen(struct service *svc, uint64_t version)
+{
+	if (svc->shared)
+		return atomic_load(&svc->heard_version) >= version;
+	return atomic_load(&svc->data_version) >= version;
 }
 
 enum status svc_watch(struct service *svc, struct error *err)
@@ -60,11 +88,17 @@ enum status svc_watch(struct service *svc, struct error *err)
 	return store_watch(svc->store, remote_change, svc, err);
 }
 
-/* Marks the data as changed when a write succeeded; returns its status. */
+/*
+ * Marks the data as changed when a write succeeded; returns its status.
+ * This instance has seen its own write: its version counts as heard.
+ */
 static enum status wrote(struct service *svc, enum status rc)
 {
-	if (rc == OK)
+	if (rc == OK) {
 		atomic_fetch_add(&svc->data_version, 1);
+		if (svc->shared)
+			raise_to(&svc->heard_version, store_write_version());
+	}
 	return rc;
 }
 
@@ -204,11 +238,24 @@ enum status svc_category_list(struct service *svc, struct arena *a, struct range
 	return CALL(svc, category_list, a, r, out, n, err);
 }
 
+/*
+ * /statistics counts insights without a category under UNCATEGORIZED: a
+ * real category of that name would merge with them there.
+ */
+static enum status reserved_name(const struct category_input *in, struct error *err)
+{
+	if (in->name.set && in->name.v && !strcmp(in->name.v, UNCATEGORIZED))
+		return error_set(err, E_CONFLICT,
+				 "Category name '%s' is reserved for insights without a category",
+				 UNCATEGORIZED);
+	return OK;
+}
+
 enum status svc_category_create(struct service *svc, struct arena *a,
 				const struct category_input *in, struct category *out,
 				struct error *err)
 {
-	if (category_input_check(in, true, err))
+	if (category_input_check(in, true, err) || reserved_name(in, err))
 		return err->status;
 	return wrote(svc, CALL(svc, category_create, a, in, out, err));
 }
@@ -217,7 +264,7 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 				const struct category_input *in, struct category *out,
 				struct error *err)
 {
-	if (category_input_check(in, false, err))
+	if (category_input_check(in, false, err) || reserved_name(in, err))
 		return err->status;
 	if (in->parent_id.set && in->parent_id.v == id)
 		return problem_parent_cycle(err, id);

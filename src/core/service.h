@@ -47,6 +47,13 @@ struct service {
 	 */
 	atomic_bool version_complete;
 	/*
+	 * For a shared store: the highest data version of the shared database
+	 * (store_write_version) known to be seen here: every write up to it is
+	 * in what this instance reads, and bumped data_version on its way in.
+	 */
+	atomic_uint_fast64_t heard_version;
+	bool shared;
+	/*
 	 * Ranked searches running at once, at most SEARCHES_PER_CPU per CPU:
 	 * more would only share the same cores, each holding its own
 	 * connection's pages and ranking state (memory grows with them).
@@ -66,6 +73,19 @@ bool svc_complete_version(struct service *svc, uint64_t *version);
  * instances too, as the store reports them. E_INTERNAL when it cannot.
  */
 enum status svc_watch(struct service *svc, struct error *err);
+/*
+ * The version a client can quote (X-Insights-Version) after a write the
+ * calling thread just made: the shared database's version of it, or this
+ * instance's data version for a private store.
+ */
+uint64_t svc_write_version(struct service *svc);
+/*
+ * Whether every write up to `version` (as svc_write_version gave it,
+ * possibly on another instance) is seen by this instance, data version
+ * included: a cached answer tagged with the data version read after this
+ * returns true is not older than those writes.
+ */
+bool svc_has_seen(struct service *svc, uint64_t version);
 
 void service_init(struct service *svc, struct store *store);
 void service_release(struct service *svc);

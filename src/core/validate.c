@@ -67,7 +67,7 @@ enum status insight_input_check(const struct insight_input *in, bool create, str
 {
 	static const struct text_rule title = { "title", true, false, 1, TITLE_MAX };
 	static const struct text_rule description = { "description", true, false, 0, 0 };
-	static const struct text_rule content = { "content", false, true, 0, 0 };
+	static const struct text_rule content = { "content", false, true, 0, CONTENT_MAX };
 	static const struct text_rule source = { "source", false, true, 0, SOURCE_MAX };
 	static const struct text_rule author = { "author", true, false, 1, AUTHOR_MAX };
 	check_text(err, &title, &in->title, create);

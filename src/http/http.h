@@ -79,6 +79,16 @@ struct http_config {
 	size_t max_body;            /* bytes; larger bodies get 413 */
 	unsigned max_connections;   /* across all loops */
 	unsigned idle_timeout_s;    /* a connection idle this long is closed */
+	unsigned head_timeout_s;    /* a request's line and headers must arrive within this (408) */
+	unsigned body_timeout_s;    /* its body within this once the headers are in (408) */
+	/*
+	 * Bytes of responses held for clients still reading them, across all
+	 * connections: an answer larger than 64 KiB that would pass it gets
+	 * 503 instead. 0: no bound.
+	 */
+	size_t response_memory;
+	/* Bytes of request bodies still arriving, across connections (503 past it). 0: no bound. */
+	size_t body_memory;
 	const char *cors_origins;   /* "*" or a comma-separated list; NULL or "": no CORS */
 	const struct http_route *routes;
 	size_t nroutes;
@@ -148,10 +158,11 @@ struct arena *http_arena(struct http_request *req);
 void *http_app(const struct http_request *req);
 
 /*
- * Appends the query string's arguments, decoded, as "k=v&k2=v2&" in the
- * order the client sent them (a cache key).
+ * Appends the query string's arguments, decoded, in the order the client
+ * sent them (repeated ones included), each as its length and bytes so that
+ * no two different query strings give the same text: a cache key.
  */
-void http_query_string(struct http_request *req, struct buf *out);
+void http_query_key(struct http_request *req, struct buf *out);
 /* The response body set by http_respond() (not yet sent) and its type. */
 const char *http_response_body(const struct http_request *req, size_t *len);
 const char *http_response_type(const struct http_request *req);

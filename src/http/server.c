@@ -19,6 +19,21 @@
  * to libmicrohttpd with free() as its release callback
  * (MHD_create_response_from_buffer_with_free_callback), so it is freed when
  * libmicrohttpd has sent it, not copied.
+ *
+ * Hostile clients: libmicrohttpd closes a connection that stays idle, but
+ * its timeout starts over at every byte. Every connection therefore has a
+ * record (struct conn_state) that a thread of the server, the guard, walks
+ * four times a second: a request whose line and headers take longer than
+ * head_timeout is answered 408 and closed; a body that takes longer than
+ * body_timeout gets 408 at its next byte. What is held for clients is
+ * bounded across connections: bodies still arriving (body_memory) and
+ * answers still being read (response_memory), both answered 503 beyond.
+ * What libmicrohttpd lets through and a proxy might read differently is
+ * refused at the first call with a 400: a NUL (%00) in the path or query,
+ * two different Content-Length headers, a Transfer-Encoding other than
+ * chunked, an HTTP/1.1 request without Host. (A Content-Length that is not
+ * a number never reaches us: libmicrohttpd 0.9.75 answers it 400 itself,
+ * sending its response head twice, and closes the connection.)
  */
 #include "http/http.h"
 
@@ -33,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <malloc.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -50,6 +66,12 @@
 #define QUEUE_MAX 4096
 /* Bytes of an oversized chunked body read and dropped before hanging up. */
 #define DISCARD_MAX (8u << 20)
+/* Responses up to this size are never refused for the response memory bound. */
+#define RESPONSE_SMALL (64u << 10)
+/* How often the guard walks the connections. */
+#define GUARD_EVERY_MS 250
+/* After a peak of held memory above this, freed memory goes back to the system. */
+#define TRIM_AFTER_PEAK (8u << 20)
 
 enum req_state {
 	REQ_RECEIVING, /* headers or body arriving */
@@ -91,7 +113,24 @@ struct http_request {
 	uint64_t start_ns;
 	bool cache_miss;     /* looked up in the cache and missed: store the answer */
 	uint64_t cache_tag;
+	uint64_t body_deadline_ns;
+	size_t body_held;    /* bytes of body counted in the server's body_bytes */
+	size_t resp_held;    /* bytes of response counted in resp_bytes */
 	struct http_request *next_job;
+};
+
+/*
+ * What the guard knows of a connection (see the header comment). Fields
+ * other than `prev`/`next` and `fd` change under the server's conns_lock.
+ */
+struct conn_state {
+	MHD_socket fd;
+	uint64_t waiting_since;  /* accepted, or its last request completed */
+	uint64_t request_since;  /* the current request's line arrived; 0: none yet */
+	bool head_done;          /* the access handler has seen its headers */
+	bool saw_nul;            /* a %00 in the path or query of the current request */
+	bool closed;             /* the guard answered 408 and shut it down */
+	struct conn_state *prev, *next;
 };
 
 struct http_server {
@@ -113,6 +152,17 @@ struct http_server {
 	struct http_request *qhead, *qtail;
 	size_t qlen;
 	bool stopping;
+
+	/* Connections and their guard. */
+	pthread_mutex_t conns_lock;
+	struct conn_state *conns;
+	pthread_t guard;
+	bool guard_running;
+	atomic_bool guard_stop;
+	/* Memory held for clients (see http_config), and its peak since the last trim. */
+	atomic_size_t body_bytes;
+	atomic_size_t resp_bytes;
+	atomic_size_t peak_bytes;
 };
 
 /* ---- request accessors ---------------------------------------------- */
@@ -153,23 +203,26 @@ const char *http_header(struct http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+/* One argument as "k<len>:<key>" then "v<len>:<value>", or "n" without a value. */
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-			       const char *value)
+			       size_t key_size, const char *value, size_t value_size)
 {
 	(void)kind;
 	struct buf *out = cls;
-	buf_adds(out, key);
+	buf_addf(out, "k%zu:", key_size);
+	buf_add(out, key, key_size);
 	if (value) {
-		buf_addch(out, '=');
-		buf_adds(out, value);
+		buf_addf(out, "v%zu:", value_size);
+		buf_add(out, value, value_size);
+	} else {
+		buf_addch(out, 'n');
 	}
-	buf_addch(out, '&');
 	return MHD_YES;
 }
 
-void http_query_string(struct http_request *req, struct buf *out)
+void http_query_key(struct http_request *req, struct buf *out)
 {
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, out);
+	MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, out);
 }
 
 const char *http_response_body(const struct http_request *req, size_t *len)
@@ -343,6 +396,217 @@ static void set_request_id(struct http_request *req)
 	req->request_id[32] = '\0';
 }
 
+/* ---- connections and their guard ---------------------------------------- */
+
+static struct conn_state *conn_state_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return info ? info->socket_context : NULL;
+}
+
+/* libmicrohttpd tells of every connection accepted and closed. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn_state *cs = xcalloc(1, sizeof(*cs));
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		cs->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
+		cs->waiting_since = clock_mono_ns();
+		pthread_mutex_lock(&srv->conns_lock);
+		cs->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = cs;
+		srv->conns = cs;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_context = cs;
+		return;
+	}
+	/* Closed: libmicrohttpd closes the socket after telling, so the guard never
+	 * touches a descriptor that is gone while it holds conns_lock. */
+	struct conn_state *cs = *socket_context;
+	if (!cs)
+		return;
+	pthread_mutex_lock(&srv->conns_lock);
+	if (cs->prev)
+		cs->prev->next = cs->next;
+	else
+		srv->conns = cs->next;
+	if (cs->next)
+		cs->next->prev = cs->prev;
+	pthread_mutex_unlock(&srv->conns_lock);
+	free(cs);
+	*socket_context = NULL;
+}
+
+/* Called when a request line has arrived, before its headers. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *srv = cls;
+	(void)uri;
+	struct conn_state *cs = conn_state_of(conn);
+	if (cs) {
+		pthread_mutex_lock(&srv->conns_lock);
+		cs->request_since = clock_mono_ns();
+		cs->head_done = false;
+		cs->saw_nul = false;
+		pthread_mutex_unlock(&srv->conns_lock);
+	}
+	return NULL;
+}
+
+/*
+ * Decodes %HH in the path and in query arguments, as libmicrohttpd would,
+ * noting a %00: a NUL would cut the value short where C reads it.
+ */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	struct http_server *srv = cls;
+	if (strstr(s, "%00")) {
+		struct conn_state *cs = conn_state_of(conn);
+		if (cs) {
+			pthread_mutex_lock(&srv->conns_lock);
+			cs->saw_nul = true;
+			pthread_mutex_unlock(&srv->conns_lock);
+		}
+	}
+	return MHD_http_unescape(s);
+}
+
+/*
+ * Answers 408 on a connection whose request head is late, and shuts it
+ * down: libmicrohttpd then reads the end of the stream and closes it. Only
+ * while the request has not reached the access handler, so libmicrohttpd
+ * is not writing to the socket meanwhile. Holds conns_lock.
+ */
+static void guard_close(struct conn_state *cs, unsigned head_timeout_s)
+{
+	char body[128], head[256];
+	int blen = snprintf(body, sizeof(body),
+			    "{\"detail\":\"The request head took longer than %u s to arrive\"}",
+			    head_timeout_s);
+	int hlen = snprintf(head, sizeof(head),
+			    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+			    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			    blen, body);
+	if (hlen > 0 && (size_t)hlen < sizeof(head) &&
+	    send(cs->fd, head, (size_t)hlen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("http: could not send a 408: %s", strerror(errno));
+	shutdown(cs->fd, SHUT_RDWR);
+	cs->closed = true;
+}
+
+/*
+ * Gives memory back to the system once held memory has dropped after a
+ * peak: large buffers are mapped and unmapped by themselves (main.c sets
+ * the threshold), this returns what smaller ones left free in the heaps.
+ */
+static void guard_trim(struct http_server *srv)
+{
+	size_t now = atomic_load(&srv->body_bytes) + atomic_load(&srv->resp_bytes);
+	if (atomic_load(&srv->peak_bytes) > TRIM_AFTER_PEAK && now < TRIM_AFTER_PEAK / 8) {
+		atomic_store(&srv->peak_bytes, 0);
+		malloc_trim(0);
+	}
+}
+
+static void *guard_main(void *arg)
+{
+	struct http_server *srv = arg;
+	const struct http_config *cfg = &srv->cfg;
+	uint64_t head_ns = (uint64_t)cfg->head_timeout_s * 1000000000u;
+	uint64_t idle_ns = (uint64_t)cfg->idle_timeout_s * 1000000000u;
+	while (!atomic_load(&srv->guard_stop)) {
+		struct timespec ts = { 0, GUARD_EVERY_MS * 1000000L };
+		nanosleep(&ts, NULL);
+		uint64_t now = clock_mono_ns();
+		unsigned closed = 0;
+		pthread_mutex_lock(&srv->conns_lock);
+		for (struct conn_state *cs = srv->conns; cs; cs = cs->next) {
+			if (cs->closed || cs->head_done || cs->fd == MHD_INVALID_SOCKET)
+				continue;
+			/*
+			 * Before its request line, a connection that stays silent is
+			 * closed by the idle timeout; one still open after that and
+			 * the head timeout has been trickling bytes.
+			 */
+			bool late = cs->request_since ? now - cs->request_since > head_ns
+						      : now - cs->waiting_since > idle_ns + head_ns;
+			if (late) {
+				guard_close(cs, cfg->head_timeout_s);
+				closed++;
+			}
+		}
+		pthread_mutex_unlock(&srv->conns_lock);
+		if (closed)
+			log_warn("http: closed %u connection%s whose request head took longer than %u s",
+				 closed, closed == 1 ? "" : "s", cfg->head_timeout_s);
+		guard_trim(srv);
+	}
+	return NULL;
+}
+
+/* Counts `n` more bytes held for clients in `counter`, and the peak. */
+static size_t hold_bytes(struct http_server *srv, atomic_size_t *counter, size_t n)
+{
+	size_t now = atomic_fetch_add(counter, n) + n;
+	size_t total = atomic_load(&srv->body_bytes) + atomic_load(&srv->resp_bytes);
+	size_t peak = atomic_load(&srv->peak_bytes);
+	while (total > peak && !atomic_compare_exchange_weak(&srv->peak_bytes, &peak, total))
+		;
+	return now;
+}
+
+/*
+ * What the first call of a request finds wrong with its head that
+ * libmicrohttpd let through; NULL when nothing is.
+ */
+struct head_scan {
+	bool host;
+	unsigned content_lengths;
+	const char *content_length;
+	bool differ;
+	const char *transfer_encoding;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	struct head_scan *h = cls;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if (h->content_lengths++ && strcmp(h->content_length, value ? value : ""))
+			h->differ = true;
+		h->content_length = value ? value : "";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		h->transfer_encoding = value ? value : "";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
+		h->host = true;
+	}
+	return MHD_YES;
+}
+
+static const char *bad_head(struct http_request *req, const char *version, bool saw_nul)
+{
+	if (saw_nul)
+		return "The request path or query string holds a NUL character (%00)";
+	struct head_scan h = { 0 };
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
+	if (!h.host && version && !strcmp(version, MHD_HTTP_VERSION_1_1))
+		return "An HTTP/1.1 request must have a Host header";
+	if (h.differ)
+		return "The request has several different Content-Length headers";
+	if (h.transfer_encoding && strcasecmp(h.transfer_encoding, "chunked"))
+		return "Transfer-Encoding is not supported: send the body with Content-Length "
+		       "or chunked";
+	if (h.transfer_encoding && h.content_lengths)
+		return "The request has both Transfer-Encoding and Content-Length";
+	return NULL;
+}
+
 /* ---- the request lifecycle ------------------------------------------ */
 
 static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
@@ -365,10 +629,39 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
 
 static void request_free(struct http_request *req)
 {
+	atomic_fetch_sub(&req->srv->body_bytes, req->body_held);
+	atomic_fetch_sub(&req->srv->resp_bytes, req->resp_held);
 	buf_release(&req->body);
 	buf_release(&req->resp);
 	arena_release(&req->arena);
 	free(req);
+}
+
+/*
+ * Counts the response against the bound on memory held for clients, or
+ * replaces it with a 503 when it is large and the bound is reached.
+ */
+static void hold_response(struct http_request *req)
+{
+	struct http_server *srv = req->srv;
+	size_t len = req->resp.len, limit = srv->cfg.response_memory;
+	if (limit && len > RESPONSE_SMALL && atomic_load(&srv->resp_bytes) + len > limit) {
+		log_warn("http: %zu bytes of responses are held for clients: answering 503 to a "
+			 "response of %zu bytes", atomic_load(&srv->resp_bytes), len);
+		buf_release(&req->resp);
+		struct jsonw w;
+		jsonw_init(&w, &req->resp);
+		jsonw_object_open(&w);
+		jsonw_kstr(&w, "detail", "The server is busy sending other large answers; try again");
+		jsonw_object_close(&w);
+		req->status = 503;
+		req->content_type = "application/json";
+		http_add_header(req, "Retry-After", "1");
+		len = req->resp.len;
+	}
+	req->resp_size = len;
+	req->resp_held = len;
+	hold_bytes(srv, &srv->resp_bytes, len);
 }
 
 /* Hands the response to libmicrohttpd. */
@@ -381,6 +674,7 @@ static enum MHD_Result queue(struct http_request *req)
 		r = MHD_create_response_from_buffer(req->static_len, (void *)req->static_body,
 						    MHD_RESPMEM_PERSISTENT);
 	} else if (req->resp.len) {
+		hold_response(req);
 		size_t len;
 		char *data = buf_detach(&req->resp, &len);
 		r = MHD_create_response_from_buffer_with_free_callback(len, data, &free);
@@ -397,7 +691,8 @@ static enum MHD_Result queue(struct http_request *req)
 	const char *origin = allowed_origin(req);
 	if (origin) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
-		MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-ID");
+		MHD_add_response_header(r, "Access-Control-Expose-Headers",
+					"X-Request-ID, X-Insights-Version");
 		if (strcmp(origin, "*"))
 			MHD_add_response_header(r, "Vary", "Origin");
 	}
@@ -515,13 +810,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
 {
-	(void)version;
 	struct http_server *srv = cls;
 	struct http_request *req = *con_cls;
 	if (!req) {
 		req = request_new(srv, conn, url, method);
 		*con_cls = req;
 		atomic_fetch_add(&srv->inflight, 1);
+		bool saw_nul = false;
+		struct conn_state *cs = conn_state_of(conn);
+		if (cs) {
+			pthread_mutex_lock(&srv->conns_lock);
+			cs->head_done = true;
+			saw_nul = cs->saw_nul;
+			pthread_mutex_unlock(&srv->conns_lock);
+		}
+		req->body_deadline_ns = clock_mono_ns() + (uint64_t)srv->cfg.body_timeout_s * 1000000000u;
+		const char *bad = bad_head(req, version, saw_nul);
+		if (bad) {
+			/* The head may say anything of its body: read none of it. */
+			http_add_header(req, "Connection", "close");
+			respond_detail(req, 400, bad);
+			return queue(req);
+		}
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl) {
@@ -540,6 +850,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		if (clock_mono_ns() > req->body_deadline_ns) {
+			char detail[96];
+			snprintf(detail, sizeof(detail),
+				 "The request body took longer than %u s to arrive",
+				 srv->cfg.body_timeout_s);
+			*upload_size = 0;
+			buf_release(&req->body);
+			http_add_header(req, "Connection", "close");
+			respond_detail(req, 408, detail);
+			return queue(req);
+		}
+		size_t limit = srv->cfg.body_memory;
+		if (!req->too_large && limit &&
+		    hold_bytes(srv, &srv->body_bytes, *upload_size) > limit) {
+			atomic_fetch_sub(&srv->body_bytes, *upload_size);
+			log_warn("http: bodies still arriving hold %zu bytes: answering 503",
+				 atomic_load(&srv->body_bytes));
+			*upload_size = 0;
+			buf_release(&req->body);
+			http_add_header(req, "Connection", "close");
+			http_add_header(req, "Retry-After", "1");
+			respond_detail(req, 503, "The server is busy receiving other requests; try again");
+			return queue(req);
+		}
+		if (!req->too_large && limit)
+			req->body_held += *upload_size;
 		if (req->too_large || req->body.len + *upload_size > srv->cfg.max_body) {
 			/*
 			 * A body without a Content-Length grew past the limit. Read
@@ -575,9 +911,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)conn;
 	(void)toe;
 	struct http_server *srv = cls;
+	struct conn_state *cs = conn_state_of(conn);
+	if (cs) {
+		/* The connection now waits for its next request (keep-alive). */
+		pthread_mutex_lock(&srv->conns_lock);
+		cs->waiting_since = clock_mono_ns();
+		cs->request_since = 0;
+		cs->head_done = false;
+		pthread_mutex_unlock(&srv->conns_lock);
+	}
 	struct http_request *req = *con_cls;
 	if (!req)
 		return;
@@ -658,7 +1002,17 @@ static void free_server(struct http_server *srv)
 	free(srv->workers);
 	pthread_mutex_destroy(&srv->qlock);
 	pthread_cond_destroy(&srv->qcond);
+	pthread_mutex_destroy(&srv->conns_lock);
 	free(srv);
+}
+
+static void stop_guard(struct http_server *srv)
+{
+	if (!srv->guard_running)
+		return;
+	atomic_store(&srv->guard_stop, true);
+	pthread_join(srv->guard, NULL);
+	srv->guard_running = false;
 }
 
 static void stop_workers(struct http_server *srv)
@@ -679,6 +1033,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 	srv->cfg = *cfg;
 	pthread_mutex_init(&srv->qlock, NULL);
 	pthread_cond_init(&srv->qcond, NULL);
+	pthread_mutex_init(&srv->conns_lock, NULL);
 	parse_origins(srv, cfg->cors_origins);
 
 	char port[16];
@@ -717,6 +1072,9 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 			MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 			MHD_OPTION_NOTIFY_COMPLETED, &on_completed, srv,
+			MHD_OPTION_NOTIFY_CONNECTION, &on_connection, srv,
+			MHD_OPTION_URI_LOG_CALLBACK, &on_request_line, srv,
+			MHD_OPTION_UNESCAPE_CALLBACK, &on_unescape, srv,
 			MHD_OPTION_CONNECTION_LIMIT, per_daemon,
 			MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
 			/* Per-connection buffer for headers and reads, cleared for every request. */
@@ -756,6 +1114,10 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 		}
 		srv->nworkers++;
 	}
+	if (pthread_create(&srv->guard, NULL, guard_main, srv) == 0)
+		srv->guard_running = true;
+	else
+		log_warn("http: no guard thread: slow request heads are bounded by the idle timeout only");
 	*out = srv;
 	return 0;
 }
@@ -777,6 +1139,7 @@ void http_server_stop(struct http_server *srv, unsigned grace_ms)
 	/* Workers drain the queue before they exit: every suspended connection is resumed. */
 	stop_workers(srv);
 	assert(!srv->qhead);
+	stop_guard(srv);
 	for (unsigned i = 0; i < srv->ndaemons; i++) {
 		MHD_stop_daemon(srv->daemons[i]);
 		if (srv->quiesced[i] != MHD_INVALID_SOCKET)

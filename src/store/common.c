@@ -150,9 +150,23 @@ bool store_page_offset(const struct insight_filter *f, int64_t total, int64_t *o
 	return !__builtin_mul_overflow(f->page - 1, f->page_size, offset) && *offset < total;
 }
 
-bool store_window_applies(unsigned window, int64_t offset, int64_t page_size)
+void store_window_plan(unsigned window, int64_t total, int64_t offset, int64_t page_size,
+		       struct window_plan *out)
 {
-	return window && (uint64_t)offset + (uint64_t)page_size <= window;
+	memset(out, 0, sizeof(*out));
+	out->split = window && total > (int64_t)window;
+	if (!out->split) {
+		out->a_offset = offset;
+		out->a_limit = page_size;
+		return;
+	}
+	int64_t w = (int64_t)window;
+	if (offset < w) {
+		out->a_offset = offset;
+		out->a_limit = w - offset < page_size ? w - offset : page_size;
+	}
+	out->b_offset = offset > w ? offset - w : 0;
+	out->b_limit = page_size - out->a_limit;
 }
 
 static bool is_space(char ch)

@@ -106,11 +106,24 @@ void store_item_ids_print(struct buf *b, const struct insight *items, size_t n, 
  */
 bool store_page_offset(const struct insight_filter *f, int64_t total, int64_t *offset);
 /*
- * Whether a search's ranking may be bounded to the `window` newest matches
- * (see store_config.search_window): the page lies within the first
- * `window` results.
+ * A ranked search and its window (store_config.search_window). When the
+ * search matches more than `window` insights, its ranking is the newest
+ * `window` matches by relevance, then the older ones by relevance: every
+ * page of the search comes from that one order, so pages are disjoint and
+ * together hold every match, while the pages within the window cost only
+ * the ranking of the window. A page then takes up to two parts: rows
+ * a_offset.. of the window's ranking (a_limit of them), then rows b_offset..
+ * of the older matches' (b_limit). Without a split, part A is the ranking
+ * of all matches.
  */
-bool store_window_applies(unsigned window, int64_t offset, int64_t page_size);
+struct window_plan {
+	bool split;
+	int64_t a_offset, a_limit;
+	int64_t b_offset, b_limit;
+};
+
+void store_window_plan(unsigned window, int64_t total, int64_t offset, int64_t page_size,
+		       struct window_plan *out);
 /* True when the filter has search text holding a word. */
 bool store_has_text(const struct insight_filter *f);
 /* True when the filter needs more than the per-(status, priority, category) counts. */
@@ -161,6 +174,11 @@ void store_trend_add(struct trend_day *days, size_t ndays, const char *day, cons
  * form (a build mistake).
  */
 bool store_migration_name(const char *path, int *version, char *name, size_t namelen);
+
+/* ---- data versions ------------------------------------------------------------- */
+
+/* For a shared driver: the version the calling thread's write published (store_write_version). */
+void store_set_write_version(uint64_t v);
 
 /* ---- fault injection (see lib/fault.h) -------------------------------------- */
 

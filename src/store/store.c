@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lib/fault.h"
+#include "store/common.h"
 #include "lib/banned.h"
 
 static const struct {
@@ -75,12 +76,27 @@ bool store_can_watch(const struct store *st)
 	return st->drv->watch != NULL;
 }
 
+/* ---- versions of shared data -------------------------------------------------- */
+
+static _Thread_local uint64_t write_version;
+
+uint64_t store_write_version(void)
+{
+	return write_version;
+}
+
+void store_set_write_version(uint64_t v)
+{
+	write_version = v;
+}
+
 /* ---- the contract, and the tests' faults ----------------------------------- */
 
 /* Before an operation: a test's delay or failure (lib/fault.h); OK otherwise. */
 static enum status enter(const char *op, struct error *err)
 {
 	assert(err->status == OK);
+	write_version = 0;
 #ifdef INSIGHTS_FAULTS
 	char point[64];
 	snprintf(point, sizeof(point), "store.%s.before_ms", op);
@@ -384,7 +400,7 @@ enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix
 	return rc;
 }
 
-enum status store_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
 			struct error *err)
 {
 	if (!st->drv->watch)

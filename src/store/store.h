@@ -63,6 +63,13 @@ struct store_config {
 	 * them). 0: rank every match.
 	 */
 	unsigned search_window;
+	/*
+	 * This process serves requests from the store (caching what it reads,
+	 * with other processes' writes unseen): a driver whose database cannot
+	 * tell one process of another's writes (SQLite) refuses to open for a
+	 * second serving process (E_UNAVAILABLE).
+	 */
+	bool serving;
 };
 
 struct store_gauges {
@@ -84,7 +91,13 @@ struct store_gauges {
 #define STORE_REMOTE 2u
 
 /* The interface version drivers are written against; bumped when slots change. */
-#define STORE_DRIVER_VERSION 1
+#define STORE_DRIVER_VERSION 2
+
+/*
+ * What a watching driver reports (see `watch`): whether it hears other
+ * processes' writes, and the highest data version it knows of (0: none).
+ */
+typedef void (*store_changed_fn)(void *arg, bool heard, uint64_t version);
 
 struct store_driver {
 	unsigned version;            /* STORE_DRIVER_VERSION */
@@ -215,13 +228,15 @@ struct store_driver {
 
 	/*
 	 * For STORE_SHARED drivers: reports the writes other processes commit.
-	 * From a thread of its own, the driver calls changed(arg, true) after
+	 * From a thread of its own, the driver calls changed(arg, true, v) after
 	 * such writes (and when it starts hearing them: what happened before
-	 * is unknown), and changed(arg, false) when it stops hearing them (its
-	 * connection broke) until it hears again. Runs until the store closes.
-	 * Optional (NULL: the driver cannot tell).
+	 * is unknown), and changed(arg, false, 0) when it stops hearing them
+	 * (its connection broke) until it hears again. `v` is the highest data
+	 * version the driver has heard: every write that published a version
+	 * up to it (store_write_version) was committed before the call. Runs
+	 * until the store closes. Optional (NULL: the driver cannot tell).
 	 */
-	enum status (*watch)(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+	enum status (*watch)(struct store *st, store_changed_fn changed, void *arg,
 			     struct error *err);
 };
 
@@ -292,8 +307,15 @@ enum status store_gauges(struct store *st, struct store_gauges *out, struct erro
 enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix **fixes,
 			       size_t *n, struct error *err);
 /* E_INTERNAL for a driver without `watch`. */
-enum status store_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
 			struct error *err);
+/*
+ * The data version that the last successful write of the calling thread
+ * published to other processes sharing the database (the value other
+ * instances' watch reports once they have heard it); 0 when the driver
+ * publishes none (SQLite) or the write could not tell them.
+ */
+uint64_t store_write_version(void);
 
 extern const struct store_driver store_sqlite_driver;
 extern const struct store_driver store_pg_driver;

@@ -197,9 +197,20 @@ def test_null_required_field_is_422(api, field):
 
 def test_max_lengths_accepted(api):
     ins = api.create_insight(title="t" * 500, author="a" * 255, source="s" * 255, description="d" * 5000,
-                             content="c" * 100000)
+                             content="c" * 65536)
     assert len(ins["title"]) == 500 and len(ins["author"]) == 255 and len(ins["source"]) == 255
-    assert ins["content"] == "c" * 100000
+    assert ins["content"] == "c" * 65536
+
+
+def test_content_is_bounded(api):
+    """At most 65,536 characters (256 KiB of UTF-8): what bounds a page's memory."""
+    assert_422(api.post("/insights", json=base(content="c" * 65537)),
+               ("string_too_long", ["body", "content"]))
+    # Characters, not bytes: 65,536 four-byte characters pass.
+    ins = api.create_insight(content="\U0001F600" * 65536)
+    assert len(ins["content"]) == 65536
+    assert_422(api.put(f"/insights/{ins['id']}", json={"content": "é" * 65537}),
+               ("string_too_long", ["body", "content"]))
 
 
 def test_nullable_fields_accept_null(api):

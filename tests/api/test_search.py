@@ -250,7 +250,8 @@ def test_long_queries(api):
 
 def test_ranking_window_bounds_very_common_searches(servers):
     """With --search-window N, a query matching more than N insights ranks the
-    N newest matches for pages within them; total still counts them all."""
+    N newest matches first, then the older ones: total still counts them all,
+    and every page comes from that one order."""
     api = servers.start(args=["--search-window", "3"]).api
     w = word()
     oldest = api.create_insight(title=f"{w} in the title", description="d")  # best match
@@ -258,11 +259,17 @@ def test_ranking_window_bounds_very_common_searches(servers):
              for _ in range(4)]
     page = api.search(query=w, page_size=3)
     assert page["total"] == 5
-    assert oldest["id"] not in ids(page)
-    assert set(ids(page)) <= {i["id"] for i in newer}
-    # A page reaching past the window ranks every match.
+    assert set(ids(page)) == {i["id"] for i in newer[1:]}  # the window: the 3 newest
+    # Past the window: the older matches, ranked (the title match first).
     page = api.search(query=w, page_size=5)
-    assert ids(page)[0] == oldest["id"] and page["total"] == 5
+    assert set(ids(page)[:3]) == {i["id"] for i in newer[1:]}
+    assert ids(page)[3:] == [oldest["id"], newer[0]["id"]]
+    # Pages of any size are disjoint and together hold every match.
+    for size in (1, 2, 3, 4):
+        seen = []
+        for n in range(1, 6):
+            seen += ids(api.search(query=w, page=n, page_size=size))
+        assert sorted(seen) == sorted([oldest["id"]] + [i["id"] for i in newer]), size
 
 
 def test_ranking_window_zero_ranks_everything(servers):

@@ -113,51 +113,61 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 		return OK;
 
 	/*
-	 * Bounded ranking, as on SQLite: when the text matches more than
-	 * `window` insights and the page lies within the first `window`
-	 * results, only the `window` newest text matches are ranked.
+	 * A search matching more than the window ranks its newest `window`
+	 * matches, then the older ones (store_window_plan, as on SQLite). The
+	 * window starts at the id of its oldest match, found by walking the
+	 * primary key backwards through the matches.
 	 */
+	struct window_plan plan = { .a_offset = offset, .a_limit = f->page_size };
+	if (text)
+		store_window_plan(c->pool->cfg->search_window, out->total, offset, f->page_size,
+				  &plan);
 	int64_t from = 0;
-	unsigned window = c->pool->cfg->search_window;
-	if (text && store_window_applies(window, offset, f->page_size)) {
+	if (plan.split) {
 		struct pg_params wp = { 0 };
-		pg_p_text(&wp, f->text);
-		pg_p_int(&wp, (int64_t)window - 1);
-		rc = pg_q_fixed(c, P_SEARCH_WINDOW, &wp, &r, err);
+		buf_reset(sql);
+		buf_adds(sql, "SELECT i.id");
+		pg_build_where(f, text, tags, false, sql, &wp);
+		buf_addf(sql, " ORDER BY i.id DESC LIMIT 1 OFFSET $%d",
+			 pg_p_int(&wp, (int64_t)c->pool->cfg->search_window - 1));
+		rc = pg_q_built(c, sql->data, &wp, &r, err);
 		if (rc)
 			return rc;
-		if (PQntuples(r) > 0)
-			from = pg_col_int(r, 0, 0);
+		from = PQntuples(r) > 0 ? pg_col_int(r, 0, 0) : 0;
 		PQclear(r);
 	}
 
-	/* The page. */
-	struct pg_params p = { 0 };
-	buf_reset(sql);
-	buf_adds(sql, "SELECT " INSIGHT_COLS);
-	int tp = pg_build_where(f, text, tags, true, sql, &p);
-	if (from)
-		buf_addf(sql, " AND i.id >= $%d", pg_p_int(&p, from));
-	if (tp)
-		buf_addf(sql, " ORDER BY ts_rank(" PG_RANK_WEIGHTS ", i.search, insights_fts_query($%d)) DESC,"
-			      " i.created_at DESC, i.id DESC", tp);
-	else
-		buf_adds(sql, " ORDER BY i.created_at DESC, i.id DESC");
-	int lim = pg_p_int(&p, f->page_size);
-	int off = pg_p_int(&p, offset);
-	buf_addf(sql, " LIMIT $%d OFFSET $%d", lim, off);
-	rc = pg_q_built(c, sql->data, &p, &r, err);
-	if (rc)
-		return rc;
-	int rows = PQntuples(r);
-	if (rows > f->page_size)
-		rows = (int)f->page_size;
-	out->items = ARENA_NEW_ARRAY(a, struct insight, (size_t)(rows ? rows : 1));
-	for (int i = 0; i < rows; i++) {
-		struct store_row row = pg_row(r, i);
-		store_read_insight(&row, 0, a, &out->items[out->n++]);
+	/* The page: rows of the window's ranking, then of the older matches'. */
+	out->items = ARENA_NEW_ARRAY(a, struct insight, (size_t)f->page_size);
+	for (int part = 0; part < 2; part++) {
+		int64_t limit = part ? plan.b_limit : plan.a_limit;
+		int64_t skip = part ? plan.b_offset : plan.a_offset;
+		if (limit <= 0)
+			continue;
+		struct pg_params p = { 0 };
+		buf_reset(sql);
+		buf_adds(sql, "SELECT " INSIGHT_COLS);
+		int tp = pg_build_where(f, text, tags, true, sql, &p);
+		if (plan.split)
+			buf_addf(sql, part ? " AND i.id < $%d" : " AND i.id >= $%d", pg_p_int(&p, from));
+		if (tp)
+			buf_addf(sql, " ORDER BY ts_rank(" PG_RANK_WEIGHTS ", i.search,"
+				 " insights_fts_query($%d)) DESC, i.created_at DESC, i.id DESC", tp);
+		else
+			buf_adds(sql, " ORDER BY i.created_at DESC, i.id DESC");
+		int lim = pg_p_int(&p, limit);
+		int off = pg_p_int(&p, skip);
+		buf_addf(sql, " LIMIT $%d OFFSET $%d", lim, off);
+		rc = pg_q_built(c, sql->data, &p, &r, err);
+		if (rc)
+			return rc;
+		int rows = PQntuples(r);
+		for (int i = 0; i < rows && out->n < (size_t)f->page_size; i++) {
+			struct store_row row = pg_row(r, i);
+			store_read_insight(&row, 0, a, &out->items[out->n++]);
+		}
+		PQclear(r);
 	}
-	PQclear(r);
 	return pg_attach_tags(c, a, out->items, out->n, err);
 }
 

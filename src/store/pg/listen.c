@@ -7,6 +7,7 @@
 #include "store/pg/pg.h"
 
 #include <poll.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "lib/clock.h"
@@ -30,8 +31,8 @@ static bool pg_watch_nap(struct pg_store *s, unsigned ms)
 	return !atomic_load(&s->stop_watching);
 }
 
-/* A connection that LISTENs, or NULL. */
-static struct pg_conn *pg_watch_connect(struct pg_store *s)
+/* A connection that LISTENs, or NULL; *version: the last data version taken. */
+static struct pg_conn *pg_watch_connect(struct pg_store *s, uint64_t *version)
 {
 	struct pg_conn *c = NULL;
 	struct error err = ERROR_INIT;
@@ -45,6 +46,19 @@ static struct pg_conn *pg_watch_connect(struct pg_store *s)
 		pg_conn_free(c);
 		return NULL;
 	}
+	/*
+	 * Versions are taken after their write committed: one taken before
+	 * this point belongs to data that the reads to come will see.
+	 */
+	PGresult *r = NULL;
+	*version = 0;
+	if (pg_q_built(c, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+			  " FROM insights_data_version", &none, &r, &err) != OK) {
+		pg_conn_free(c);
+		return NULL;
+	}
+	*version = (uint64_t)pg_col_int(r, 0, 0);
+	PQclear(r);
 	c->deadline_ns = 0;
 	return c;
 }
@@ -59,28 +73,33 @@ static void *pg_watch_main(void *arg)
 	struct pg_conn *c = NULL;
 	while (!atomic_load(&s->stop_watching)) {
 		if (!c) {
-			c = pg_watch_connect(s);
+			uint64_t version;
+			c = pg_watch_connect(s, &version);
 			if (!c) {
 				pg_watch_nap(s, WATCH_RETRY_MS);
 				continue;
 			}
 			/* Whatever happened while nobody listened counts as a change. */
-			s->changed(s->changed_arg, true);
+			s->changed(s->changed_arg, true, version);
 		}
 		int w = pg_wait_socket(c->db, POLLIN, clock_mono_ns() + WATCH_POLL_MS * 1000000ull);
 		bool lost = w < 0 || (w > 0 && !PQconsumeInput(c->db)) ||
 			    PQstatus(c->db) != CONNECTION_OK;
 		bool heard = false;
+		uint64_t version = 0;
 		PGnotify *n;
 		while ((n = PQnotifies(c->db))) {
 			heard = true;
+			uint64_t v = n->extra ? strtoull(n->extra, NULL, 10) : 0;
+			if (v > version)
+				version = v;
 			PQfreemem(n);
 		}
 		if (heard)
-			s->changed(s->changed_arg, true);
+			s->changed(s->changed_arg, true, version);
 		if (lost) {
 			log_warn("postgresql: lost the connection that listens to other instances");
-			s->changed(s->changed_arg, false);
+			s->changed(s->changed_arg, false, 0);
 			pg_conn_free(c);
 			c = NULL;
 		}
@@ -89,7 +108,7 @@ static void *pg_watch_main(void *arg)
 	return NULL;
 }
 
-enum status pg_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+enum status pg_watch(struct store *st, store_changed_fn changed, void *arg,
 		     struct error *err)
 {
 	struct pg_store *s = pg_of(st);

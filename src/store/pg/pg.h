@@ -74,7 +74,6 @@ enum pg_stmt {
 	P_INSIGHT_TAGS_KEEP_ONLY,
 	P_INSIGHT_TAGS_CLEAR,
 	P_INSIGHT_RECENT,
-	P_SEARCH_WINDOW,
 	P_COUNT_FAST,
 	P_TAGS_LOCK,
 	P_TAG_GET,
@@ -161,7 +160,7 @@ struct pg_store {
 	pthread_t watcher;
 	bool watching;
 	atomic_bool stop_watching;
-	void (*changed)(void *arg, bool heard);
+	store_changed_fn changed;
 	void *changed_arg;
 };
 
@@ -346,7 +345,7 @@ enum status pg_run(struct pg_store *s, enum pg_run_mode mode, pg_run_body body,
 
 /* ---- listening (listen.c) ------------------------------------------------------------------ */
 
-enum status pg_watch(struct store *st, void (*changed)(void *arg, bool heard), void *arg,
+enum status pg_watch(struct store *st, store_changed_fn changed, void *arg,
 		     struct error *err);
 /* Stops the listener, if one runs (at close). */
 void pg_watch_stop(struct pg_store *s);

@@ -38,24 +38,33 @@
 
 /* Attempts of a transaction that hits a deadlock or serialization failure. */
 #define MAX_ATTEMPTS 5
-#define NOTIFY_SQL                                                     \
-	"BEGIN; SET LOCAL synchronous_commit TO off;"                  \
-	" SELECT pg_notify('" PG_CHANNEL "', ''); COMMIT"
+/*
+ * One statement in a transaction of its own: the next data version, sent
+ * with the notification; the commit does not wait for its flush.
+ */
+#define NOTIFY_SQL                                                                  \
+	"SELECT n.v, pg_notify('" PG_CHANNEL "', n.v::text),"                      \
+	" set_config('synchronous_commit', 'off', true)"                           \
+	" FROM (SELECT nextval('insights_data_version') AS v) n"
 
 /*
- * Tells the listening instances that a write committed. Best effort: the
- * write stands whatever happens here, and a failure only costs the other
- * instances' caches their freshness until they expire.
+ * Tells the listening instances that a write committed, with the data
+ * version it takes (store_set_write_version). Best effort: the write stands
+ * whatever happens here, and a failure only costs the other instances'
+ * caches their freshness until they expire.
  */
 static void pg_notify_others(struct pg_conn *c)
 {
 	struct error ignored = ERROR_INIT;
-	if (pg_finish(c, PQsendQuery(c->db, NOTIFY_SQL), NULL, &ignored) != OK)
+	struct pg_params none = { 0 };
+	PGresult *r = NULL;
+	if (pg_q_built(c, NOTIFY_SQL, &none, &r, &ignored) != OK) {
 		log_warn("postgresql: could not notify other instances of a write");
-	if (!c->broken && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
-		error_clear(&ignored);
-		pg_q_fixed(c, P_ROLLBACK, NULL, NULL, &ignored);
+		return;
 	}
+	if (PQntuples(r) == 1)
+		store_set_write_version((uint64_t)pg_col_int(r, 0, 0));
+	PQclear(r);
 }
 
 static bool pg_retryable(const struct pg_conn *c)

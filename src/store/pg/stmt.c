@@ -54,10 +54,6 @@ const char *const pg_sql[P__COUNT] = {
 		" ORDER BY created_at DESC, id DESC LIMIT $1) p"
 		" JOIN insights i ON i.id = p.id LEFT JOIN categories c ON c.id = i.category_id"
 		" ORDER BY i.created_at DESC, i.id DESC",
-	/* The id from which the `window` ($2 + 1) newest matches of a search start. */
-	[P_SEARCH_WINDOW] =
-		"SELECT id FROM insights WHERE search @@ insights_fts_query($1)"
-		" ORDER BY id DESC LIMIT 1 OFFSET $2",
 	[P_COUNT_FAST] =
 		"SELECT coalesce(sum(n), 0) FROM insight_counts"
 		" WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR priority = $2)"

@@ -191,7 +191,12 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 			"PRAGMA synchronous = NORMAL;"
 			"PRAGMA foreign_keys = ON;"
 			/* Statement journals in memory, not in temporary files. */
-			"PRAGMA temp_store = MEMORY;");
+			"PRAGMA temp_store = MEMORY;"
+			/*
+			 * A WAL that a bulk load grew is cut back to this size
+			 * when it next starts over, instead of keeping its peak.
+			 */
+			"PRAGMA journal_size_limit = " SQ_WAL_LIMIT_BYTES ";");
 	if (rc != SQLITE_OK) {
 		enum status st = sq_fail(c, rc, err);
 		sq_conn_free(c);

@@ -6,7 +6,14 @@
 #include "store/sqlite/sqlite.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "lib/log.h"
 
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -18,6 +25,33 @@
 static void sq_configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/*
+ * One process serves an SQLite file: its response cache learns of the
+ * writes it makes, not of another process's, which a second server would
+ * make. The lock is flock()'s, on the database file, which SQLite's own
+ * (fcntl) locks ignore; it goes when the process does, however it ends.
+ * Other commands (migrate, recount-tags, seed) take no lock.
+ */
+static enum status sq_lock_serving(struct sq_store *s, struct error *err)
+{
+	s->serve_lock = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (s->serve_lock < 0) {
+		log_error("sqlite: cannot open the database file to lock it: %s", strerror(errno));
+		return error_set(err, E_UNAVAILABLE, "The database is unavailable");
+	}
+	if (flock(s->serve_lock, LOCK_EX | LOCK_NB) == 0)
+		return OK;
+	int e = errno;
+	close(s->serve_lock);
+	s->serve_lock = -1;
+	if (e == EWOULDBLOCK)
+		return error_set(err, E_UNAVAILABLE,
+				 "another insights server already serves this SQLite file: run one "
+				 "server per file (several servers share a PostgreSQL database)");
+	log_error("sqlite: cannot lock the database file: %s", strerror(e));
+	return error_set(err, E_UNAVAILABLE, "The database is unavailable");
 }
 
 static enum status sq_open(const struct dburl *url, const struct store_config *cfg,
@@ -33,12 +67,20 @@ static enum status sq_open(const struct dburl *url, const struct store_config *c
 	s->path = xstrdup(url->path);
 	s->cfg = *cfg;
 	s->cfg.read_url = NULL; /* borrowed for this call only */
+	s->serve_lock = -1;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_cond_init(&s->committed, NULL);
 	/* Open one connection now, so a bad path fails at start-up. */
 	struct sq_conn *c;
 	enum status rc = sq_conn_take(s, &c, err);
+	if (rc == OK && cfg->serving) {
+		rc = sq_lock_serving(s, err);
+		if (rc) {
+			sq_conn_free(c);
+			c = NULL;
+		}
+	}
 	if (rc) {
 		pthread_mutex_destroy(&s->pool_lock);
 		pthread_mutex_destroy(&s->write_lock);
@@ -68,6 +110,8 @@ static void sq_close(struct store *st)
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_cond_destroy(&s->committed);
 	buf_release(&s->fts_pending);
+	if (s->serve_lock >= 0)
+		close(s->serve_lock);
 	free(s->path);
 	free(s);
 }

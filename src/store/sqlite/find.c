@@ -276,55 +276,65 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		return OK;
 
 	/*
-	 * Bounded ranking: when the text matches more than `window` insights
-	 * and the page lies within the first `window` results, only the
-	 * `window` newest matches are ranked (their smallest rowid is found by
-	 * walking the index backwards, which costs no ranking).
+	 * A search matching more than the window ranks its newest `window`
+	 * matches, then the older ones (store_window_plan). The window starts
+	 * at the rowid of its oldest match, found by walking the index
+	 * backwards, which costs no ranking.
 	 */
+	struct window_plan plan = { .a_offset = offset, .a_limit = f->page_size };
+	if (text)
+		store_window_plan(c->store->cfg.search_window, out->total, offset, f->page_size, &plan);
 	int64_t from = 0;
-	unsigned window = c->store->cfg.search_window;
-	if (text && store_window_applies(window, offset, f->page_size)) {
-		sqlite3_stmt *w = sq_stmt(c, S_SEARCH_WINDOW, err);
+	if (plan.split) {
+		sq_build_query(f, text, "SELECT insights_fts.rowid", q);
+		buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?");
+		sq_bind_add_int(q, (int64_t)c->store->cfg.search_window - 1);
+		sqlite3_stmt *w = sq_prepare_query(c, q, err);
 		if (!w)
 			return err->status;
-		sqlite3_bind_text(w, 1, q->fts.data, (int)q->fts.len, SQLITE_STATIC);
-		sqlite3_bind_int64(w, 2, (int64_t)window - 1);
 		int wrc = sq_step(w);
 		if (wrc == SQLITE_ROW)
 			from = sqlite3_column_int64(w, 0);
 		sqlite3_reset(w);
-		if (wrc != SQLITE_ROW && wrc != SQLITE_DONE)
-			return sq_fail(c, wrc, err);
+		if (wrc != SQLITE_ROW)
+			return wrc == SQLITE_DONE ? sq_fail(c, SQLITE_ERROR, err) : sq_fail(c, wrc, err);
 	}
 
-	/* The ids of the page. */
-	sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
-	if (from) {
-		buf_adds(&q->sql, " AND insights_fts.rowid >= ?");
-		sq_bind_add_int(q, from);
-	}
-	/*
-	 * bm25() with the weights spelled out (title 10, description 5, content
-	 * 1): FTS5's configured `rank` column computes the same value but
-	 * measured twice as slow here.
-	 */
-	buf_adds(&q->sql, text ? " ORDER BY bm25(insights_fts, 10.0, 5.0, 1.0)"
-			       : " ORDER BY i.created_at DESC, i.id DESC");
-	buf_adds(&q->sql, " LIMIT ? OFFSET ?");
-	sq_bind_add_int(q, f->page_size);
-	sq_bind_add_int(q, offset);
-	sqlite3_stmt *s = sq_prepare_query(c, q, err);
-	if (!s)
-		return err->status;
-	buf_addch(&q->ids, '[');
-	int src;
+	/* The ids of the page: of the window's ranking, then of the older matches'. */
 	size_t n = 0;
-	while ((src = sq_step(s)) == SQLITE_ROW)
-		buf_addf(&q->ids, "%s%lld", n++ ? "," : "", (long long)sqlite3_column_int64(s, 0));
+	buf_addch(&q->ids, '[');
+	for (int part = 0; part < 2; part++) {
+		int64_t limit = part ? plan.b_limit : plan.a_limit;
+		int64_t skip = part ? plan.b_offset : plan.a_offset;
+		if (limit <= 0)
+			continue;
+		sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
+		if (plan.split) {
+			buf_adds(&q->sql, part ? " AND insights_fts.rowid < ?" : " AND insights_fts.rowid >= ?");
+			sq_bind_add_int(q, from);
+		}
+		/*
+		 * bm25() with the weights spelled out (title 10, description 5,
+		 * content 1): FTS5's configured `rank` column computes the same
+		 * value but measured twice as slow here. Ties go newest first, so
+		 * that the order is total and pages never overlap.
+		 */
+		buf_adds(&q->sql, text ? " ORDER BY bm25(insights_fts, 10.0, 5.0, 1.0), insights_fts.rowid DESC"
+				       : " ORDER BY i.created_at DESC, i.id DESC");
+		buf_adds(&q->sql, " LIMIT ? OFFSET ?");
+		sq_bind_add_int(q, limit);
+		sq_bind_add_int(q, skip);
+		sqlite3_stmt *s = sq_prepare_query(c, q, err);
+		if (!s)
+			return err->status;
+		int src;
+		while ((src = sq_step(s)) == SQLITE_ROW)
+			buf_addf(&q->ids, "%s%lld", n++ ? "," : "", (long long)sqlite3_column_int64(s, 0));
+		sqlite3_reset(s);
+		if (src != SQLITE_DONE)
+			return sq_fail(c, src, err);
+	}
 	buf_addch(&q->ids, ']');
-	sqlite3_reset(s);
-	if (src != SQLITE_DONE)
-		return sq_fail(c, src, err);
 
 	/* The rows. */
 	out->items = ARENA_NEW_ARRAY(a, struct insight, n ? n : 1);

@@ -61,7 +61,6 @@ enum sq_stmt {
 	S_INSIGHT_TAGS_CLEAR,
 	S_INSIGHT_RECENT,
 	S_COUNT_FAST,
-	S_SEARCH_WINDOW,
 	S_TAGS_EXISTING,
 	S_TAG_GET,
 	S_TAG_LIST,
@@ -94,6 +93,9 @@ enum sq_stmt {
 /* The first of STORE_TAG_COLS in S_INSIGHT_GET_TAGGED: after the insight's. */
 #define SQ_TAGGED_TAG_COL IC__COUNT
 
+/* What a WAL is truncated to when it restarts (16 MiB, about CKPT_PAGES; see conn.c). */
+#define SQ_WAL_LIMIT_BYTES "16777216"
+
 /* Statements built from a filter, cached per connection by their SQL text. */
 #define SQ_DYN_CACHE 32
 
@@ -120,6 +122,7 @@ struct sq_group_member;
 struct sq_store {
 	struct store base;
 	char *path;
+	int serve_lock;              /* a descriptor holding the serving lock, or -1 */
 	struct store_config cfg;
 	pthread_mutex_t pool_lock;
 	struct sq_conn *idle;        /* idle connections, large caches first */

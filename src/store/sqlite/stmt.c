@@ -70,10 +70,6 @@ static const char *const sq_sql[S__COUNT] = {
 		"SELECT coalesce(sum(n), 0) FROM insight_counts"
 		" WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR priority = ?2)"
 		" AND (?3 IS NULL OR category_id = ?3)",
-	/* The rowid of the ?2+1-th newest match: where a bounded ranking starts. */
-	[S_SEARCH_WINDOW] =
-		"SELECT rowid FROM insights_fts WHERE insights_fts MATCH ?1"
-		" ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
 	[S_TAGS_EXISTING] =
 		"SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT id FROM tags)",
 	[S_TAG_GET] = "SELECT " TAG_COLS " FROM tags t WHERE t.id = ?1",

@@ -49,9 +49,16 @@ TEST(dburl_postgresql_forms)
 	CHECK_STR(u.conninfo, "postgresql:///insights?host=/run/postgresql&password=hunter2");
 	CHECK(!strstr(u.redacted, "hunter2"));
 	dburl_release(&u);
-	/* An '@' inside the password: the last '@' of the authority ends it. */
-	CHECK(parse("postgresql://u:p@ss@h/d", &u) == 0);
+	/* An '@' in the password must be percent-encoded: libpq would read the rest as the host. */
+	char why[256];
+	CHECK(dburl_parse("postgresql://u:pa@zq9secret@h/d", &u, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "%40") != NULL);
+	CHECK(strstr(why, "zq9secret") == NULL && strstr(why, "pa@") == NULL);
+	CHECK(parse("postgresql://u:p%40ss@h/d", &u) == 0);
 	CHECK_STR(u.redacted, "postgresql://u:***@h/d");
+	dburl_release(&u);
+	/* An '@' in the query string is not in the authority. */
+	CHECK(parse("postgresql://u@h/d?application_name=a@b", &u) == 0);
 	dburl_release(&u);
 }
 

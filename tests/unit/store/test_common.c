@@ -103,9 +103,32 @@ TEST(page_offsets_and_search_windows)
 	CHECK(!store_page_offset(&f, 40, &off));
 	f.page = INT64_MAX;
 	CHECK(!store_page_offset(&f, INT64_MAX, &off)); /* overflow */
-	CHECK(store_window_applies(100, 80, 20));
-	CHECK(!store_window_applies(100, 81, 20));
-	CHECK(!store_window_applies(0, 0, 20)); /* 0: rank everything */
+	struct window_plan wp;
+	store_window_plan(100, 100, 80, 20, &wp); /* no more matches than the window */
+	CHECK(!wp.split && wp.a_offset == 80 && wp.a_limit == 20 && wp.b_limit == 0);
+	store_window_plan(0, 5000, 80, 20, &wp); /* 0: rank everything */
+	CHECK(!wp.split && wp.a_offset == 80 && wp.a_limit == 20);
+	store_window_plan(100, 500, 60, 20, &wp); /* within the window */
+	CHECK(wp.split && wp.a_offset == 60 && wp.a_limit == 20 && wp.b_limit == 0);
+	store_window_plan(100, 500, 90, 20, &wp); /* across its edge */
+	CHECK(wp.split && wp.a_offset == 90 && wp.a_limit == 10 && wp.b_offset == 0 && wp.b_limit == 10);
+	store_window_plan(100, 500, 100, 20, &wp); /* past it */
+	CHECK(wp.split && wp.a_limit == 0 && wp.b_offset == 0 && wp.b_limit == 20);
+	store_window_plan(100, 500, 250, 20, &wp);
+	CHECK(wp.split && wp.a_limit == 0 && wp.b_offset == 150 && wp.b_limit == 20);
+	/* Every page of a split ranking, together: each position exactly once. */
+	int seen[500] = { 0 };
+	for (int64_t start = 0; start < 500; start += 7) {
+		store_window_plan(100, 500, start, 7, &wp);
+		for (int64_t k = 0; k < wp.a_limit; k++)
+			seen[wp.a_offset + k]++;
+		for (int64_t k = 0; k < wp.b_limit && 100 + wp.b_offset + k < 500; k++)
+			seen[100 + wp.b_offset + k]++;
+	}
+	int once = 0;
+	for (int k = 0; k < 500; k++)
+		once += seen[k] == 1;
+	CHECK(once == 500);
 }
 
 TEST(search_text_words)

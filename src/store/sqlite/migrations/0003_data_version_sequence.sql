@@ -1,0 +1,4 @@
+-- The same version as PostgreSQL's migration 3, which creates the sequence
+-- of data versions that instances sharing a database exchange. One process
+-- serves an SQLite file: its data version lives in memory, and there is
+-- nothing to create here.
