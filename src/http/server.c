@@ -798,6 +798,35 @@ static void dispatch(struct http_request *req)
 	run_handler(req);
 }
 
+/*
+ * Answers while the body is still arriving, and closes the connection:
+ * libmicrohttpd 0.9 refuses to queue a response then, so the answer is
+ * written to the socket as it stands (nothing else writes to it while a
+ * body arrives) and the access handler then reports failure, which makes
+ * libmicrohttpd close. The request is observed as answered with `status`.
+ */
+static enum MHD_Result answer_mid_body(struct http_request *req, unsigned status,
+				       const char *reason, const char *detail,
+				       const char *retry_after)
+{
+	respond_detail(req, status, detail);
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info) {
+		struct buf b = BUF_INIT;
+		buf_addf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+			     "X-Request-ID: %s\r\n%s%s%sContent-Length: %zu\r\n\r\n",
+			 status, reason, req->request_id, retry_after ? "Retry-After: " : "",
+			 retry_after ? retry_after : "", retry_after ? "\r\n" : "", req->resp.len);
+		buf_add(&b, req->resp.data, req->resp.len);
+		if (send(info->connect_fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_debug("http: could not send a %u: %s", status, strerror(errno));
+		buf_release(&b);
+	}
+	req->state = REQ_QUEUED;
+	return MHD_NO;
+}
+
 static void too_large(struct http_request *req)
 {
 	char detail[96];
@@ -857,9 +886,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				 srv->cfg.body_timeout_s);
 			*upload_size = 0;
 			buf_release(&req->body);
-			http_add_header(req, "Connection", "close");
-			respond_detail(req, 408, detail);
-			return queue(req);
+			return answer_mid_body(req, 408, "Request Timeout", detail, NULL);
 		}
 		size_t limit = srv->cfg.body_memory;
 		if (!req->too_large && limit &&
@@ -869,10 +896,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				 atomic_load(&srv->body_bytes));
 			*upload_size = 0;
 			buf_release(&req->body);
-			http_add_header(req, "Connection", "close");
-			http_add_header(req, "Retry-After", "1");
-			respond_detail(req, 503, "The server is busy receiving other requests; try again");
-			return queue(req);
+			return answer_mid_body(req, 503, "Service Unavailable",
+					       "The server is busy receiving other requests; try again",
+					       "1");
 		}
 		if (!req->too_large && limit)
 			req->body_held += *upload_size;
@@ -887,8 +913,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			*upload_size = 0;
 			buf_release(&req->body);
 			if (req->discarded > DISCARD_MAX) {
-				too_large(req);
-				return queue(req);
+				char detail[96];
+				snprintf(detail, sizeof(detail),
+					 "Request body exceeds the limit of %zu bytes", srv->cfg.max_body);
+				return answer_mid_body(req, 413, "Content Too Large", detail, NULL);
 			}
 			return MHD_YES;
 		}
