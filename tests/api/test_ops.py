@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BACKEND, uid
+from conftest import BACKEND, uid, word
 
 LINE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"[^"]*")*)\})? (\S+)$')
 RFC3339_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -35,7 +35,10 @@ def samples(text):
 
 
 def value(s, name, **labels):
-    return s.get((name, frozenset(labels.items())), 0.0)
+    """A sample's value; a missing sample fails (reading it as 0 would hide it)."""
+    key = (name, frozenset(labels.items()))
+    assert key in s, f"no sample {name} {labels or ''} in /metrics"
+    return s[key]
 
 
 def test_metrics_pass_promtool(fresh_api):
@@ -126,12 +129,28 @@ def test_process_and_database_gauges(fresh_api):
     fresh_api.create_tag()
     s = samples(scrape(fresh_api))
     assert value(s, "process_resident_memory_bytes") > 1e6
+    assert value(s, "process_virtual_memory_bytes") >= value(s, "process_resident_memory_bytes")
     assert abs(value(s, "process_start_time_seconds") - time.time()) < 3600
-    assert value(s, "process_open_fds") >= 3
-    assert value(s, "process_cpu_seconds_total") >= 0
+    assert 3 <= value(s, "process_open_fds") <= value(s, "process_max_fds")
     assert value(s, "insights_db_rows", table="tags") == 1
     assert value(s, "insights_db_up") == 1
     assert value(s, "insights_db_pool_connections", state="idle") >= 1
+
+
+def test_process_cpu_seconds_grow_with_work(fresh_api):
+    """The counter moves in the kernel's ticks (10 ms): requests until it does."""
+    api = fresh_api
+    before = value(samples(scrape(api)), "process_cpu_seconds_total")
+    assert before >= 0
+    key = word()
+    api.create_insight(title=f"{key} cpu", content=" ".join(word() for _ in range(2000)))
+    now, deadline = before, time.monotonic() + 10
+    while now <= before and time.monotonic() < deadline:
+        for _ in range(20):
+            api.search(query=key)
+            api.call("GET", "/statistics")
+        now = value(samples(scrape(api)), "process_cpu_seconds_total")
+    assert now > before, f"process_cpu_seconds_total stayed at {before} through 10 s of requests"
 
 
 def log_lines(server):
