@@ -5,10 +5,12 @@ import shutil
 import subprocess
 import threading
 import time
+import types
+import urllib.parse
 
 import pytest
 
-from conftest import BACKEND, uid, word
+from conftest import BACKEND, free_port, run_cli, uid, word
 
 LINE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"[^"]*")*)\})? (\S+)$')
 RFC3339_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -202,13 +204,48 @@ def test_request_id_is_sanitised_and_bounded(api):
     assert rid.startswith("abcscript")
 
 
-def test_startup_and_shutdown_lines_hide_the_password(servers, tmp_path):
-    srv = servers.start(args=["--log-format", "json"])
+def with_password(url, password):
+    """A postgresql:// URL with `password` in its userinfo."""
+    parts = urllib.parse.urlsplit(url)
+    user, host = parts.netloc.rsplit("@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user.split(':')[0]}:{password}@{host}"))
+
+
+def test_startup_and_shutdown_lines_hide_the_password(servers):
+    """The start-up line names the database URL with its password masked. On
+    PostgreSQL the server gets a password (the test cluster trusts local
+    connections and ignores it); an SQLite URL holds none and shows as is."""
+    db = servers.database()
+    secret = f"Secret-{uid()}"
+    if BACKEND == "postgresql":
+        url, shown = with_password(db.url, secret), with_password(db.url, "***")
+    else:
+        url = shown = db.url
+    srv = servers.start(types.SimpleNamespace(url=url), args=["--log-format", "json"])
     start = wait_for(lambda: next((l for l in log_lines(srv) if l.get("msg") == "insights started"), None))
     assert start and start["version"] and start["port"] == str(srv.port)
-    assert start["database"] in ("sqlite", "postgresql")
+    assert start["database"] == BACKEND
+    assert start["database_url"] == shown
     srv.stop_and_check()
     assert any(l.get("msg") == "insights stopped" for l in log_lines(srv))
+    assert secret not in srv.log()
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query"])
+def test_startup_failure_hides_the_password(form):
+    """A PostgreSQL server that cannot be reached: the error names the URL,
+    masked, on every backend's run (nothing listens on the port)."""
+    secret, port = f"Secret-{uid()}", free_port()
+    if form == "userinfo":
+        url = f"postgresql://someone:{secret}@127.0.0.1:{port}/db"
+        shown = f"postgresql://someone:***@127.0.0.1:{port}/db"
+    else:
+        url = f"postgresql://someone@127.0.0.1:{port}/db?password={secret}&connect_timeout=5"
+        shown = f"postgresql://someone@127.0.0.1:{port}/db?password=***&connect_timeout=5"
+    proc = run_cli("serve", "--port", "0", "--database", url, "--log-format", "json", timeout=30)
+    assert proc.returncode == 1, proc.stderr
+    assert any(shown in l.get("msg", "") for l in map(json.loads, proc.stderr.splitlines())), proc.stderr
+    assert secret not in proc.stderr + proc.stdout
 
 
 def test_log_level_hides_request_lines(servers):
