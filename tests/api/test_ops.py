@@ -249,12 +249,19 @@ def test_startup_failure_hides_the_password(form):
 
 
 def test_log_level_hides_request_lines(servers):
-    srv = servers.start(args=["--log-format", "json", "--log-level", "warn"])
-    rid = f"quiet-{uid()}"
-    srv.api.get("/health", headers={"X-Request-ID": rid})
-    time.sleep(0.2)
-    assert not any(l.get("request_id") == rid for l in log_lines(srv))
-    assert not any(l.get("level") == "info" for l in log_lines(srv))
+    """At warn, neither request lines nor any other info line; at info, the
+    same request is logged (so that a server logging nothing cannot pass)."""
+    quiet = servers.start(args=["--log-format", "json", "--log-level", "warn"])
+    loud = servers.start(args=["--log-format", "json", "--log-level", "info"])
+    rids = {srv: f"level-{uid()}" for srv in (quiet, loud)}
+    for srv, rid in rids.items():
+        assert srv.api.get("/health", headers={"X-Request-ID": rid}).status_code == 200
+    line = wait_for(lambda: next((l for l in log_lines(loud) if l.get("request_id") == rids[loud]), None))
+    assert line and line["level"] == "info" and line["msg"] == "request", loud.log_tail()
+    assert any(l.get("msg") == "insights started" for l in log_lines(loud))
+    time.sleep(0.2)  # the quiet server had as long as the loud one, and more
+    assert not any(l.get("request_id") == rids[quiet] for l in log_lines(quiet)), quiet.log_tail()
+    assert not any(l.get("level") == "info" for l in log_lines(quiet)), quiet.log_tail()
 
 
 def test_response_cache_hits_and_never_serves_stale_data(fresh_api):
