@@ -28,7 +28,9 @@ unit=$build/unit-tests
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 python=${PYTHON:-/usr/bin/python3}
-psql=${PG_BIN:-/usr/lib/postgresql/15/bin}/psql
+# Chosen here for pg-cluster.sh, psql and the Python harness alike.
+export PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+psql=$PG_BIN/psql
 
 dir=$(mktemp -d /tmp/insights-pg.XXXXXX)
 trap 'scripts/pg-cluster.sh stop "$dir"' EXIT
