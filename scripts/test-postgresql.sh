@@ -26,7 +26,7 @@ unit=$build/unit-tests
 [ -x "$unit" ] || die "no executable $unit (make $1/unit-tests)"
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 2
 python=${PYTHON:-/usr/bin/python3}
 # Chosen here for pg-cluster.sh, psql and the Python harness alike.
 export PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
