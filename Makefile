@@ -91,13 +91,21 @@ run:
 TEST_BUILD := build/asan
 TEST_MAKE = $(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 FAULTS=1 CC=clang
 
+# Set-up and builds stop at the first failure; then every stage runs, even
+# after one failed, and the last line names each failed stage.
+TEST_STAGES = unit api-test $(TEST_EXTRA)
+
 test:
 	scripts/install-deps.sh test
 	$(MAKE) --no-print-directory all
 	$(TEST_MAKE) $(TEST_BUILD)/insights $(TEST_BUILD)/unit-tests
-	$(TEST_MAKE) unit
-	$(TEST_MAKE) api-test
-	$(foreach t,$(TEST_EXTRA),$(TEST_MAKE) $(t) &&) true
+	@trap 'exit 130' INT TERM; failed=; \
+	for stage in $(TEST_STAGES); do \
+	  echo "make test: $$stage"; \
+	  $(TEST_MAKE) $$stage || failed="$$failed $$stage"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: passed: $(TEST_STAGES)"
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

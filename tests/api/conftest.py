@@ -8,7 +8,8 @@ repository). The database backend is chosen by $TEST_BACKEND:
               admin URL in $TEST_PG_URL with psql
 
 Every server started here is stopped with SIGTERM at teardown; it must exit 0
-and its stderr must hold no sanitizer report.
+and its stderr must hold no sanitizer report. The processes themselves (launch,
+stop, psql, the command runner) are tests/harness.py's, shared with tests/pg.
 """
 import contextlib
 import datetime
@@ -16,31 +17,22 @@ import json
 import os
 import random
 import re
-import signal
-import socket
 import sqlite3
 import string
-import subprocess
-import time
-import urllib.parse
-import uuid
+import sys
 
 import pytest
 import requests
 
-import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402  (tests/harness.py)
+# Re-exported: the test files import them from here.
+from harness import BIN, free_port, psql, run_cli, sanitizer_reports, uid  # noqa: E402,F401
 from openapi_check import validate_response  # noqa: E402  (tests/openapi_check.py)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("INSIGHTS_BIN") or os.path.join(REPO, "build", "insights")
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 
 HTTP_TIMEOUT = 30  # seconds for one request (sanitizer builds are slow)
-START_TIMEOUT = 10  # seconds until GET /health answers 200
-STOP_TIMEOUT = 20  # seconds until the process has exited after SIGTERM
-CLI_TIMEOUT = 60  # seconds for a one-shot command (migrate, recount-tags)
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -57,17 +49,11 @@ PRIORITIES = ("low", "medium", "high", "critical")
 
 if BACKEND not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"TEST_BACKEND must be sqlite or postgresql, not {BACKEND!r}")
-if not os.access(BIN, os.X_OK):
-    raise pytest.UsageError(f"no executable at {BIN}: build it (make) or set INSIGHTS_BIN")
+harness.require_binary()
 
 
 # ---------------------------------------------------------------------------
 # Small value helpers
-
-def uid():
-    """A short unique suffix for names that must not collide across tests."""
-    return uuid.uuid4().hex[:12]
-
 
 def word(n=12):
     """A random lowercase word, unique in practice, for full-text searches."""
@@ -81,16 +67,6 @@ def ids(page):
 
 def utc_today():
     return datetime.datetime.now(datetime.timezone.utc).date()
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def sanitizer_reports(text):
-    return [m for m in SANITIZER_MARKERS if m in text]
 
 
 # ---------------------------------------------------------------------------
@@ -114,33 +90,13 @@ class SqliteDatabase:
         pass  # the temporary directory goes away with pytest's tmp_path
 
 
-def psql(url, sql):
-    proc = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f"psql failed ({proc.returncode}) on {sql!r}: {proc.stderr}")
-    return proc.stdout
-
-
-class PostgresDatabase:
+class PostgresDatabase(harness.PgDatabase):
     def __init__(self, directory):
         admin = os.environ.get("TEST_PG_URL")
         if not admin:
             raise pytest.UsageError("TEST_BACKEND=postgresql needs TEST_PG_URL (an admin URL)")
+        super().__init__(admin, "t_")
         self.admin_url = admin
-        self.name = f"t_{uid()}"
-        psql(admin, f'CREATE DATABASE "{self.name}"')
-        parts = urllib.parse.urlsplit(admin)
-        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + self.name))
-
-    def execute(self, sql):
-        psql(self.url, sql)
-
-    def query(self, sql):
-        return [tuple(line.split("|")) for line in psql(self.url, sql).splitlines() if line]
-
-    def drop(self):
-        psql(self.admin_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def new_database(directory):
@@ -400,110 +356,25 @@ def assert_422_at(resp, loc_prefix, error_type=None):
 # ---------------------------------------------------------------------------
 # Server processes
 
-class Server:
+class Server(harness.Server):
+    """harness.Server on a database object (`db`), with a Client (`api`) once started."""
+
     def __init__(self, db, log_path, args=(), env=None, via_env=False):
+        super().__init__(db.url, log_path, args, env, via_env)
         self.db = db
-        self.log_path = str(log_path)
-        self.args = list(args)
-        self.env = env
-        self.via_env = via_env  # host, port and database in the environment, not flags
-        self.proc = None
-        self.port = None
-        self.returncode = None
+        self.api = None
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
-    def log_tail(self, n=8000):
-        text = self.log()
-        return text if len(text) <= n else "...\n" + text[-n:]
-
-    def start(self):
-        last = None
-        for _ in range(3):  # the free port may be taken between the probe and the bind
-            self.port = free_port()
-            where = {"INSIGHTS_HOST": "127.0.0.1", "INSIGHTS_PORT": str(self.port),
-                     "DATABASE_URL": self.db.url}
-            env = dict(os.environ, **(self.env or {}))
-            if self.via_env:
-                env.update(where)
-                cmd = [BIN, "serve", "--log-format", "text", *self.args]
-            else:
-                cmd = [BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                       "--database", self.db.url, "--log-format", "text", *self.args]
-            with open(self.log_path, "ab") as log:
-                log.write(f"\n=== {' '.join(cmd)}\n".encode())
-                log.flush()
-                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=log, env=env)
-            self.returncode = None
-            last = self._wait_healthy()
-            if last is None:
-                self.api = Client(self.url)
-                return self
-            # Only an exit with status 1 may be a lost race for the port: retry that.
-            if self.proc.poll() != 1:
-                break
-        self.stop()
-        raise RuntimeError(f"server did not become healthy ({last}); log:\n{self.log_tail()}")
-
-    def _wait_healthy(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        why = "timeout"
-        while time.monotonic() < deadline:
-            rc = self.proc.poll()
-            if rc is not None:
-                return f"exited with {rc} while starting"
-            try:
-                r = requests.get(self.url + "/health", timeout=2)
-                if r.status_code == 200:
-                    return None
-                why = f"GET /health answered {r.status_code}"
-            except requests.RequestException as exc:
-                why = f"GET /health failed: {exc}"
-            time.sleep(0.05)
-        return why
-
-    def stop(self, sig=signal.SIGTERM):
-        """Signals, waits; returns the exit code (killing the process after the timeout)."""
-        if self.proc is None:
-            return self.returncode
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.returncode = "did not exit within %ds of SIGTERM" % STOP_TIMEOUT
-                self.proc = None
-                return self.returncode
-        self.returncode = self.proc.returncode
-        self.proc = None
-        return self.returncode
-
-    def stop_and_check(self, sig=signal.SIGTERM):
-        """Stops the server and asserts a clean exit: status 0, no sanitizer report."""
-        rc = self.stop(sig)
-        assert rc == 0, f"server exit status {rc!r}; log:\n{self.log_tail()}"
-        found = sanitizer_reports(self.log())
-        assert not found, f"sanitizer report ({', '.join(found)}) in server log:\n{self.log_tail(30000)}"
+    def wait_healthy(self, timeout=harness.START_TIMEOUT):
+        super().wait_healthy(timeout)
+        self.api = Client(self.url)
+        return self
 
 
-class Servers:
+class Servers(harness.ServerGroup):
     """Starts servers and databases, and cleans them all up, checking each server."""
 
     def __init__(self, directory):
-        self.directory = directory
-        self.servers = []
+        super().__init__(directory)
         self.databases = []
 
     def database(self):
@@ -513,21 +384,15 @@ class Servers:
 
     def start(self, db=None, args=(), env=None, via_env=False):
         db = db or self.database()
-        log = os.path.join(str(self.directory), f"server-{len(self.servers)}-{uid()}.log")
-        srv = Server(db, log, args, env, via_env).start()  # raises, with the log, on failure
-        self.servers.append(srv)
-        return srv
+        srv = Server(db, self.log_path(), args, env, via_env).start()  # raises, with the log, on failure
+        return self.add(srv)
 
     def close(self):
-        failures = []
-        for srv in self.servers:
-            try:
-                srv.stop_and_check()
-            except AssertionError as exc:
-                failures.append(str(exc))
-        for db in self.databases:
-            db.drop()
-        assert not failures, "\n\n".join(failures)
+        try:
+            super().close()
+        finally:
+            for db in self.databases:
+                db.drop()
 
 
 @contextlib.contextmanager
@@ -567,13 +432,3 @@ def fresh_server(servers):
 @pytest.fixture
 def fresh_api(fresh_server):
     return fresh_server.api
-
-
-def run_cli(*args, env=None, timeout=CLI_TIMEOUT):
-    """Runs the binary once; returns the CompletedProcess (text) after checking
-    that stderr holds no sanitizer report."""
-    proc = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
-    found = sanitizer_reports(proc.stderr)
-    assert not found, f"sanitizer report ({', '.join(found)}) from {args}:\n{proc.stderr}"
-    return proc

@@ -67,13 +67,18 @@ def test_max_lengths(api):
 
 
 def test_duplicates_conflict(api):
+    """409 with the message naming the clash, the name first when both clash."""
     cat = api.create_category()
-    assert_detail(api.post("/categories", json={"name": cat["name"], "slug": f"s{uid()}"}), 409)
-    assert_detail(api.post("/categories", json={"name": f"n{uid()}", "slug": cat["slug"]}), 409)
+    name_taken = f"Category with name '{cat['name']}' already exists"
+    slug_taken = f"Category with slug '{cat['slug']}' already exists"
+    assert_detail(api.post("/categories", json={"name": cat["name"], "slug": f"s{uid()}"}), 409, name_taken)
+    assert_detail(api.post("/categories", json={"name": f"n{uid()}", "slug": cat["slug"]}), 409, slug_taken)
+    assert_detail(api.post("/categories", json={"name": cat["name"], "slug": cat["slug"]}), 409, name_taken)
     other = api.create_category()
-    assert_detail(api.put(f"/categories/{other['id']}", json={"name": cat["name"], "icon": "x"}), 409)
+    assert_detail(api.put(f"/categories/{other['id']}", json={"name": cat["name"], "icon": "x"}), 409,
+                  name_taken)
     assert_detail(api.put(f"/categories/{other['id']}",
-                          json={"slug": cat["slug"], "parent_id": cat["id"]}), 409)
+                          json={"slug": cat["slug"], "parent_id": cat["id"]}), 409, slug_taken)
     assert api.category(other["id"]) == other
     same = api.call("PUT", f"/categories/{cat['id']}", json={"name": cat["name"], "slug": cat["slug"]})
     assert same["name"] == cat["name"]

@@ -77,12 +77,14 @@ def test_concurrent_retagging_keeps_usage_count_exact(fresh_server):
 def test_concurrent_duplicate_names_conflict_cleanly(fresh_server):
     name = "same-name"
 
-    def work(n, statuses):
+    def work(n, answers):
         resp = Client(fresh_server.url).post("/tags", json={"name": name, "slug": f"slug-{n}"})
-        statuses.append(resp.status_code)
+        answers.append((resp.status_code, resp.json()))
 
-    statuses = run_threads(work, 8)
-    assert sorted(statuses) == [201] + [409] * 7, statuses
+    answers = run_threads(work, 8)
+    assert sorted(status for status, _ in answers) == [201] + [409] * 7, answers
+    conflict = {"detail": f"Tag with name '{name}' already exists"}
+    assert [body for status, body in answers if status == 409] == [conflict] * 7, answers
     assert [t["name"] for t in fresh_server.api.all_tags()] == [name]
 
 

@@ -5,10 +5,12 @@ import shutil
 import subprocess
 import threading
 import time
+import types
+import urllib.parse
 
 import pytest
 
-from conftest import BACKEND, uid
+from conftest import BACKEND, free_port, run_cli, uid, word
 
 LINE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[^"}]|"[^"]*")*)\})? (\S+)$')
 RFC3339_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -35,7 +37,10 @@ def samples(text):
 
 
 def value(s, name, **labels):
-    return s.get((name, frozenset(labels.items())), 0.0)
+    """A sample's value; a missing sample fails (reading it as 0 would hide it)."""
+    key = (name, frozenset(labels.items()))
+    assert key in s, f"no sample {name} {labels or ''} in /metrics"
+    return s[key]
 
 
 def test_metrics_pass_promtool(fresh_api):
@@ -126,12 +131,28 @@ def test_process_and_database_gauges(fresh_api):
     fresh_api.create_tag()
     s = samples(scrape(fresh_api))
     assert value(s, "process_resident_memory_bytes") > 1e6
+    assert value(s, "process_virtual_memory_bytes") >= value(s, "process_resident_memory_bytes")
     assert abs(value(s, "process_start_time_seconds") - time.time()) < 3600
-    assert value(s, "process_open_fds") >= 3
-    assert value(s, "process_cpu_seconds_total") >= 0
+    assert 3 <= value(s, "process_open_fds") <= value(s, "process_max_fds")
     assert value(s, "insights_db_rows", table="tags") == 1
     assert value(s, "insights_db_up") == 1
     assert value(s, "insights_db_pool_connections", state="idle") >= 1
+
+
+def test_process_cpu_seconds_grow_with_work(fresh_api):
+    """The counter moves in the kernel's ticks (10 ms): requests until it does."""
+    api = fresh_api
+    before = value(samples(scrape(api)), "process_cpu_seconds_total")
+    assert before >= 0
+    key = word()
+    api.create_insight(title=f"{key} cpu", content=" ".join(word() for _ in range(2000)))
+    now, deadline = before, time.monotonic() + 10
+    while now <= before and time.monotonic() < deadline:
+        for _ in range(20):
+            api.search(query=key)
+            api.call("GET", "/statistics")
+        now = value(samples(scrape(api)), "process_cpu_seconds_total")
+    assert now > before, f"process_cpu_seconds_total stayed at {before} through 10 s of requests"
 
 
 def log_lines(server):
@@ -183,22 +204,64 @@ def test_request_id_is_sanitised_and_bounded(api):
     assert rid.startswith("abcscript")
 
 
-def test_startup_and_shutdown_lines_hide_the_password(servers, tmp_path):
-    srv = servers.start(args=["--log-format", "json"])
+def with_password(url, password):
+    """A postgresql:// URL with `password` in its userinfo."""
+    parts = urllib.parse.urlsplit(url)
+    user, host = parts.netloc.rsplit("@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user.split(':')[0]}:{password}@{host}"))
+
+
+def test_startup_and_shutdown_lines_hide_the_password(servers):
+    """The start-up line names the database URL with its password masked. On
+    PostgreSQL the server gets a password (the test cluster trusts local
+    connections and ignores it); an SQLite URL holds none and shows as is."""
+    db = servers.database()
+    secret = f"Secret-{uid()}"
+    if BACKEND == "postgresql":
+        url, shown = with_password(db.url, secret), with_password(db.url, "***")
+    else:
+        url = shown = db.url
+    srv = servers.start(types.SimpleNamespace(url=url), args=["--log-format", "json"])
     start = wait_for(lambda: next((l for l in log_lines(srv) if l.get("msg") == "insights started"), None))
     assert start and start["version"] and start["port"] == str(srv.port)
-    assert start["database"] in ("sqlite", "postgresql")
+    assert start["database"] == BACKEND
+    assert start["database_url"] == shown
     srv.stop_and_check()
     assert any(l.get("msg") == "insights stopped" for l in log_lines(srv))
+    assert secret not in srv.log()
+
+
+@pytest.mark.parametrize("form", ["userinfo", "query"])
+def test_startup_failure_hides_the_password(form):
+    """A PostgreSQL server that cannot be reached: the error names the URL,
+    masked, on every backend's run (nothing listens on the port)."""
+    secret, port = f"Secret-{uid()}", free_port()
+    if form == "userinfo":
+        url = f"postgresql://someone:{secret}@127.0.0.1:{port}/db"
+        shown = f"postgresql://someone:***@127.0.0.1:{port}/db"
+    else:
+        url = f"postgresql://someone@127.0.0.1:{port}/db?password={secret}&connect_timeout=5"
+        shown = f"postgresql://someone@127.0.0.1:{port}/db?password=***&connect_timeout=5"
+    proc = run_cli("serve", "--port", "0", "--database", url, "--log-format", "json", timeout=30)
+    assert proc.returncode == 1, proc.stderr
+    assert any(shown in l.get("msg", "") for l in map(json.loads, proc.stderr.splitlines())), proc.stderr
+    assert secret not in proc.stderr + proc.stdout
 
 
 def test_log_level_hides_request_lines(servers):
-    srv = servers.start(args=["--log-format", "json", "--log-level", "warn"])
-    rid = f"quiet-{uid()}"
-    srv.api.get("/health", headers={"X-Request-ID": rid})
-    time.sleep(0.2)
-    assert not any(l.get("request_id") == rid for l in log_lines(srv))
-    assert not any(l.get("level") == "info" for l in log_lines(srv))
+    """At warn, neither request lines nor any other info line; at info, the
+    same request is logged (so that a server logging nothing cannot pass)."""
+    quiet = servers.start(args=["--log-format", "json", "--log-level", "warn"])
+    loud = servers.start(args=["--log-format", "json", "--log-level", "info"])
+    rids = {srv: f"level-{uid()}" for srv in (quiet, loud)}
+    for srv, rid in rids.items():
+        assert srv.api.get("/health", headers={"X-Request-ID": rid}).status_code == 200
+    line = wait_for(lambda: next((l for l in log_lines(loud) if l.get("request_id") == rids[loud]), None))
+    assert line and line["level"] == "info" and line["msg"] == "request", loud.log_tail()
+    assert any(l.get("msg") == "insights started" for l in log_lines(loud))
+    time.sleep(0.2)  # the quiet server had as long as the loud one, and more
+    assert not any(l.get("request_id") == rids[quiet] for l in log_lines(quiet)), quiet.log_tail()
+    assert not any(l.get("level") == "info" for l in log_lines(quiet)), quiet.log_tail()
 
 
 def test_response_cache_hits_and_never_serves_stale_data(fresh_api):

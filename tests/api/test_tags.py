@@ -75,13 +75,18 @@ def test_max_lengths(api):
 
 
 def test_duplicates_conflict(api):
+    """409 with the message naming the clash, the name first when both clash."""
     tag = api.create_tag()
-    assert_detail(api.post("/tags", json={"name": tag["name"], "slug": f"s{uid()}"}), 409)
-    assert_detail(api.post("/tags", json={"name": f"n{uid()}", "slug": tag["slug"]}), 409)
-    assert_detail(api.post("/tags", json={"name": tag["name"], "slug": tag["slug"]}), 409)
+    name_taken = f"Tag with name '{tag['name']}' already exists"
+    slug_taken = f"Tag with slug '{tag['slug']}' already exists"
+    assert_detail(api.post("/tags", json={"name": tag["name"], "slug": f"s{uid()}"}), 409, name_taken)
+    assert_detail(api.post("/tags", json={"name": f"n{uid()}", "slug": tag["slug"]}), 409, slug_taken)
+    assert_detail(api.post("/tags", json={"name": tag["name"], "slug": tag["slug"]}), 409, name_taken)
     other = api.create_tag()
-    assert_detail(api.put(f"/tags/{other['id']}", json={"name": tag["name"], "description": "x"}), 409)
-    assert_detail(api.put(f"/tags/{other['id']}", json={"slug": tag["slug"], "color": "#000000"}), 409)
+    assert_detail(api.put(f"/tags/{other['id']}", json={"name": tag["name"], "description": "x"}), 409,
+                  name_taken)
+    assert_detail(api.put(f"/tags/{other['id']}", json={"slug": tag["slug"], "color": "#000000"}), 409,
+                  slug_taken)
     assert api.tag(other["id"]) == other
     assert len([t for t in api.all_tags() if t["name"] == tag["name"]]) == 1
     # Keeping one's own name or slug is no conflict.

@@ -9,8 +9,8 @@ that real answers of the API match the document, and, when /usr/bin/chromium
 exists, that Swagger UI and ReDoc render the operations in a real browser.
 
 The binary is $INSIGHTS_BIN (default build/insights); one server on a fresh
-SQLite database serves the whole module and must exit 0 on SIGTERM with no
-sanitizer report.
+SQLite database (tests/harness.py starts it) serves the whole module and must
+exit 0 on SIGTERM with no sanitizer report.
 """
 import hashlib
 import html.parser
@@ -18,12 +18,9 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 import requests
@@ -31,12 +28,11 @@ import requests
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(TESTS)
 sys.path.insert(0, TESTS)
+import harness  # noqa: E402
 from openapi_check import SPEC_PATH, validate_response  # noqa: E402
 
-BIN = os.environ.get("INSIGHTS_BIN") or os.path.join(REPO, "build", "insights")
 CHROMIUM = "/usr/bin/chromium"
 HTTP_TIMEOUT = 30
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 with open(SPEC_PATH, "rb") as _f:
     SPEC_BYTES = _f.read()
@@ -48,59 +44,10 @@ TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".tx
 # ---------------------------------------------------------------------------
 # The server
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(harness.Server):
     def __init__(self, directory):
-        self.directory = directory
-        self.log_path = os.path.join(directory, "server.log")
-        self.proc = None
-        self.url = None
-
-    def start(self):
-        for _ in range(3):  # the probed port may be taken before the server binds it
-            port = free_port()
-            self.url = f"http://127.0.0.1:{port}"
-            db = "sqlite:///" + os.path.join(self.directory, f"docs-{port}.db")
-            with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(
-                    [BIN, "serve", "--host", "127.0.0.1", "--port", str(port), "--database", db,
-                     "--log-format", "text"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    if requests.get(self.url + "/health", timeout=2).status_code == 200:
-                        return self
-                except requests.RequestException:
-                    pass
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                break
-        self.stop()
-        raise RuntimeError(f"the server did not start; log:\n{self.log()}")
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return "no exit within 20 s of SIGTERM"
-        rc, self.proc = self.proc.returncode, None
-        return rc
+        super().__init__("sqlite:///" + os.path.join(directory, "docs.db"),
+                         os.path.join(directory, "server.log"))
 
     def get(self, path, **kw):
         kw.setdefault("timeout", HTTP_TIMEOUT)
@@ -114,16 +61,14 @@ class Server:
 @pytest.fixture(scope="module")
 def server():
     directory = tempfile.mkdtemp(prefix="insights-docs-")
-    srv = Server(directory).start()
     try:
-        yield srv
+        srv = Server(directory).start()
+        try:
+            yield srv
+        finally:
+            srv.stop_and_check()
     finally:
-        rc = srv.stop()
-        log = srv.log()
         shutil.rmtree(directory, ignore_errors=True)
-        assert rc == 0, f"server exit status {rc!r}; log:\n{log[-8000:]}"
-        found = [m for m in SANITIZER_MARKERS if m in log]
-        assert not found, f"sanitizer report ({', '.join(found)}):\n{log[-30000:]}"
 
 
 def checked(resp, body=None):
