@@ -125,7 +125,9 @@ bench-scale:
 	$(MAKE) --no-print-directory all
 	BENCH_SCALE=$${BENCH_SCALE:-10000,100000,1000000} $(PYTHON) bench/run.py
 
-# clang's static analyzer, file by file, with the build's flags; any report fails.
+# clang's static analyzer, file by file, with the build's flags; any report
+# fails. `make test` runs it as one of its stages.
+TEST_EXTRA += analyze
 ANALYZE_SRC := $(SRC) tools/embed.c
 analyze:
 	scripts/install-deps.sh test
