@@ -118,6 +118,42 @@ static int migrate(struct store *st)
 	return 0;
 }
 
+/*
+ * `serve` on a remote database (PostgreSQL) waits for it: in a cluster the
+ * database often starts after the service. The first connection (the
+ * migration's) is tried again with a growing pause, up to timeout_s; a
+ * stop signal (in `stop`, blocked) ends the wait. Returns an exit status.
+ */
+static int migrate_when_reachable(struct store *st, unsigned timeout_s, const sigset_t *stop)
+{
+	uint64_t until = clock_mono_ns() + (uint64_t)timeout_s * 1000000000u;
+	unsigned pause_ms = 250, attempt = 1;
+	for (;;) {
+		struct error err = ERROR_INIT;
+		int applied = 0;
+		enum status rc = store_migrate(st, &applied, &err);
+		if (rc == OK) {
+			if (applied)
+				log_info("database schema migrated (%d migration%s applied)", applied,
+					 applied == 1 ? "" : "s");
+			return 0;
+		}
+		if (rc != E_UNAVAILABLE || !err.transient ||
+		    clock_mono_ns() + pause_ms * 1000000ull >= until) {
+			log_error("migration failed: %s", err.detail);
+			return 1;
+		}
+		log_warn("the database is not reachable yet (attempt %u): trying again in %u ms",
+			 attempt++, pause_ms);
+		struct timespec ts = { .tv_sec = pause_ms / 1000, .tv_nsec = (pause_ms % 1000) * 1000000L };
+		if (sigtimedwait(stop, NULL, &ts) > 0) {
+			log_info("stopped while waiting for the database");
+			return 1;
+		}
+		pause_ms = pause_ms * 2 > 5000 ? 5000 : pause_ms * 2;
+	}
+}
+
 /* Opens the store and brings its schema up to date; returns an exit status. */
 static int open_migrated(const struct config *cfg, bool serving, struct store **out)
 {
@@ -250,9 +286,15 @@ static int cmd_serve(const struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct store *st;
-	int rc = open_migrated(cfg, true, &st);
+	int rc = open_store(cfg, true, &st);
 	if (rc)
 		return rc;
+	rc = store_flags(st) & STORE_REMOTE ? migrate_when_reachable(st, cfg->startup_timeout_s, &stop)
+					    : migrate(st);
+	if (rc) {
+		store_close(st);
+		return rc;
+	}
 
 	struct app app;
 	service_init(&app.svc, st);

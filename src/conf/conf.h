@@ -27,6 +27,7 @@ struct config {
 	unsigned query_timeout_ms;
 	unsigned busy_timeout_ms;
 	unsigned shutdown_grace_s;
+	unsigned startup_timeout_s;
 	const char *cors_origins;
 	unsigned response_cache;
 	unsigned search_window;

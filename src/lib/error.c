@@ -12,6 +12,7 @@
 void error_clear(struct error *e)
 {
 	e->status = OK;
+	e->transient = false;
 	e->detail[0] = '\0';
 	e->nproblems = 0;
 }

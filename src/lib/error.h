@@ -55,6 +55,12 @@ struct problem {
 
 struct error {
 	enum status status;
+	/*
+	 * For E_UNAVAILABLE: the failure may well end by itself (a database
+	 * server not started yet, or restarting), as opposed to one that waits
+	 * for someone to fix something (credentials the server refuses).
+	 */
+	bool transient;
 	char detail[240];
 	size_t nproblems;
 	struct problem problems[ERROR_MAX_PROBLEMS];

@@ -116,8 +116,22 @@ enum status pg_conn_open(struct pg_pool *pool, uint64_t deadline_ns, struct pg_c
 		char msg[300];
 		pg_describe(c, NULL, msg, sizeof(msg));
 		pg_log_connect_failure(pool, why ? why : msg);
+		/*
+		 * The server answered and said no: that lasts until someone
+		 * changes the credentials, the database or pg_hba.conf. Anything
+		 * else (refused, unreachable, starting up) may pass by itself.
+		 */
+		static const char *const refusals[] = {
+			"authentication failed", "no password supplied", "does not exist",
+			"not permitted to log in", "no pg_hba.conf entry", "permission denied",
+		};
+		bool refused = false;
+		for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+			refused = refused || (!why && strstr(msg, refusals[i]));
 		pg_conn_free(c);
-		return error_set(err, E_UNAVAILABLE, "The database is unavailable");
+		error_set(err, E_UNAVAILABLE, "The database is unavailable");
+		err->transient = !refused;
+		return E_UNAVAILABLE;
 	}
 	/* All I/O is polled against deadlines: libpq must never block. */
 	if (PQsetnonblocking(c->db, 1) != 0) {
