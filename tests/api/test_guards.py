@@ -11,7 +11,6 @@ naming a file, and each line of that file arms a point ("store.statistics.
 after_ms 600"); the file is replaced atomically to arm or disarm while the
 server runs. Binaries built without FAULTS=1 skip those tests.
 """
-import json
 import os
 import signal
 import socket
@@ -307,10 +306,10 @@ def snapshot(api, tag_ids, category_ids, insight_id, author):
 @needs_faults
 @pytest.mark.parametrize("write", ["create", "update"])
 def test_a_write_failing_halfway_leaves_nothing(servers, tmp_path, write):
-    """Mutation: store/sqlite/txn.c's sq_txn_end RELEASEs the savepoint of a
-    failed write instead of rolling back to it (on PostgreSQL the transaction
-    rollback is what this checks). Without the response cache, so that every
-    read below goes to the database."""
+    """Mutations: store/sqlite/txn.c's sq_txn_end RELEASEs the savepoint of a
+    failed write instead of rolling back to it; store/pg/run.c's pg_run
+    COMMITs a failed body instead of rolling it back. Without the response
+    cache, so that every read below goes to the database."""
     faults = Faults(tmp_path)
     srv = servers.start(args=["--response-cache", "0"], env=faults.env)
     api = srv.api
@@ -425,7 +424,9 @@ def test_idle_connections_are_closed_after_the_idle_timeout(servers):
 
 def test_connections_beyond_the_limit_are_refused(servers):
     """Mutation: http/server.c ignores --max-connections (a large constant
-    limit). One event loop, so that the limit is exactly 4 connections."""
+    limit). One event loop, so that the limit is exactly 4 connections (it is
+    split between the loops). A connection beyond it is not answered: it
+    waits in the listen backlog until a slot frees (or is closed)."""
     srv = servers.start(args=["--threads", "1", "--max-connections", "4"])
     held = []
     try:
