@@ -156,6 +156,7 @@ struct http_server {
 	/* Connections and their guard. */
 	pthread_mutex_t conns_lock;
 	struct conn_state *conns;
+	unsigned nconns;             /* open, under conns_lock */
 	pthread_t guard;
 	bool guard_running;
 	atomic_bool guard_stop;
@@ -405,6 +406,35 @@ static struct conn_state *conn_state_of(struct MHD_Connection *conn)
 	return info ? info->socket_context : NULL;
 }
 
+/*
+ * Writes a whole small answer to a connection's socket and shuts it down:
+ * libmicrohttpd then reads the end of the stream and closes it. Only where
+ * libmicrohttpd writes nothing meanwhile (no request has reached the access
+ * handler). Holds conns_lock.
+ */
+static void write_and_shut(struct conn_state *cs, unsigned status, const char *reason,
+			   const char *detail)
+{
+	char body[160], head[384];
+	int blen = snprintf(body, sizeof(body), "{\"detail\":\"%s\"}", detail);
+	int hlen = snprintf(head, sizeof(head),
+			    "HTTP/1.1 %u %s\r\nConnection: close\r\n"
+			    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			    status, reason, blen, body);
+	if (hlen > 0 && (size_t)hlen < sizeof(head) &&
+	    send(cs->fd, head, (size_t)hlen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("http: could not send a %u: %s", status, strerror(errno));
+	shutdown(cs->fd, SHUT_RDWR);
+	cs->closed = true;
+}
+
+/* A connection over --max-connections: refused at once, not left waiting. */
+static void refuse_connection(struct conn_state *cs)
+{
+	write_and_shut(cs, 503, "Service Unavailable",
+		       "The server has as many connections as it may; try again");
+}
+
 /* libmicrohttpd tells of every connection accepted and closed. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
@@ -421,7 +451,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		if (srv->conns)
 			srv->conns->prev = cs;
 		srv->conns = cs;
+		bool over = ++srv->nconns > srv->cfg.max_connections;
+		if (over && cs->fd != MHD_INVALID_SOCKET)
+			refuse_connection(cs);
 		pthread_mutex_unlock(&srv->conns_lock);
+		if (over)
+			log_warn("http: %u connections are open: refusing one more", srv->cfg.max_connections);
 		*socket_context = cs;
 		return;
 	}
@@ -437,6 +472,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		srv->conns = cs->next;
 	if (cs->next)
 		cs->next->prev = cs->prev;
+	srv->nconns--;
 	pthread_mutex_unlock(&srv->conns_lock);
 	free(cs);
 	*socket_context = NULL;
@@ -476,27 +512,13 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return MHD_http_unescape(s);
 }
 
-/*
- * Answers 408 on a connection whose request head is late, and shuts it
- * down: libmicrohttpd then reads the end of the stream and closes it. Only
- * while the request has not reached the access handler, so libmicrohttpd
- * is not writing to the socket meanwhile. Holds conns_lock.
- */
+/* Answers 408 on a connection whose request head is late, and shuts it down. Holds conns_lock. */
 static void guard_close(struct conn_state *cs, unsigned head_timeout_s)
 {
-	char body[128], head[256];
-	int blen = snprintf(body, sizeof(body),
-			    "{\"detail\":\"The request head took longer than %u s to arrive\"}",
-			    head_timeout_s);
-	int hlen = snprintf(head, sizeof(head),
-			    "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-			    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-			    blen, body);
-	if (hlen > 0 && (size_t)hlen < sizeof(head) &&
-	    send(cs->fd, head, (size_t)hlen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_debug("http: could not send a 408: %s", strerror(errno));
-	shutdown(cs->fd, SHUT_RDWR);
-	cs->closed = true;
+	char detail[96];
+	snprintf(detail, sizeof(detail), "The request head took longer than %u s to arrive",
+		 head_timeout_s);
+	write_and_shut(cs, 408, "Request Timeout", detail);
 }
 
 /*
@@ -1087,9 +1109,12 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 	unsigned threads = cfg->threads ? cfg->threads : cpu_count();
 	if (threads > MAX_DAEMONS)
 		threads = MAX_DAEMONS;
-	unsigned per_daemon = cfg->max_connections / threads;
-	if (per_daemon < 1)
-		per_daemon = 1;
+	/*
+	 * The kernel spreads connections over the loops by hashing, unevenly:
+	 * each loop may take the whole limit, and on_connection enforces it
+	 * across them.
+	 */
+	unsigned per_daemon = cfg->max_connections;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
