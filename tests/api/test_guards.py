@@ -479,6 +479,7 @@ def test_a_read_slower_than_the_query_timeout_gets_503(servers):
         assert resp.headers.get("Retry-After") == "1"
     # Fast reads still fit in the same timeout.
     assert strict.api.call("GET", "/health")["database_connected"] is True
+    strict.stop_and_check()  # one server per SQLite file
     patient = servers.start(db, args=["--query-timeout", "60000", "--search-window", "0",
                                       "--response-cache", "0"])
     page = patient.api.search(**query)
