@@ -242,8 +242,11 @@ def test_startup_failure_hides_the_password(form):
     else:
         url = f"postgresql://someone@127.0.0.1:{port}/db?password={secret}&connect_timeout=5"
         shown = f"postgresql://someone@127.0.0.1:{port}/db?password=***&connect_timeout=5"
-    proc = run_cli("serve", "--port", "0", "--database", url, "--log-format", "json", timeout=30)
+    # Retried for two seconds (nothing listens: it may yet start), then given up.
+    proc = run_cli("serve", "--port", "0", "--database", url, "--log-format", "json",
+                   "--startup-timeout", "2", timeout=30)
     assert proc.returncode == 1, proc.stderr
+    assert "not reachable yet" in proc.stderr
     assert any(shown in l.get("msg", "") for l in map(json.loads, proc.stderr.splitlines())), proc.stderr
     assert secret not in proc.stderr + proc.stdout
 

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from conftest import timed, uid
+from conftest import run_cli, timed, uid
 
 # Reads and writes of every kind, as (method, path, body); {i}, {t} and {c}
 # are an insight, a tag and a category created before the outage.
@@ -100,3 +100,31 @@ def test_a_stalled_database_costs_one_query_timeout(servers, database, cluster):
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
     assert_recovered(srv.url, ids, before)
+
+
+def test_serve_waits_for_a_database_that_starts_later(servers, database, cluster):
+    """In a cluster the database often starts after the service: serve tries
+    again until --startup-timeout, then serves."""
+    cluster.down()
+    try:
+        srv = servers.new(database.url, "--startup-timeout", "30").launch()
+        time.sleep(2)
+        assert srv.proc.poll() is None, "serve gave up while waiting"
+    finally:
+        cluster.up()
+    srv.wait_healthy(timeout=20)
+    assert "not reachable yet" in srv.log()
+    assert requests.post(srv.url + "/tags", json={"name": f"late-{uid()}",
+                                                  "slug": f"late-{uid()}"}).status_code == 201
+
+
+def test_serve_gives_up_at_the_startup_timeout(database, cluster):
+    cluster.down()
+    try:
+        with timed(10):
+            proc = run_cli("serve", "--port", "0", "--database", database.url,
+                           "--startup-timeout", "2", "--log-format", "text")
+    finally:
+        cluster.up()
+    assert proc.returncode == 1
+    assert proc.stderr.count("not reachable yet") >= 2, proc.stderr
