@@ -109,9 +109,11 @@ def test_no_caching_while_the_instance_cannot_listen(servers, database, tmp_path
 
 
 def listener_pids(database):
+    # A listening connection's last statement: LISTEN, then the read of the
+    # data version it starts from (store/pg/listen.c).
     return [int(r[0]) for r in psql(database.url,
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND query ILIKE 'LISTEN%'")]
+            " AND (query ILIKE 'LISTEN%' OR query LIKE 'SELECT CASE WHEN is_called%')")]
 
 
 def test_no_caching_once_the_listening_connection_is_lost(servers, database, tmp_path):
