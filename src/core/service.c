@@ -89,17 +89,80 @@ enum status svc_watch(struct service *svc, struct error *err)
 }
 
 /*
+ * The calling thread's batch (svc_batch_begin): its writes are not yet
+ * committed, so what they would publish (a new data version, counters)
+ * waits for its end, and is dropped if it is undone.
+ */
+struct batch {
+	struct service *svc;   /* NULL: no batch */
+	bool wrote;
+	uint64_t created, updated, deleted;
+};
+static _Thread_local struct batch batch;
+
+/* Publishes that the data changed: a new data version, seen here. */
+static void publish(struct service *svc)
+{
+	atomic_fetch_add(&svc->data_version, 1);
+	if (svc->shared)
+		raise_to(&svc->heard_version, store_write_version());
+}
+
+/*
  * Marks the data as changed when a write succeeded; returns its status.
  * This instance has seen its own write: its version counts as heard.
  */
 static enum status wrote(struct service *svc, enum status rc)
 {
-	if (rc == OK) {
-		atomic_fetch_add(&svc->data_version, 1);
-		if (svc->shared)
-			raise_to(&svc->heard_version, store_write_version());
-	}
+	if (rc != OK)
+		return rc;
+	if (batch.svc == svc)
+		batch.wrote = true;
+	else
+		publish(svc);
 	return rc;
+}
+
+/* Adds `n` to counter `c` of `svc`, at the end of a batch within one. */
+static void count(struct service *svc, atomic_uint_fast64_t *c, uint64_t n)
+{
+	if (batch.svc != svc) {
+		atomic_fetch_add(c, n);
+		return;
+	}
+	if (c == &svc->counters.insights_created)
+		batch.created += n;
+	else if (c == &svc->counters.insights_updated)
+		batch.updated += n;
+	else
+		batch.deleted += n;
+}
+
+enum status svc_batch_begin(struct service *svc, struct error *err)
+{
+	error_clear(err);
+	assert(!batch.svc);
+	enum status rc = store_batch_begin(svc->store, err);
+	if (rc == OK)
+		batch = (struct batch){ .svc = svc };
+	return rc;
+}
+
+enum status svc_batch_end(struct service *svc, bool commit, struct error *err)
+{
+	error_clear(err);
+	assert(batch.svc == svc);
+	struct batch done = batch;
+	batch = (struct batch){ 0 };
+	enum status rc = store_batch_end(svc->store, commit, err);
+	if (rc != OK || !commit)
+		return rc;
+	atomic_fetch_add(&svc->counters.insights_created, done.created);
+	atomic_fetch_add(&svc->counters.insights_updated, done.updated);
+	atomic_fetch_add(&svc->counters.insights_deleted, done.deleted);
+	if (done.wrote)
+		publish(svc);
+	return OK;
 }
 
 #define CALL(svc, op, ...) store_##op((svc)->store, __VA_ARGS__)
@@ -117,6 +180,15 @@ enum status svc_insight_get(struct service *svc, struct arena *a, int64_t id,
 	return CALL(svc, insight_get, a, id, out, err);
 }
 
+/* Waits for one of the ranked searches' slots (see struct service). */
+static void search_slot_take(struct service *svc)
+{
+	int w;
+	while ((w = sem_wait(&svc->search_slots)) && errno == EINTR)
+		;
+	assert(w == 0); /* EINVAL, the only other failure, would be a bug */
+}
+
 enum status svc_insight_find(struct service *svc, struct arena *a,
 			     const struct insight_filter *f, struct insight_page *out,
 			     struct error *err)
@@ -124,11 +196,32 @@ enum status svc_insight_find(struct service *svc, struct arena *a,
 	error_clear(err);
 	if (!f->text)
 		return CALL(svc, insight_find, a, f, out, err);
-	int w;
-	while ((w = sem_wait(&svc->search_slots)) && errno == EINTR)
-		;
-	assert(w == 0); /* EINVAL, the only other failure, would be a bug */
+	search_slot_take(svc);
 	enum status rc = CALL(svc, insight_find, a, f, out, err);
+	sem_post(&svc->search_slots);
+	return rc;
+}
+
+enum status svc_select(struct service *svc, struct arena *a, const struct q_select *q,
+		       struct q_rows *out, struct error *err)
+{
+	error_clear(err);
+	if (!q->search)
+		return CALL(svc, select, a, q, out, err);
+	search_slot_take(svc);
+	enum status rc = CALL(svc, select, a, q, out, err);
+	sem_post(&svc->search_slots);
+	return rc;
+}
+
+enum status svc_aggregate(struct service *svc, struct arena *a, const struct q_aggregate *q,
+			  struct q_agg_rows *out, struct error *err)
+{
+	error_clear(err);
+	if (!q->select.search)
+		return CALL(svc, aggregate, a, q, out, err);
+	search_slot_take(svc);
+	enum status rc = CALL(svc, aggregate, a, q, out, err);
 	sem_post(&svc->search_slots);
 	return rc;
 }
@@ -141,7 +234,7 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 		return err->status;
 	enum status rc = CALL(svc, insight_create, a, in, out, err);
 	if (rc == OK)
-		atomic_fetch_add(&svc->counters.insights_created, 1);
+		count(svc, &svc->counters.insights_created, 1);
 	return wrote(svc, rc);
 }
 
@@ -163,7 +256,7 @@ enum status svc_insight_create_many(struct service *svc, const struct insight_in
 		return err->status;
 	enum status rc = CALL(svc, insight_create_many, in, n, err);
 	if (rc == OK)
-		atomic_fetch_add(&svc->counters.insights_created, n);
+		count(svc, &svc->counters.insights_created, n);
 	return wrote(svc, rc);
 }
 
@@ -175,7 +268,7 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 		return err->status;
 	enum status rc = CALL(svc, insight_update, a, id, in, out, err);
 	if (rc == OK)
-		atomic_fetch_add(&svc->counters.insights_updated, 1);
+		count(svc, &svc->counters.insights_updated, 1);
 	return wrote(svc, rc);
 }
 
@@ -184,7 +277,7 @@ enum status svc_insight_delete(struct service *svc, int64_t id, struct error *er
 	error_clear(err);
 	enum status rc = CALL(svc, insight_delete, id, err);
 	if (rc == OK)
-		atomic_fetch_add(&svc->counters.insights_deleted, 1);
+		count(svc, &svc->counters.insights_deleted, 1);
 	return wrote(svc, rc);
 }
 

@@ -111,6 +111,27 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 			       struct error *err);
 enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err);
 
+/*
+ * Reads in core/query.h's form (the GraphQL API's): rows, and aggregates
+ * of rows. Searches among them share the ranked searches' slots.
+ */
+enum status svc_select(struct service *svc, struct arena *a, const struct q_select *q,
+		       struct q_rows *out, struct error *err);
+enum status svc_aggregate(struct service *svc, struct arena *a, const struct q_aggregate *q,
+			  struct q_agg_rows *out, struct error *err);
+
+/*
+ * A batch: every use case the calling thread runs on `svc` between
+ * svc_batch_begin and svc_batch_end is one transaction, its reads seeing
+ * its writes (store_batch_begin). What the writes publish (the data
+ * version, the counters) is published at a committed end only. A front end
+ * that runs several writes as one request (GraphQL mutations) ends the
+ * batch without commit when one fails: then nothing is written. One batch
+ * per thread at a time.
+ */
+enum status svc_batch_begin(struct service *svc, struct error *err);
+enum status svc_batch_end(struct service *svc, bool commit, struct error *err);
+
 enum status svc_tag_get(struct service *svc, struct arena *a, int64_t id,
 			struct tag *out, struct error *err);
 enum status svc_tag_list(struct service *svc, struct arena *a, struct range r,

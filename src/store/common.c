@@ -320,6 +320,26 @@ bool store_migration_name(const char *path, int *version, char *name, size_t nam
 	return *version > 0 && n > 0;
 }
 
+/* ---- queries ------------------------------------------------------------------------- */
+
+enum q_type store_agg_type(enum q_table table, const struct q_agg *agg)
+{
+	switch (agg->fn) {
+	case QA_COUNT:
+	case QA_COUNT_COLUMN:
+	case QA_COUNT_DISTINCT:
+		return QTY_INT;
+	case QA_AVG:
+		return QTY_FLOAT;
+	case QA_SUM:
+		return q_columns[table][agg->column].type == QTY_INT ? QTY_INT : QTY_FLOAT;
+	case QA_MAX:
+	case QA_MIN:
+		return q_columns[table][agg->column].type;
+	}
+	return QTY_INT;
+}
+
 /* ---- fault injection ---------------------------------------------------------- */
 
 enum status store_fault_halfway(struct error *err)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/model.h"
+#include "core/query.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/error.h"
@@ -174,6 +175,11 @@ void store_trend_add(struct trend_day *days, size_t ndays, const char *day, cons
  * form (a build mistake).
  */
 bool store_migration_name(const char *path, int *version, char *name, size_t namelen);
+
+/* ---- queries (core/query.h) -------------------------------------------------------- */
+
+/* The type of an aggregate's value over `table`: counts and sums of integers are integers. */
+enum q_type store_agg_type(enum q_table table, const struct q_agg *agg);
 
 /* ---- data versions ------------------------------------------------------------- */
 

@@ -79,6 +79,12 @@ bool store_can_watch(const struct store *st)
 /* ---- versions of shared data -------------------------------------------------- */
 
 static _Thread_local uint64_t write_version;
+static _Thread_local uint64_t calls;
+
+uint64_t store_calls(void)
+{
+	return calls;
+}
 
 uint64_t store_write_version(void)
 {
@@ -97,6 +103,7 @@ static enum status enter(const char *op, struct error *err)
 {
 	assert(err->status == OK);
 	write_version = 0;
+	calls++;
 #ifdef INSIGHTS_FAULTS
 	char point[64];
 	snprintf(point, sizeof(point), "store.%s.before_ms", op);
@@ -397,6 +404,40 @@ enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix
 		*fixes = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+enum status store_select(struct store *st, struct arena *a, const struct q_select *q,
+			 struct q_rows *out, struct error *err)
+{
+	assert(q->table < QT__COUNT && (!q->has_via || q_rels[q->via].to == q->table));
+	ZERO(out);
+	CALL(select, a, q, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
+			    struct q_agg_rows *out, struct error *err)
+{
+	ZERO(out);
+	CALL(aggregate, a, q, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_batch_begin(struct store *st, struct error *err)
+{
+	CALL(batch_begin, err);
+	return rc;
+}
+
+enum status store_batch_end(struct store *st, bool commit, struct error *err)
+{
+	/* The batch's writes publish their version at its end. */
+	CALL(batch_end, commit, err);
 	return rc;
 }
 

@@ -37,6 +37,7 @@
 
 #include "conf/dburl.h"
 #include "core/model.h"
+#include "core/query.h"
 #include "lib/arena.h"
 #include "lib/error.h"
 
@@ -91,7 +92,7 @@ struct store_gauges {
 #define STORE_REMOTE 2u
 
 /* The interface version drivers are written against; bumped when slots change. */
-#define STORE_DRIVER_VERSION 2
+#define STORE_DRIVER_VERSION 3
 
 /*
  * What a watching driver reports (see `watch`): whether it hears other
@@ -227,6 +228,27 @@ struct store_driver {
 				    struct error *err);
 
 	/*
+	 * Reads of core/query.h's intermediate form: the rows of a select
+	 * (in its order; rows in `a`), the values of an aggregate. A select
+	 * that cannot match (search text without a word) gives no row.
+	 */
+	enum status (*select)(struct store *st, struct arena *a, const struct q_select *q,
+			      struct q_rows *out, struct error *err);
+	enum status (*aggregate)(struct store *st, struct arena *a, const struct q_aggregate *q,
+				 struct q_agg_rows *out, struct error *err);
+
+	/*
+	 * A batch: every operation the calling thread makes on the store
+	 * between batch_begin and batch_end runs in one write transaction, on
+	 * one connection, its reads seeing its writes; batch_end commits it
+	 * (`commit`) or undoes it all. Within a batch a failed write is undone
+	 * alone, but the caller is expected to end the batch without commit.
+	 * Writes of a batch are not retried. One batch per thread at a time.
+	 */
+	enum status (*batch_begin)(struct store *st, struct error *err);
+	enum status (*batch_end)(struct store *st, bool commit, struct error *err);
+
+	/*
 	 * For STORE_SHARED drivers: reports the writes other processes commit.
 	 * From a thread of its own, the driver calls changed(arg, true, v) after
 	 * such writes (and when it starts hearing them: what happened before
@@ -306,6 +328,17 @@ enum status store_optimize(struct store *st, struct error *err);
 enum status store_gauges(struct store *st, struct store_gauges *out, struct error *err);
 enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix **fixes,
 			       size_t *n, struct error *err);
+enum status store_select(struct store *st, struct arena *a, const struct q_select *q,
+			 struct q_rows *out, struct error *err);
+enum status store_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
+			    struct q_agg_rows *out, struct error *err);
+/*
+ * Begins a batch on the calling thread (see store_driver.batch_begin):
+ * until store_batch_end, its operations run in one transaction.
+ */
+enum status store_batch_begin(struct store *st, struct error *err);
+/* Ends the calling thread's batch: commits it or (commit false) undoes it. */
+enum status store_batch_end(struct store *st, bool commit, struct error *err);
 /* E_INTERNAL for a driver without `watch`. */
 enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
 			struct error *err);
@@ -316,6 +349,12 @@ enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
  * publishes none (SQLite) or the write could not tell them.
  */
 uint64_t store_write_version(void);
+/*
+ * How many store operations the calling thread has made (each a bounded
+ * number of SQL statements; one for select and aggregate): tests count
+ * them to prove a front end's reads do not grow with the rows it reads.
+ */
+uint64_t store_calls(void);
 
 extern const struct store_driver store_sqlite_driver;
 extern const struct store_driver store_pg_driver;

@@ -146,4 +146,8 @@ const struct store_driver store_pg_driver = {
 	.top_authors = pg_top_authors,
 	.gauges = pg_gauges,
 	.recount_tags = pg_recount_tags,
+	.select = pg_select,
+	.aggregate = pg_aggregate,
+	.batch_begin = pg_batch_begin,
+	.batch_end = pg_batch_end,
 };

@@ -275,7 +275,8 @@ enum status pg_insight_find(struct store *st, struct arena *a,
 {
 	memset(out, 0, sizeof(*out));
 	struct pg_op op = { .a = a, .filter = f, .out = out };
-	if (!store_has_text(f))
+	/* In a batch, reads run in its transaction: no snapshot of their own. */
+	if (!store_has_text(f) && !pg_in_batch(pg_of(st)))
 		return pg_run(pg_of(st), PG_RUN_PIPELINE, pg_body_insight_newest, &op, err);
 	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_find, &op, err);
 }

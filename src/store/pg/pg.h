@@ -323,6 +323,8 @@ struct pg_op {
 	size_t *n;
 	struct trend_day *days;
 	size_t ndays;
+	const struct q_select *select;
+	const struct q_aggregate *aggregate;
 };
 
 enum pg_run_mode {
@@ -342,6 +344,11 @@ typedef enum status (*pg_run_body)(struct pg_conn *c, struct pg_op *op, struct e
  */
 enum status pg_run(struct pg_store *s, enum pg_run_mode mode, pg_run_body body,
 		   struct pg_op *op, struct error *err);
+
+/* Batches (store.h): whether the calling thread has one open on `s`. */
+bool pg_in_batch(struct pg_store *s);
+enum status pg_batch_begin(struct store *st, struct error *err);
+enum status pg_batch_end(struct store *st, bool commit, struct error *err);
 
 /* ---- listening (listen.c) ------------------------------------------------------------------ */
 
@@ -398,5 +405,10 @@ enum status pg_recount_tags(struct store *st, struct arena *a, struct tag_fix **
 			    struct error *err);
 
 enum status pg_migrate(struct store *st, int *applied, struct error *err);
+
+enum status pg_select(struct store *st, struct arena *a, const struct q_select *q,
+		      struct q_rows *out, struct error *err);
+enum status pg_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
+			 struct q_agg_rows *out, struct error *err);
 
 #endif

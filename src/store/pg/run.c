@@ -97,9 +97,93 @@ static void pg_backoff(int attempt)
  * COMMIT are retried (the body runs again from the start and must not rely
  * on what a failed attempt left in its outputs).
  */
+/* The calling thread's batch (see store.h), when it has one open. */
+struct pg_batch {
+	struct pg_store *s;
+	struct pg_conn *c;
+};
+
+static _Thread_local struct pg_batch pg_batch_now;
+
+bool pg_in_batch(struct pg_store *s)
+{
+	return pg_batch_now.s == s && pg_batch_now.c;
+}
+
+/*
+ * A call inside the thread's batch: on its connection, in its
+ * transaction, without retries (the batch as a whole succeeds or not).
+ * Bodies that open and close their own snapshot (PG_RUN_PIPELINE) are
+ * never run here: their callers choose another body in a batch.
+ */
+static enum status pg_run_in_batch(struct pg_store *s, enum pg_run_mode mode, pg_run_body body,
+				   struct pg_op *op, struct error *err)
+{
+	struct pg_conn *c = pg_batch_now.c;
+	if (mode == PG_RUN_PIPELINE)
+		return error_set(err, E_INTERNAL, "a pipelined read cannot run in a batch");
+	uint64_t timeout_ns = (uint64_t)s->cfg.query_timeout_ms * 1000000u;
+	c->deadline_ns = timeout_ns
+		? clock_mono_ns() + timeout_ns + (uint64_t)PG_CLIENT_GRACE_MS * 1000000u : 0;
+	return body(c, op, err);
+}
+
+enum status pg_batch_begin(struct store *st, struct error *err)
+{
+	struct pg_store *s = pg_of(st);
+	if (pg_batch_now.c)
+		return error_set(err, E_INTERNAL, "a batch is already open on this thread");
+	uint64_t timeout_ns = (uint64_t)s->cfg.query_timeout_ms * 1000000u;
+	uint64_t wait_until = timeout_ns ? clock_mono_ns() + timeout_ns : 0;
+	struct pg_conn *c;
+	enum status rc = pg_conn_take(&s->primary, wait_until, 0, &c, err);
+	if (rc)
+		return rc;
+	c->deadline_ns = wait_until ? wait_until + (uint64_t)PG_CLIENT_GRACE_MS * 1000000u : 0;
+	rc = pg_q_fixed(c, P_BEGIN, NULL, NULL, err);
+	if (rc) {
+		pg_conn_give(c);
+		return rc;
+	}
+	pg_batch_now = (struct pg_batch){ .s = s, .c = c };
+	return OK;
+}
+
+enum status pg_batch_end(struct store *st, bool commit, struct error *err)
+{
+	struct pg_store *s = pg_of(st);
+	if (!pg_in_batch(s))
+		return error_set(err, E_INTERNAL, "no batch is open on this thread");
+	struct pg_conn *c = pg_batch_now.c;
+	pg_batch_now = (struct pg_batch){ 0 };
+	uint64_t timeout_ns = (uint64_t)s->cfg.query_timeout_ms * 1000000u;
+	c->deadline_ns = timeout_ns
+		? clock_mono_ns() + timeout_ns + (uint64_t)PG_CLIENT_GRACE_MS * 1000000u : 0;
+	enum status rc = OK;
+	if (!c->broken && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+		if (commit && PQtransactionStatus(c->db) == PQTRANS_INTRANS) {
+			c->committing = true;
+			rc = pg_q_fixed(c, P_COMMIT, NULL, NULL, err);
+		} else {
+			struct error ignored = ERROR_INIT;
+			pg_q_fixed(c, P_ROLLBACK, NULL, NULL, &ignored);
+			if (commit)
+				rc = error_set(err, E_UNAVAILABLE, "The database could not commit the change");
+		}
+	} else if (commit) {
+		rc = pg_fail(c, NULL, err);
+	}
+	if (rc == OK && commit && !c->broken)
+		pg_notify_others(c);
+	pg_conn_give(c);
+	return rc;
+}
+
 enum status pg_run(struct pg_store *s, enum pg_run_mode mode, pg_run_body body, struct pg_op *op,
 		   struct error *err)
 {
+	if (pg_in_batch(s))
+		return pg_run_in_batch(s, mode, body, op, err);
 	struct pg_pool *pool =
 		(mode == PG_RUN_READ || mode == PG_RUN_SNAPSHOT || mode == PG_RUN_PIPELINE) && s->replica
 		? s->replica : &s->primary;

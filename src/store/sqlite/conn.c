@@ -207,6 +207,11 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 	s->nbig += c->big;
 	pthread_mutex_unlock(&s->pool_lock);
 	sq_exec(c, c->big ? "PRAGMA cache_size = -" BIG_CACHE_KIB : "PRAGMA cache_size = -2000");
+	if (sq_register_functions(c->db) != SQLITE_OK) {
+		enum status st = sq_fail(c, sqlite3_errcode(c->db), err);
+		sq_conn_free(c);
+		return st != OK ? st : E_INTERNAL;
+	}
 	sqlite3_progress_handler(c->db, 1000, sq_progress, c);
 	sqlite3_wal_hook(c->db, sq_wal_hook, s); /* instead of auto-checkpoints */
 	*out = c;
@@ -221,7 +226,9 @@ uint64_t sq_read_deadline(const struct sq_store *s)
 
 enum status sq_conn_take(struct sq_store *s, struct sq_conn **out, struct error *err)
 {
-	*out = NULL;
+	*out = sq_batch_conn(s);
+	if (*out)
+		return OK; /* the thread's batch: its reads see its writes */
 	pthread_mutex_lock(&s->pool_lock);
 	struct sq_conn *c = s->idle;
 	if (c) {
@@ -249,6 +256,8 @@ enum status sq_conn_take(struct sq_store *s, struct sq_conn **out, struct error 
  */
 void sq_conn_give(struct sq_store *s, struct sq_conn *c)
 {
+	if (c == sq_batch_conn(s))
+		return; /* the batch's: it ends with the batch */
 	sqlite3_stmt *st = NULL;
 	while ((st = sqlite3_next_stmt(c->db, st)))
 		if (sqlite3_stmt_busy(st))

@@ -189,5 +189,9 @@ const struct store_driver store_sqlite_driver = {
 	.optimize = sq_optimize,
 	.gauges = sq_gauges,
 	.recount_tags = sq_recount_tags,
+	.select = sq_select,
+	.aggregate = sq_aggregate,
+	.batch_begin = sq_batch_begin,
+	.batch_end = sq_batch_end,
 	.watch = NULL,
 };

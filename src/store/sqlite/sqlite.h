@@ -54,6 +54,7 @@ enum sq_stmt {
 	S_INSIGHT_TAGS,
 	S_INSIGHT_INSERT,
 	S_FTS_ADD,
+	S_TRGM_ADD,
 	S_INSIGHT_UPDATE,
 	S_INSIGHT_DELETE,
 	S_INSIGHT_TAGS_ADD,
@@ -204,6 +205,7 @@ struct sq_txn {
 	struct sq_store *s;
 	struct sq_conn *c;
 	bool write;
+	bool nested;      /* inside the calling thread's batch: a savepoint of it, or nothing */
 	size_t fts_mark;  /* fts_pending.len when the write began */
 	size_t fts_count; /* fts_count when the write began */
 };
@@ -222,6 +224,14 @@ enum status sq_txn_begin(struct sq_store *s, enum sq_txn_mode mode, struct sq_tx
 enum status sq_txn_end(struct sq_txn *t, enum status rc, struct error *err);
 /* Remembers an insight the open group inserted, to index at its commit. */
 void sq_fts_defer(struct sq_store *s, int64_t id);
+/*
+ * A batch: every operation of the calling thread between sq_batch_begin
+ * and sq_batch_end runs in one write transaction (see store.h), on one
+ * connection. The connection of the calling thread's batch on `s`, or NULL.
+ */
+struct sq_conn *sq_batch_conn(struct sq_store *s);
+enum status sq_batch_begin(struct store *st, struct error *err);
+enum status sq_batch_end(struct store *st, bool commit, struct error *err);
 
 /* ---- rows (rows.c) ------------------------------------------------------------ */
 
@@ -272,6 +282,9 @@ enum status sq_read_rows(struct sq_store *s, enum sq_stmt which, int64_t limit, 
  */
 bool sq_fts_query(const char *text, struct buf *q);
 
+/* Registers insights_like() (query.c) on a new connection; an SQLite result code. */
+int sq_register_functions(sqlite3 *db);
+
 /* ---- the operations (find.c, write.c, migrate.c) ---------------------------------------- */
 
 enum status sq_insight_get(struct store *st, struct arena *a, int64_t id, struct insight *out,
@@ -321,5 +334,10 @@ enum status sq_recount_tags(struct store *st, struct arena *a, struct tag_fix **
 enum status sq_optimize(struct store *st, struct error *err);
 
 enum status sq_migrate(struct store *st, int *applied, struct error *err);
+
+enum status sq_select(struct store *st, struct arena *a, const struct q_select *q,
+		      struct q_rows *out, struct error *err);
+enum status sq_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
+			 struct q_agg_rows *out, struct error *err);
 
 #endif

@@ -56,6 +56,10 @@ static const char *const sq_sql[S__COUNT] = {
 		"INSERT INTO insights_fts (rowid, title, description, content)"
 		" SELECT id, title, description, content FROM insights"
 		" WHERE id IN (SELECT value FROM json_each(?1))",
+	[S_TRGM_ADD] =
+		"INSERT INTO insights_trgm (rowid, title, description, content)"
+		" SELECT id, title, description, content FROM insights"
+		" WHERE id IN (SELECT value FROM json_each(?1))",
 	[S_INSIGHT_TAGS_ADD] =
 		"INSERT OR IGNORE INTO insight_tags (insight_id, tag_id)"
 		" SELECT ?1, value FROM json_each(?2)",

@@ -29,6 +29,7 @@
 
 #include <inttypes.h>
 #include <sched.h>
+#include <stdlib.h>
 
 #include "lib/log.h"
 #include "lib/banned.h"
@@ -62,11 +63,17 @@ static int sq_fts_flush(struct sq_store *s)
 		return SQLITE_OK;
 	buf_addch(&s->fts_pending, ']');
 	struct error err = ERROR_INIT; /* the caller reports the failure */
-	sqlite3_stmt *q = sq_stmt(s->writer, S_FTS_ADD, &err);
-	int src = SQLITE_ERROR;
-	if (q) {
-		sqlite3_bind_text(q, 1, s->fts_pending.data, (int)s->fts_pending.len, SQLITE_STATIC);
-		src = sq_run(q);
+	int src = SQLITE_OK;
+	/* The word index, then the substring index (migration 4). */
+	static const enum sq_stmt adds[] = { S_FTS_ADD, S_TRGM_ADD };
+	for (size_t i = 0; src == SQLITE_OK && i < sizeof(adds) / sizeof(adds[0]); i++) {
+		sqlite3_stmt *q = sq_stmt(s->writer, adds[i], &err);
+		src = SQLITE_ERROR;
+		if (q) {
+			sqlite3_bind_text(q, 1, s->fts_pending.data, (int)s->fts_pending.len,
+					  SQLITE_STATIC);
+			src = sq_run(q);
+		}
 	}
 	buf_reset(&s->fts_pending);
 	s->fts_count = 0;
@@ -78,12 +85,67 @@ void sq_fts_defer(struct sq_store *s, int64_t id)
 	buf_addf(&s->fts_pending, "%c%" PRId64, s->fts_count++ ? ',' : '[', id);
 }
 
+/* The calling thread's batch, when it has one open. */
+struct sq_batch {
+	struct sq_store *s;
+	struct sq_txn t;
+};
+
+static _Thread_local struct sq_batch *sq_batch_now;
+
+struct sq_conn *sq_batch_conn(struct sq_store *s)
+{
+	return sq_batch_now && sq_batch_now->s == s ? sq_batch_now->t.c : NULL;
+}
+
+/*
+ * A transaction inside the thread's batch: a write is a savepoint of it
+ * (so that a failed write is undone alone, as outside a batch), a read
+ * reads on its connection.
+ */
+static enum status sq_txn_nested(struct sq_store *s, enum sq_txn_mode mode, struct sq_txn *t,
+				 struct error *err)
+{
+	t->nested = true;
+	t->c = sq_batch_now->t.c;
+	if (!t->write)
+		return OK;
+	int src = mode == SQ_APPEND ? SQLITE_OK : sq_fts_flush(s);
+	if (src == SQLITE_OK)
+		src = sq_exec(t->c, "SAVEPOINT n");
+	t->fts_mark = s->fts_pending.len;
+	t->fts_count = s->fts_count;
+	return src == SQLITE_OK ? OK : sq_fail(t->c, src, err);
+}
+
+static enum status sq_txn_nested_end(struct sq_txn *t, enum status rc, struct error *err)
+{
+	if (t->write) {
+		struct sq_store *s = t->s;
+		int src = SQLITE_OK;
+		if (rc != OK) {
+			src = sq_exec(t->c, "ROLLBACK TO n");
+			buf_truncate(&s->fts_pending, t->fts_mark);
+			s->fts_count = t->fts_count;
+		}
+		if (src == SQLITE_OK)
+			src = sq_exec(t->c, "RELEASE n");
+		if (src != SQLITE_OK && rc == OK)
+			rc = sq_fail(t->c, src, err);
+	}
+	t->c = NULL;
+	return rc;
+}
+
 enum status sq_txn_begin(struct sq_store *s, enum sq_txn_mode mode, struct sq_txn *t,
 			 struct error *err)
 {
 	t->s = s;
 	t->write = mode != SQ_READ;
 	t->c = NULL;
+	t->nested = false;
+	if (sq_batch_now && sq_batch_now->s == s)
+		return sq_txn_nested(s, mode, t, err);
 	if (!t->write) {
 		enum status rc = sq_conn_take(s, &t->c, err);
 		if (rc == OK)
@@ -166,6 +228,8 @@ static bool sq_group_finish(struct sq_store *s, bool commit)
 enum status sq_txn_end(struct sq_txn *t, enum status rc, struct error *err)
 {
 	struct sq_store *s = t->s;
+	if (t->nested)
+		return sq_txn_nested_end(t, rc, err);
 	if (!t->write) {
 		if (rc == OK)
 			rc = sq_run_fixed(t->c, S_COMMIT, err);
@@ -214,4 +278,35 @@ enum status sq_txn_end(struct sq_txn *t, enum status rc, struct error *err)
 	if (!committed && rc == OK)
 		rc = error_set(err, E_UNAVAILABLE, "The database could not commit the change");
 	return rc;
+}
+
+enum status sq_batch_begin(struct store *st, struct error *err)
+{
+	struct sq_store *s = sq_of(st);
+	if (sq_batch_now)
+		return error_set(err, E_INTERNAL, "a batch is already open on this thread");
+	struct sq_batch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return error_set(err, E_INTERNAL, "out of memory");
+	b->s = s;
+	enum status rc = sq_txn_begin(s, SQ_WRITE, &b->t, err);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	sq_batch_now = b;
+	return OK;
+}
+
+enum status sq_batch_end(struct store *st, bool commit, struct error *err)
+{
+	struct sq_batch *b = sq_batch_now;
+	if (!b || b->s != sq_of(st))
+		return error_set(err, E_INTERNAL, "no batch is open on this thread");
+	sq_batch_now = NULL;
+	enum status rc = sq_txn_end(&b->t, commit ? OK : E_INTERNAL, err);
+	free(b);
+	if (!commit)
+		error_clear(err); /* rolled back, as asked: not a failure */
+	return commit ? rc : OK;
 }

@@ -502,7 +502,7 @@ enum status sq_recount_tags(struct store *st, struct arena *a, struct tag_fix **
 }
 
 /*
- * After a bulk load the FTS5 index holds one segment per transaction;
+ * After a bulk load the FTS5 indexes hold one segment per transaction;
  * merging them all now spares the first writes after the load a merge of
  * the whole index (at a million insights that merge took longer than any
  * request may), and makes searches read one segment.
@@ -514,6 +514,8 @@ enum status sq_optimize(struct store *st, struct error *err)
 	if (rc)
 		return rc;
 	int src = sq_exec(t.c, "INSERT INTO insights_fts (insights_fts) VALUES ('optimize')");
+	if (src == SQLITE_OK)
+		src = sq_exec(t.c, "INSERT INTO insights_trgm (insights_trgm) VALUES ('optimize')");
 	if (src == SQLITE_OK)
 		src = sq_exec(t.c, "PRAGMA optimize");
 	rc = src == SQLITE_OK ? OK : sq_fail(t.c, src, err);
