@@ -115,7 +115,7 @@ struct gql_type_ref {
 	enum gql_type_kind kind;
 	const char *name;          /* GQL_TYPE_NAMED; NULL otherwise */
 	struct gql_type_ref *of;   /* GQL_TYPE_LIST, GQL_TYPE_NON_NULL; NULL otherwise */
-	struct gql_pos pos;        /* of the name or "["; a non-null type starts where its inner type does */
+	struct gql_pos pos;        /* of the name or "["; a non-null type's is its inner type's */
 };
 
 /* `$name: type = default_value @directives` */

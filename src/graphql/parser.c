@@ -162,7 +162,7 @@ static enum status name(struct parser *p, const char **out, struct gql_pos *pos)
 	return advance(p);
 }
 
-/* Makes room for `size` more bytes on the scratch stack (a copy: the old one stays in the arena). */
+/* Makes room for `size` more bytes on the scratch stack (the old copy stays in the arena). */
 static void grow(struct parser *p, size_t size)
 {
 	size_t cap = p->cap ? p->cap * 2 : 2048;

@@ -1153,7 +1153,8 @@ TEST(graphql_any_bytes)
 			check_total(docs[d], n);
 	}
 	/* Random edits (a fixed seed: the same edits every run). */
-	static const char alphabet[] = "{}()[]:$@!=.\"\\#,\n\r\t aZ_09-+eE\xC3\xA9\xF0\x9F\x98\x80\xFF\x00";
+	static const char alphabet[] = "{}()[]:$@!=.\"\\#,\n\r\t aZ_09-+eE"
+				       "\xC3\xA9\xF0\x9F\x98\x80\xFF\x00";
 	uint32_t seed = 12345;
 	char buf[512];
 	for (unsigned i = 0; i < 20000; i++) {
