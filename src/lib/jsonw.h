@@ -20,7 +20,7 @@
 
 #include "lib/buf.h"
 
-#define JSONW_MAX_DEPTH 32
+#define JSONW_MAX_DEPTH 80
 
 struct jsonw {
 	struct buf *out;       /* borrowed; the writer appends to it */

@@ -402,6 +402,9 @@ static void sql_rows(struct sql *q, const struct q_select *s, uint64_t columns)
 		search_param = sql_param(q, p);
 	}
 	bool ranked = search_param != 0;
+	/* distinct_on partitions by its columns: they must be read. */
+	for (size_t i = 0; i < s->ndistinct; i++)
+		columns |= 1ull << s->distinct_on[i];
 	bool per_parent = s->has_via && (s->limit >= 0 || s->offset > 0);
 	bool windowed = per_parent || s->ndistinct;
 	if (!windowed) {
