@@ -56,6 +56,12 @@ struct gql_value {
 	struct gql_pos pos;
 	const char *text;               /* see enum gql_value_kind; NULL otherwise */
 	bool boolean;                   /* GQL_BOOLEAN */
+	/*
+	 * GQL_STRING: written as a block string (between triple quotes rather
+	 * than single ones): graphql-js tells the two apart when it compares the
+	 * arguments of fields to merge, so validation must too.
+	 */
+	bool block;
 	struct gql_value **items;       /* GQL_LIST, in order */
 	size_t nitems;
 	struct gql_object_field *fields; /* GQL_OBJECT, in order (duplicates kept) */

@@ -261,6 +261,7 @@ static enum status value(struct parser *p, bool is_const, struct gql_value **out
 	case GQL_TOK_BLOCK_STRING:
 		v->kind = GQL_STRING;
 		v->text = p->tok.value;
+		v->block = at(p, GQL_TOK_BLOCK_STRING);
 		return advance(p);
 	case GQL_TOK_NAME:
 		if (at_word(p, "true") || at_word(p, "false")) {

@@ -695,6 +695,17 @@ TEST(graphql_block_strings)
 	CHECK_BLOCK("a\n      b\n    c", "a\n  b\nc");
 }
 
+/* Whether a string was a block string is kept (field merging compares it). */
+TEST(graphql_block_string_flag)
+{
+	struct arena a = ARENA_INIT;
+	const struct gql_value *v = arg_value(&a, "\"\"\"a\"\"\"");
+	CHECK(v && v->kind == GQL_STRING && v->block && !strcmp(v->text, "a"));
+	v = arg_value(&a, "\"a\"");
+	CHECK(v && v->kind == GQL_STRING && !v->block && !strcmp(v->text, "a"));
+	arena_release(&a);
+}
+
 TEST(graphql_values_enum_boolean_null)
 {
 	struct arena a = ARENA_INIT;
