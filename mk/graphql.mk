@@ -1,0 +1,26 @@
+# mk/graphql.mk: the GraphQL validator against graphql-js, its oracle.
+#
+#   make test-graphql   builds tests/graphql/gqlcheck (the parser and the
+#                       validator from the command line) and runs
+#                       tests/graphql/oracle.mjs: graphql-js 16 (pinned in
+#                       package-lock.json) validates every document of
+#                       tests/graphql/corpus/ against the schema gqlcheck
+#                       prints, and the C validator must reach the same
+#                       verdict on each; the verdicts go to
+#                       $(BUILD)/graphql-oracle.json
+#
+# `make test` runs it with the test build's settings (ASan, UBSan).
+
+GQLCHECK := $(BUILD)/tests/gqlcheck
+
+# Linked like the unit tests: the library and the core assets table api/docs.c refers to.
+$(GQLCHECK): $(BUILD)/obj/tests/graphql/gqlcheck.o $(LIB_OBJ) $(BUILD)/obj/gen/core_assets.o
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+.PHONY: test-graphql
+TEST_EXTRA += test-graphql
+
+test-graphql: $(GQLCHECK) $(NPM_STAMP)
+	node tests/graphql/oracle.mjs --gqlcheck $(GQLCHECK) --out $(BUILD)/graphql-oracle.json
