@@ -7,7 +7,11 @@
 #                       tests/graphql/corpus/ against the schema gqlcheck
 #                       prints, and the C validator must reach the same
 #                       verdict on each; the verdicts go to
-#                       $(BUILD)/graphql-oracle.json
+#                       $(BUILD)/graphql-oracle.json. Then
+#                       tests/graphql/differential.mjs compares the two on
+#                       2000 random variations of the corpus (seed 1:
+#                       the same variations every run; GRAPHQL_DIFF_SEED
+#                       and GRAPHQL_DIFF_N explore others)
 #
 # `make test` runs it with the test build's settings (ASan, UBSan).
 
@@ -22,5 +26,10 @@ $(GQLCHECK): $(BUILD)/obj/tests/graphql/gqlcheck.o $(LIB_OBJ) $(BUILD)/obj/gen/c
 .PHONY: test-graphql
 TEST_EXTRA += test-graphql
 
+GRAPHQL_DIFF_SEED ?= 1
+GRAPHQL_DIFF_N ?= 2000
+
 test-graphql: $(GQLCHECK) $(NPM_STAMP)
 	node tests/graphql/oracle.mjs --gqlcheck $(GQLCHECK) --out $(BUILD)/graphql-oracle.json
+	node tests/graphql/differential.mjs --gqlcheck $(GQLCHECK) \
+		--iterations $(GRAPHQL_DIFF_N) --seed $(GRAPHQL_DIFF_SEED)

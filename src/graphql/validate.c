@@ -547,11 +547,13 @@ static bool check_fields(struct ctx *c, unsigned max)
 	}
 	if (n <= max)
 		return true;
-	/* The rest, to say how many there are. */
-	for (; i < d->nops; i++)
-		count_fields(d->ops[i].set, &n, ULONG_MAX, &at);
-	for (; j < d->nfrags; j++)
-		count_fields(d->frags[j].set, &n, ULONG_MAX, &at);
+	/* All of them, to say how many there are. */
+	struct gql_pos unused;
+	n = 0;
+	for (i = 0; i < d->nops; i++)
+		count_fields(d->ops[i].set, &n, ULONG_MAX, &unused);
+	for (j = 0; j < d->nfrags; j++)
+		count_fields(d->frags[j].set, &n, ULONG_MAX, &unused);
 	fail(c, at, NULL, "the document has %lu fields; the limit is %u (--graphql-max-fields)", n,
 	     max);
 	return false;
