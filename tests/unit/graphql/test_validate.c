@@ -516,6 +516,21 @@ TEST(graphql_validate_field_merging)
 		"$.selectionSet.tags");
 	INVALID("{ insights { ... on insights { t: title } ... { t: status } } }",
 		"specify the same response name, 't'", NULL);
+	/*
+	 * Fields of different object types under one key are mutually exclusive:
+	 * graphql-js compares only their types, and not __typename's (which its
+	 * getFields() leaves out). No conflict here, so the first error is the
+	 * spread's, although both fragments come before it.
+	 */
+	ERROR_AT("fragment N on tags { label: name x: __typename }\n"
+		 "fragment M on insights { label: title x: id }\n{ insights { ...M ...N } }", 3, 19,
+		 "fragment 'N' cannot be spread here: objects of type 'insights' can never be of type "
+		 "'tags'", "$.selectionSet.insights.selectionSet");
+	/* ... and their sub-fields too, even of one type. */
+	ERROR_AT("fragment N on tags { c: insights { a: title } }\n"
+		 "fragment M on categories { c: insights { a: author } }\n{ tags { ...N ...M } }", 3, 15,
+		 "fragment 'M' cannot be spread here: objects of type 'tags' can never be of type "
+		 "'categories'", "$.selectionSet.tags.selectionSet");
 }
 
 TEST(graphql_validate_introspection)
