@@ -93,8 +93,10 @@ static uint64_t hash_str(const char *s)
 
 /* Strings to ints (open addressing); keys are borrowed. */
 struct strmap {
-	const char **keys;
-	int *vals;
+	struct strmap_entry {
+		const char *key; /* NULL: free */
+		int val;
+	} *e;
 	size_t cap, n;
 };
 
@@ -103,10 +105,10 @@ static int strmap_get(const struct strmap *m, const char *k)
 	if (!m->cap)
 		return -1;
 	for (size_t i = hash_str(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->keys[i])
+		if (!m->e[i].key)
 			return -1;
-		if (!strcmp(m->keys[i], k))
-			return m->vals[i];
+		if (!strcmp(m->e[i].key, k))
+			return m->e[i].val;
 	}
 }
 
@@ -115,27 +117,27 @@ static int strmap_add(struct arena *a, struct strmap *m, const char *k, int v)
 {
 	if (2 * (m->n + 1) > m->cap) {
 		struct strmap g = { .cap = m->cap ? m->cap * 2 : 16 };
-		g.keys = ARENA_NEW_ARRAY(a, const char *, g.cap);
-		g.vals = ARENA_NEW_ARRAY(a, int, g.cap);
+		g.e = ARENA_NEW_ARRAY(a, struct strmap_entry, g.cap);
 		for (size_t i = 0; i < m->cap; i++)
-			if (m->keys[i])
-				strmap_add(a, &g, m->keys[i], m->vals[i]);
+			if (m->e[i].key)
+				strmap_add(a, &g, m->e[i].key, m->e[i].val);
 		*m = g;
 	}
 	size_t i = hash_str(k) & (m->cap - 1);
-	for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (!strcmp(m->keys[i], k))
-			return m->vals[i];
-	m->keys[i] = k;
-	m->vals[i] = v;
+	for (; m->e[i].key; i = (i + 1) & (m->cap - 1))
+		if (!strcmp(m->e[i].key, k))
+			return m->e[i].val;
+	m->e[i] = (struct strmap_entry){ k, v };
 	m->n++;
 	return v;
 }
 
 /* Non-zero 64-bit keys to ints. */
 struct u64map {
-	uint64_t *keys;
-	int *vals;
+	struct u64map_entry {
+		uint64_t key; /* 0: free */
+		int val;
+	} *e;
 	size_t cap, n;
 };
 
@@ -144,10 +146,10 @@ static int *u64map_find(const struct u64map *m, uint64_t k)
 	if (!m->cap)
 		return NULL;
 	for (size_t i = mix64(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->keys[i])
+		if (!m->e[i].key)
 			return NULL;
-		if (m->keys[i] == k)
-			return &m->vals[i];
+		if (m->e[i].key == k)
+			return &m->e[i].val;
 	}
 }
 
@@ -161,18 +163,16 @@ static void u64map_set(struct arena *a, struct u64map *m, uint64_t k, int v)
 	}
 	if (2 * (m->n + 1) > m->cap) {
 		struct u64map g = { .cap = m->cap ? m->cap * 2 : 64 };
-		g.keys = ARENA_NEW_ARRAY(a, uint64_t, g.cap);
-		g.vals = ARENA_NEW_ARRAY(a, int, g.cap);
+		g.e = ARENA_NEW_ARRAY(a, struct u64map_entry, g.cap);
 		for (size_t i = 0; i < m->cap; i++)
-			if (m->keys[i])
-				u64map_set(a, &g, m->keys[i], m->vals[i]);
+			if (m->e[i].key)
+				u64map_set(a, &g, m->e[i].key, m->e[i].val);
 		*m = g;
 	}
 	size_t i = mix64(k) & (m->cap - 1);
-	while (m->keys[i])
+	while (m->e[i].key)
 		i = (i + 1) & (m->cap - 1);
-	m->keys[i] = k;
-	m->vals[i] = v;
+	m->e[i] = (struct u64map_entry){ k, v };
 	m->n++;
 }
 
@@ -248,7 +248,7 @@ struct def_info {
 	const struct gql_type *type; /* the type condition, when an object type */
 	bool reached;                /* some operation spreads it */
 	struct seg *base;            /* kept: where an operation first spreads it ("$" when NULL) */
-	int color;                   /* the cycle search: 0 new, 1 on the stack, 2 done */
+	int color;                   /* 0 new, 1 on the search's stack, 2 done, 3 extent known */
 	unsigned deep;               /* levels of fields below its set, spreads expanded */
 	unsigned lists;              /* introspection lists nested in it, at most the limit */
 	/* operations: the types of its variables (NULL when unknown) */
@@ -257,9 +257,11 @@ struct def_info {
 
 /* graphql-js's field details: a field of a collected selection set. */
 struct fdetail {
-	const struct gql_type *parent; /* the type it is selected on; may be NULL or not an object */
+	/* The type it is selected on; may be NULL, or not an object. */
+	const struct gql_type *parent;
 	const struct gql_selection *node;
-	const struct gql_field *def;   /* NULL: unknown, or a meta field (graphql-js's getFields()) */
+	/* NULL: unknown, or a meta field (graphql-js's getFields() has none). */
+	const struct gql_field *def;
 };
 
 struct group {
@@ -272,7 +274,6 @@ struct group {
 struct collected {
 	unsigned id;
 	const struct gql_type *parent;
-	const struct gql_selection_set *set;
 	struct group *groups;
 	size_t ngroups, capgroups;
 	struct strmap by_key;
@@ -308,8 +309,10 @@ struct ctx {
 	struct u64map collected_by_set;
 	struct collected **collected;
 	size_t ncollected, capcollected;
-	struct u64map compared_frags; /* (collected id, fragment) -> 1 compared, 2 mutually exclusively */
-	struct u64map compared_pairs; /* (fragment, fragment) -> the same */
+	/* (collected id, fragment): 0 spread there, 1 compared, 2 compared as mutually exclusive */
+	struct u64map compared_frags;
+	/* (fragment, fragment): 1 compared, 2 compared as mutually exclusive */
+	struct u64map compared_pairs;
 	unsigned conflict_depth;
 	long work;
 	bool too_complex;
@@ -709,7 +712,9 @@ static struct extent extent_of(struct ctx *c, const struct gql_selection_set *se
 		if (sel->kind == GQL_FIELD) {
 			if (sel->set) {
 				x = extent_of(c, sel->set);
-				x.deep = is_introspection_root(sel->name) ? 0 : sat_add(x.deep, 1, UINT_MAX / 2);
+				x.deep = is_introspection_root(sel->name)
+						 ? 0
+						 : sat_add(x.deep, 1, UINT_MAX / 2);
 			}
 			if (is_introspection_list(sel->name))
 				x.lists = sat_add(x.lists, 1, MAX_INTROSPECTION_LISTS);
@@ -792,7 +797,8 @@ static void fail_depth(struct ctx *c, const struct gql_operation *op, unsigned d
 		f->kept = true;
 		at = f;
 		if (level == max) {
-			fail(c, pick->pos, at, "the %s is nested %u deep; the limit is %u (--graphql-max-depth)",
+			fail(c, pick->pos, at,
+			     "the %s is nested %u deep; the limit is %u (--graphql-max-depth)",
 			     op_word(op->kind), deep + 1, max);
 			return;
 		}
@@ -914,8 +920,8 @@ static void check_leaf(struct ctx *c, const struct gql_value *v, const struct gq
 	case GS_INT:
 		if (v->kind == GQL_INT && !int32_literal(v->text)) {
 			fail(c, v->pos, at,
-			     "The value %s lies outside the bounds or is not an integer. Maybe it is a "
-			     "float, or is there integer overflow?",
+			     "The value %s lies outside the bounds or is not an integer. "
+			     "Maybe it is a float, or is there integer overflow?",
 			     v->text);
 			return;
 		}
@@ -936,7 +942,8 @@ static void check_leaf(struct ctx *c, const struct gql_value *v, const struct gq
 	case GS_TIMESTAMP:
 		if (v->kind == GQL_STRING && !gql_timestamp_valid(v->text)) {
 			fail(c, v->pos, at,
-			     "expected an ISO 8601 date, or date and time, for type '%s', but found '%s'",
+			     "expected an ISO 8601 date, or date and time, for type '%s', "
+			     "but found '%s'",
 			     n->name, v->text);
 			return;
 		}
@@ -1044,13 +1051,16 @@ static void visit_args(struct ctx *c, const struct gql_input_value *defs, size_t
 	long dup = first_dup(c->a, args, nargs, sizeof(*args), offsetof(struct gql_argument, name));
 	if (dup >= 0) {
 		struct seg s = SEG(&args_seg, SEG_KEY, args[dup].name);
-		fail(c, args[dup].pos, &s, "the argument '%s' is given more than once", args[dup].name);
+		fail(c, args[dup].pos, &s, "the argument '%s' is given more than once",
+		     args[dup].name);
 	}
 	for (size_t i = 0; i < nargs; i++) {
 		struct seg s = SEG(&args_seg, SEG_KEY, args[i].name);
-		const struct gql_input_value *d = known ? gql_input_find(defs, ndefs, args[i].name) : NULL;
+		const struct gql_input_value *d =
+			known ? gql_input_find(defs, ndefs, args[i].name) : NULL;
 		if (known && !d)
-			fail(c, args[i].pos, at, "'%s' has no argument named '%s'", owner, args[i].name);
+			fail(c, args[i].pos, at, "'%s' has no argument named '%s'", owner,
+			     args[i].name);
 		visit_value(c, args[i].value, d ? d->type : NULL, d && d->default_value, &s);
 	}
 	if (!known)
@@ -1093,8 +1103,8 @@ static const char *location_words(unsigned loc)
 }
 
 /* KnownDirectives, UniqueDirectivesPerLocation and their arguments, at location `loc`. */
-static void visit_directives(struct ctx *c, const struct gql_directive *dirs, size_t n, unsigned loc,
-			     struct seg *at)
+static void visit_directives(struct ctx *c, const struct gql_directive *dirs, size_t n,
+			     unsigned loc, struct seg *at)
 {
 	if (!n)
 		return;
@@ -1113,7 +1123,8 @@ static void visit_directives(struct ctx *c, const struct gql_directive *dirs, si
 	if (dup >= 0) {
 		const struct gql_directive *d = &dirs[which[dup]];
 		struct seg s = SEG(at, SEG_KEY, d->name);
-		fail(c, d->pos, &s, "the following directives are used more than once: ['%s']", d->name);
+		fail(c, d->pos, &s, "the following directives are used more than once: ['%s']",
+		     d->name);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct gql_directive *d = &dirs[i];
@@ -1124,8 +1135,8 @@ static void visit_directives(struct ctx *c, const struct gql_directive *dirs, si
 		else if (!(def->locations & loc))
 			fail(c, d->pos, &s, "directive '%s' is not allowed on %s", d->name,
 			     location_words(loc));
-		visit_args(c, def ? def->args : NULL, def ? def->nargs : 0, def != NULL, d->name, d->pos,
-			   d->args, d->nargs, &s);
+		visit_args(c, def ? def->args : NULL, def ? def->nargs : 0, def != NULL, d->name,
+			   d->pos, d->args, d->nargs, &s);
 	}
 }
 
@@ -1148,7 +1159,8 @@ static void fail_conflict(struct ctx *c, const struct conflict *cf, struct seg *
 	struct gql_pos pos = before(cf->n1->pos, cf->n2->pos) ? cf->n2->pos : cf->n1->pos;
 	switch (cf->kind) {
 	case CF_NAMES:
-		fail(c, pos, p, "selection of both '%s' and '%s' specify the same response name, '%s'",
+		fail(c, pos, p,
+		     "selection of both '%s' and '%s' specify the same response name, '%s'",
 		     cf->n1->name, cf->n2->name, cf->key);
 		break;
 	case CF_ARGS:
@@ -1192,10 +1204,12 @@ static void visit_field(struct ctx *c, const struct gql_type *parent, const stru
 	if (def) {
 		if (gql_is_leaf(def->type)) {
 			if (f->set)
-				fail(c, f->pos, &fs, "unexpected subselection set for non-object field");
+				fail(c, f->pos, &fs,
+				     "unexpected subselection set for non-object field");
 		} else if (!f->set) {
 			struct seg s = SEG(&fs, SEG_KEY, "selectionSet");
-			fail(c, f->pos, &s, "missing selection set for '%s'", gql_named(def->type)->name);
+			fail(c, f->pos, &s, "missing selection set for '%s'",
+			     gql_named(def->type)->name);
 		}
 	}
 	if (is_introspection_root(f->name))
@@ -1226,15 +1240,18 @@ static void visit_set(struct ctx *c, const struct gql_type *parent,
 			if (sel->type_condition) {
 				t = gql_type_find(c->s, sel->type_condition);
 				if (!t) {
-					fail(c, sel->pos, &set_at, "unknown type '%s'", sel->type_condition);
+					fail(c, sel->pos, &set_at, "unknown type '%s'",
+					     sel->type_condition);
 				} else if (!composite(t)) {
 					fail(c, sel->pos, &set_at,
-					     "an inline fragment cannot condition on the non-object type '%s'",
+					     "an inline fragment cannot condition on the "
+					     "non-object type '%s'",
 					     t->name);
 					t = NULL;
 				} else if (parent && t != parent) {
 					fail(c, sel->pos, &set_at,
-					     "an inline fragment on '%s' can never apply to objects of type '%s'",
+					     "an inline fragment on '%s' can never apply to "
+					     "objects of type '%s'",
 					     t->name, parent->name);
 				}
 			}
@@ -1250,8 +1267,8 @@ static void visit_set(struct ctx *c, const struct gql_type *parent,
 				     sel->name);
 			} else if (parent && c->frags[fi].type && c->frags[fi].type != parent) {
 				fail(c, sel->pos, &set_at,
-				     "fragment '%s' cannot be spread here: objects of type '%s' can never "
-				     "be of type '%s'",
+				     "fragment '%s' cannot be spread here: objects of type '%s' "
+				     "can never be of type '%s'",
 				     sel->name, parent->name, c->frags[fi].type->name);
 			}
 			visit_directives(c, sel->directives, sel->ndirectives, GD_FRAGMENT_SPREAD,
@@ -1260,7 +1277,7 @@ static void visit_set(struct ctx *c, const struct gql_type *parent,
 		}
 		}
 	}
-	/* graphql-js checks every set but an inline fragment's, unless it is a lone field or spread. */
+	/* graphql-js checks every set but an inline fragment's and a lone field or spread. */
 	if (c->too_complex || inline_set || !set->n ||
 	    (set->n == 1 && set->items[0].kind != GQL_INLINE_FRAGMENT))
 		return;
@@ -1306,12 +1323,14 @@ static void visit_operation(struct ctx *c, size_t i)
 		d->var_types[k] = t;
 		if (v->default_value) {
 			struct seg def = SEG(&var, SEG_KEY, "defaultValue");
-			visit_value(c, v->default_value, t && gql_is_input(t) ? t : NULL, false, &def);
+			visit_value(c, v->default_value, t && gql_is_input(t) ? t : NULL, false,
+				    &def);
 		}
 		visit_directives(c, v->directives, v->ndirectives, GD_VARIABLE_DEFINITION, NULL);
 	}
-	unsigned loc = op->kind == GQL_QUERY ? GD_QUERY : op->kind == GQL_MUTATION ? GD_MUTATION
-										      : GD_SUBSCRIPTION;
+	unsigned loc = op->kind == GQL_QUERY	  ? GD_QUERY
+		       : op->kind == GQL_MUTATION ? GD_MUTATION
+						  : GD_SUBSCRIPTION;
 	visit_directives(c, op->directives, op->ndirectives, loc, NULL);
 	visit_set(c, root, op->set, NULL, false);
 }
@@ -1362,7 +1381,7 @@ static void collect_into(struct ctx *c, struct collected *r, const struct gql_ty
 			int f = strmap_get(&c->frag_by_name, sel->name);
 			uint64_t key = ((uint64_t)r->id << 32) | (uint32_t)(f + 1);
 			if (f >= 0 && !u64map_find(&c->compared_frags, key)) {
-				/* Marks it spread; compared-state 0 means "listed, not compared". */
+				/* Listed: state 0, spread here but not compared yet. */
 				u64map_set(c->a, &c->compared_frags, key, 0);
 				PUSH(c->a, r->frags, r->nfrags, r->capfrags, f);
 			}
@@ -1389,11 +1408,11 @@ static struct collected *collect(struct ctx *c, const struct gql_type *parent,
 	struct collected *r = ARENA_NEW(c->a, struct collected);
 	r->id = (unsigned)c->ncollected + 1;
 	r->parent = parent;
-	r->set = set;
 	/* Distinct fragments are found through compared_frags, keyed by this id. */
 	collect_into(c, r, parent, set);
 	if (!cached)
-		u64map_set(c->a, &c->collected_by_set, (uint64_t)(uintptr_t)set, (int)c->ncollected);
+		u64map_set(c->a, &c->collected_by_set, (uint64_t)(uintptr_t)set,
+			   (int)c->ncollected);
 	PUSH(c->a, c->collected, c->ncollected, c->capcollected, r);
 	return r;
 }
@@ -1453,9 +1472,11 @@ static bool same_value(struct ctx *c, const struct gql_value *a, const struct gq
 	case GQL_OBJECT: {
 		if (a->nfields != b->nfields || !spend(c, (long)a->nfields))
 			return false;
-		const struct gql_object_field **fa = sorted_fields(c, a), **fb = sorted_fields(c, b);
+		const struct gql_object_field **fa = sorted_fields(c, a),
+					      **fb = sorted_fields(c, b);
 		for (size_t i = 0; i < a->nfields; i++)
-			if (strcmp(fa[i]->name, fb[i]->name) || !same_value(c, fa[i]->value, fb[i]->value))
+			if (strcmp(fa[i]->name, fb[i]->name) ||
+			    !same_value(c, fa[i]->value, fb[i]->value))
 				return false;
 		return true;
 	}
@@ -1569,8 +1590,9 @@ static const struct conflict *conflicts_between(struct ctx *c, bool exclusive,
 		const struct group *a = &r1->groups[g], *b = &r2->groups[h];
 		for (size_t i = 0; i < a->n; i++)
 			for (size_t k = 0; k < b->n; k++) {
+				const struct fdetail *f1 = &a->items[i], *f2 = &b->items[k];
 				const struct conflict *cf =
-					find_conflict(c, exclusive, a->key, &a->items[i], &b->items[k]);
+					find_conflict(c, exclusive, a->key, f1, f2);
 				if (cf || c->too_complex)
 					return cf;
 			}
@@ -1677,8 +1699,9 @@ static const struct conflict *conflicts_within(struct ctx *c, const struct gql_t
 		const struct group *gr = &r->groups[g];
 		for (size_t i = 0; i < gr->n; i++)
 			for (size_t k = i + 1; k < gr->n; k++) {
+				const struct fdetail *f1 = &gr->items[i], *f2 = &gr->items[k];
 				const struct conflict *cf =
-					find_conflict(c, false, gr->key, &gr->items[i], &gr->items[k]);
+					find_conflict(c, false, gr->key, f1, f2);
 				if (cf || c->too_complex)
 					return cf;
 			}
@@ -1706,7 +1729,8 @@ static void check_names(struct ctx *c)
 		if (!op->name) {
 			if (d->nops > 1)
 				fail(c, op->pos, NULL,
-				     "an anonymous operation must be the only operation in the document");
+				     "an anonymous operation must be the only operation in the "
+				     "document");
 		} else if (strmap_add(c->a, &names, op->name, (int)i) != (int)i) {
 			fail(c, op->pos, NULL, "multiple definitions for operation '%s'", op->name);
 		}
@@ -1722,7 +1746,8 @@ static void check_names(struct ctx *c)
 	}
 	if (unused.len)
 		fail(c, first, NULL,
-		     "following fragment(s) have been defined, but have not been used in the query - %s",
+		     "following fragment(s) have been defined, but have not been used in the "
+		     "query - %s",
 		     unused.data);
 	buf_release(&unused);
 }
@@ -1753,7 +1778,8 @@ static void check_variables(struct ctx *c, size_t i, int *stamp)
 			used[k] = true;
 			const struct gql_type *vt = d->var_types[k];
 			if (!vt || !us->type || !better(c, us->pos) ||
-			    allowed_usage(vt, op->vars[k].default_value, us->type, us->location_default))
+			    allowed_usage(vt, op->vars[k].default_value, us->type,
+					  us->location_default))
 				continue;
 			struct buf b = BUF_INIT;
 			gql_type_write(&b, vt);
@@ -1784,7 +1810,8 @@ static void check_variables(struct ctx *c, size_t i, int *stamp)
 	}
 	if (unused.len && !c->too_complex)
 		fail(c, first, NULL,
-		     "following variable(s) have been defined, but have not been used in the query - %s",
+		     "following variable(s) have been defined, but have not been used in the "
+		     "query - %s",
 		     unused.data);
 	buf_release(&unused);
 }

@@ -158,7 +158,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: gqlcheck --sdl | --meta | gqlcheck [--max-depth N] [--max-fields N] FILE...\n");
+		fprintf(stderr, "usage: gqlcheck --sdl | --meta\n"
+				"       gqlcheck [--max-depth N] [--max-fields N] FILE...\n");
 		return 2;
 	}
 	for (; i < argc; i++) {

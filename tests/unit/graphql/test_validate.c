@@ -36,7 +36,8 @@ static const struct gql_invalid *validate_lim(struct arena *a, const char *text,
 	struct gql_document doc;
 	struct error err = ERROR_INIT;
 	struct gql_pos at;
-	static const struct gql_invalid parse_failed = { "parse", "-", "the test's document does not parse", { 0, 0 } };
+	static const struct gql_invalid parse_failed = { "parse", "-", "the document parses",
+							  { 0, 0 } };
 	if (gql_parse(text, strlen(text), NULL, a, &doc, &at, &err) != OK) {
 		fprintf(stderr, "does not parse (%u:%u: %s): %s\n", at.line, at.column,
 			err.problems[0].msg, excerpt(text));
@@ -65,8 +66,9 @@ static void check_valid(int line, const char *text)
 	t_checks++;
 	if (e) {
 		t_failures++;
-		fprintf(stderr, "%s:%d: valid document refused: %s (%s at %u:%u)\n    %s\n", __FILE__,
-			line, e->message, e->path, e->pos.line, e->pos.column, excerpt(text));
+		fprintf(stderr, "%s:%d: valid document refused: %s (%s at %u:%u)\n    %s\n",
+			__FILE__, line, e->message, e->path, e->pos.line, e->pos.column,
+			excerpt(text));
 	}
 	arena_release(&a);
 }
@@ -85,7 +87,8 @@ static void check_invalid(int line, const char *text, const char *msg, const cha
 		t_failures++;
 		fprintf(stderr,
 			"%s:%d: wrong error for %s\n    got:    %s (%s)\n    wanted: %s (%s)\n",
-			__FILE__, line, excerpt(text), e->message, e->path, msg, path ? path : "any path");
+			__FILE__, line, excerpt(text), e->message, e->path, msg,
+			path ? path : "any path");
 	}
 	arena_release(&a);
 }
@@ -113,20 +116,71 @@ static void check_error(int line, const char *text, unsigned l, unsigned c, cons
 
 #define ERROR_AT(text, l, c, msg, path) check_error(__LINE__, (text), (l), (c), (msg), (path))
 
+/* The specification's three example queries, verbatim ("GraphQL Integration"). */
+static const char spec_query_1[] =
+	"query {\n"
+	"  insights(\n"
+	"    where: { status: { _eq: \"published\" }, "
+	"priority: { _eq: \"high\" }, category: { name: { _eq: \"Technical\" } } }\n"
+	"    order_by: { created_at: desc }\n"
+	"    limit: 20\n"
+	"  ) {\n"
+	"    id\n"
+	"    title\n"
+	"    description\n"
+	"    priority\n"
+	"    status\n"
+	"    created_at\n"
+	"    author\n"
+	"    category {\n"
+	"      name\n"
+	"      color\n"
+	"      icon\n"
+	"    }\n"
+	"    tags {\n"
+	"      name\n"
+	"      color\n"
+	"    }\n"
+	"  }\n"
+	"}";
+static const char spec_query_2[] =
+	"query {\n"
+	"  insights_aggregate {\n"
+	"    aggregate {\n"
+	"      count\n"
+	"    }\n"
+	"  }\n"
+	"  insights_aggregate_by_status: insights_aggregate {\n"
+	"    nodes {\n"
+	"      status\n"
+	"    }\n"
+	"    aggregate {\n"
+	"      count\n"
+	"    }\n"
+	"  }\n"
+	"}";
+static const char spec_query_3[] =
+	"query {\n"
+	"  insights(\n"
+	"    where: {\n"
+	"      _or: [\n"
+	"        { title: { _ilike: \"%performance%\" } }\n"
+	"        { description: { _ilike: \"%performance%\" } }\n"
+	"        { content: { _ilike: \"%performance%\" } }\n"
+	"      ]\n"
+	"    }\n"
+	"  ) {\n"
+	"    id\n"
+	"    title\n"
+	"    description\n"
+	"  }\n"
+	"}";
+
 TEST(graphql_validate_specification_examples)
 {
-	VALID("query {\n  insights(\n    where: { status: { _eq: \"published\" }, priority: { _eq: "
-	      "\"high\" }, category: { name: { _eq: \"Technical\" } } }\n    order_by: { created_at: "
-	      "desc }\n    limit: 20\n  ) {\n    id\n    title\n    description\n    priority\n    "
-	      "status\n    created_at\n    author\n    category {\n      name\n      color\n      "
-	      "icon\n    }\n    tags {\n      name\n      color\n    }\n  }\n}");
-	VALID("query {\n  insights_aggregate {\n    aggregate {\n      count\n    }\n  }\n  "
-	      "insights_aggregate_by_status: insights_aggregate {\n    nodes {\n      status\n    }\n"
-	      "    aggregate {\n      count\n    }\n  }\n}");
-	VALID("query {\n  insights(\n    where: {\n      _or: [\n        { title: { _ilike: "
-	      "\"%performance%\" } }\n        { description: { _ilike: \"%performance%\" } }\n        "
-	      "{ content: { _ilike: \"%performance%\" } }\n      ]\n    }\n  ) {\n    id\n    title\n"
-	      "    description\n  }\n}");
+	VALID(spec_query_1);
+	VALID(spec_query_2);
+	VALID(spec_query_3);
 }
 
 TEST(graphql_validate_operations)
@@ -180,10 +234,11 @@ TEST(graphql_validate_leaf_selections)
 TEST(graphql_validate_arguments)
 {
 	VALID("{ insights_by_pk(id: 1) { id } __type(name: \"insights\") { name } }");
-	ERROR_AT("{ insights(first: 10) { id } }", 1, 12, "'insights' has no argument named 'first'",
-		 "$.selectionSet.insights");
+	ERROR_AT("{ insights(first: 10) { id } }", 1, 12,
+		 "'insights' has no argument named 'first'", "$.selectionSet.insights");
 	ERROR_AT("{ insights(limit: 1, limit: 2) { id } }", 1, 22,
-		 "the argument 'limit' is given more than once", "$.selectionSet.insights.args.limit");
+		 "the argument 'limit' is given more than once",
+		 "$.selectionSet.insights.args.limit");
 	ERROR_AT("{ insights_by_pk { id } }", 1, 3, "missing required field 'id'",
 		 "$.selectionSet.insights_by_pk.args.id");
 	INVALID("mutation { delete_insights { affected_rows } }", "missing required field 'where'",
@@ -194,15 +249,17 @@ TEST(graphql_validate_arguments)
 		"$.selectionSet.__type.args.name");
 	/* Many names: duplicates are found without comparing every pair. */
 	ERROR_AT("{ insights(where: {_and: [], _not: {}, _or: [], author: {}, category: {}, "
-		 "category_id: {}, content: {}, created_at: {}, description: {}, id: {}, priority: {},"
-		 " published_at: {}, source: {}, status: {}, tags: {}, title: {}, updated_at: {}, "
-		 "status: {_eq: \"x\"}}) { id } }", 1, 239, "the field 'status' is given more than once",
+		 "category_id: {}, content: {}, created_at: {}, description: {}, id: {}, "
+		 "priority: {}, published_at: {}, source: {}, status: {}, tags: {}, title: {}, "
+		 "updated_at: {}, status: {_eq: \"x\"}}) { id } }", 1, 239,
+		 "the field 'status' is given more than once",
 		 "$.selectionSet.insights.args.where.status");
 }
 
 TEST(graphql_validate_values)
 {
-	VALID("{ insights(where: {id: {_in: 5}, status: {_nin: \"x\"}}, distinct_on: status) { id } }");
+	VALID("{ insights(where: {id: {_in: 5}, status: {_nin: \"x\"}}, distinct_on: status) "
+	      "{ id } }");
 	VALID("{ insights(where: {id: {_eq: null}, _not: null}, limit: null) { id } }");
 	VALID("{ insights(limit: 2147483647, where: {id: {_gt: -2147483648}}) { id } }");
 	ERROR_AT("{ insights(where: {id: {_eq: \"x\"}}) { id } }", 1, 30,
@@ -238,8 +295,8 @@ TEST(graphql_validate_values)
 	INVALID("{ insights(where: {id: {_in: [[1]]}}) { id } }", "but found a list",
 		"$.selectionSet.insights.args.where.id._in[0]");
 	/* List items: Hasura's [i]. */
-	ERROR_AT("{ insights(where: {_or: [{id: {_eq: 1}}, {titel: {_eq: \"x\"}}]}) { id } }", 1, 43,
-		 "field 'titel' not found in type: 'insights_bool_exp'",
+	ERROR_AT("{ insights(where: {_or: [{id: {_eq: 1}}, {titel: {_eq: \"x\"}}]}) { id } }",
+		 1, 43, "field 'titel' not found in type: 'insights_bool_exp'",
 		 "$.selectionSet.insights.args.where._or[1].titel");
 	ERROR_AT("mutation { update_insights_by_pk(pk_columns: {}) { id } }", 1, 46,
 		 "missing required field 'id'",
@@ -262,7 +319,8 @@ TEST(graphql_validate_values)
 TEST(graphql_validate_timestamps)
 {
 	VALID("{ insights(where: {created_at: {_in: [\"2024-01-15\", \"2024-01-15T10:30:00Z\", "
-	      "\"2024-02-29 10:30\", \"2024-01-15t10:30:00.123456789+02:00\", \"2000-02-29T00:00-0530\","
+	      "\"2024-02-29 10:30\", \"2024-01-15t10:30:00.123456789+02:00\", "
+	      "\"2000-02-29T00:00-0530\","
 	      " \"1999-12-31T23:59:59+14\"]}}) { id } }");
 	ERROR_AT("{ insights(where: {created_at: {_gt: \"2024-13-01\"}}) { id } }", 1, 38,
 		 "expected an ISO 8601 date, or date and time, for type 'timestamp', but found "
@@ -272,14 +330,16 @@ TEST(graphql_validate_timestamps)
 
 	const char *ok[] = { "2024-01-15", "0001-01-01", "2024-02-29", "2000-02-29",
 			     "2024-01-15T00:00", "2024-01-15 23:59:59", "2024-01-15T10:30:00.1",
-			     "2024-01-15T10:30:00.123456789", "2024-01-15T10:30Z", "2024-01-15t10:30z",
+			     "2024-01-15T10:30:00.123456789", "2024-01-15T10:30Z",
+			     "2024-01-15t10:30z",
 			     "2024-01-15T10:30:00+05", "2024-01-15T10:30:00+0530",
 			     "2024-01-15T10:30:00-05:30", "2024-12-31T23:59:59+23:59" };
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		t_checks++;
 		if (!gql_timestamp_valid(ok[i])) {
 			t_failures++;
-			fprintf(stderr, "%s:%d: timestamp refused: %s\n", __FILE__, __LINE__, ok[i]);
+			fprintf(stderr, "%s:%d: timestamp refused: %s\n", __FILE__, __LINE__,
+				ok[i]);
 		}
 	}
 	const char *bad[] = { "", "2024", "2024-1-15", "2024-01-5", "24-01-15", "2024/01/15",
@@ -287,7 +347,8 @@ TEST(graphql_validate_timestamps)
 			      "1900-02-29", "2024-04-31", "2024-01-15T", "2024-01-15T10",
 			      "2024-01-15T24:00", "2024-01-15T10:60", "2024-01-15T10:30:60",
 			      "2024-01-15T10:30:00.", "2024-01-15T10:30:00.1234567890",
-			      "2024-01-15T10:30.5", "2024-01-15T10:30:00+5", "2024-01-15T10:30:00+24",
+			      "2024-01-15T10:30.5", "2024-01-15T10:30:00+5",
+			      "2024-01-15T10:30:00+24",
 			      "2024-01-15T10:30:00+05:", "2024-01-15T10:30:00+05:60",
 			      "2024-01-15T10:30:00ZZ", "2024-01-15T10:30:00 Z", " 2024-01-15",
 			      "2024-01-15 ", "2024-01-15X10:30", "yesterday", "2024-01-15T1:30" };
@@ -295,16 +356,19 @@ TEST(graphql_validate_timestamps)
 		t_checks++;
 		if (gql_timestamp_valid(bad[i])) {
 			t_failures++;
-			fprintf(stderr, "%s:%d: timestamp accepted: '%s'\n", __FILE__, __LINE__, bad[i]);
+			fprintf(stderr, "%s:%d: timestamp accepted: '%s'\n", __FILE__, __LINE__,
+				bad[i]);
 		}
 	}
 }
 
 TEST(graphql_validate_variables)
 {
-	VALID("query ($w: insights_bool_exp = {status: {_eq: \"x\"}}, $l: Int = 20, $ids: [Int!]! = [],"
+	VALID("query ($w: insights_bool_exp = {status: {_eq: \"x\"}}, $l: Int = 20, "
+	      "$ids: [Int!]! = [],"
 	      " $t: timestamp = \"2024-01-01\", $f: Boolean! = true) {"
-	      " insights(where: {_and: [$w, {id: {_in: $ids}}, {created_at: {_gt: $t}}]}, limit: $l)"
+	      " insights(where: {_and: [$w, {id: {_in: $ids}}, {created_at: {_gt: $t}}]}, "
+	      "limit: $l)"
 	      " { id tags @include(if: $f) { id } } }");
 	/* A nullable variable with a non-null default may go where a non-null type is expected. */
 	VALID("query ($id: Int = 1) { insights_by_pk(id: $id) { id } }");
@@ -312,13 +376,15 @@ TEST(graphql_validate_variables)
 	VALID("query ($id: Int!) { insights(limit: $id) { id } }");
 	ERROR_AT("query ($id: Int!, $id: Int!) { insights_by_pk(id: $id) { id } }", 1, 19,
 		 "multiple definitions for variable 'id'", "$");
-	ERROR_AT("query ($x: Foo) { insights(limit: $x) { id } }", 1, 12, "unknown type 'Foo'", "$");
+	ERROR_AT("query ($x: Foo) { insights(limit: $x) { id } }", 1, 12, "unknown type 'Foo'",
+		 "$");
 	ERROR_AT("query ($x: insights) { __typename }", 1, 8,
 		 "variable 'x' cannot be of the non-input type 'insights'", "$");
 	ERROR_AT("{ insights(where: {_or: [{id: {_eq: 1}}, {status: {_eq: $s}}]}) { id } }", 1, 57,
 		 "unbound variable 's'", "$.selectionSet.insights.args.where._or[1].status._eq");
 	ERROR_AT("query ($a: Int, $b: Int) { insights { id } }", 1, 8,
-		 "following variable(s) have been defined, but have not been used in the query - a, b",
+		 "following variable(s) have been defined, but have not been used in the query - "
+		 "a, b",
 		 "$");
 	ERROR_AT("query ($limit: String) { insights(limit: $limit) { id } }", 1, 42,
 		 "variable 'limit' is declared as 'String', but used where 'Int' is expected",
@@ -370,25 +436,29 @@ TEST(graphql_validate_variables_across_operations)
 
 TEST(graphql_validate_fragments)
 {
-	VALID("{ insights { ...A category { ...C } } }\nfragment A on insights { id ... { title } }\n"
+	VALID("{ insights { ...A category { ...C } } }\n"
+	      "fragment A on insights { id ... { title } }\n"
 	      "fragment C on categories { ... on categories { name } }");
 	VALID("fragment R on query_root { tags { id } }\n{ ...R }");
-	ERROR_AT("{ insights { ...F } }\nfragment F on insights { id }\nfragment F on insights { title }",
+	ERROR_AT("{ insights { ...F } }\nfragment F on insights { id }\n"
+		 "fragment F on insights { title }",
 		 3, 1, "multiple definitions for fragment 'F'", "$");
-	ERROR_AT("{ insights { id ...Missing } }", 1, 17, "reference to undefined fragment 'Missing'",
+	ERROR_AT("{ insights { id ...Missing } }", 1, 17,
+		 "reference to undefined fragment 'Missing'",
 		 "$.selectionSet.insights.selectionSet");
 	ERROR_AT("{ insights { id } }\nfragment U on insights { title }\nfragment V on tags { id }",
 		 2, 1,
-		 "following fragment(s) have been defined, but have not been used in the query - U, V",
+		 "following fragment(s) have been defined, but have not been used in the query - "
+		 "U, V",
 		 "$");
 	ERROR_AT("{ insights { ...T } }\nfragment T on tags { id }", 1, 14,
-		 "fragment 'T' cannot be spread here: objects of type 'insights' can never be of type "
-		 "'tags'", "$.selectionSet.insights.selectionSet");
+		 "fragment 'T' cannot be spread here: objects of type 'insights' can never be of "
+		 "type 'tags'", "$.selectionSet.insights.selectionSet");
 	INVALID("{ insights { ... on categories { id } } }",
 		"an inline fragment on 'categories' can never apply to objects of type 'insights'",
 		NULL);
-	ERROR_AT("{ insights { ...F } }\nfragment F on Insight { id }", 2, 1, "unknown type 'Insight'",
-		 "$");
+	ERROR_AT("{ insights { ...F } }\nfragment F on Insight { id }", 2, 1,
+		 "unknown type 'Insight'", "$");
 	INVALID("{ insights { ... on Insight { id } } }", "unknown type 'Insight'",
 		"$.selectionSet.insights.selectionSet");
 	INVALID("{ insights { ...F } }\nfragment F on String { x }",
@@ -401,21 +471,25 @@ TEST(graphql_validate_fragments)
 		 "field 'nope' not found in type: 'tags'",
 		 "$.selectionSet.insights.selectionSet.tags.selectionSet.nope");
 	ERROR_AT("fragment T on tags { early }\n{ tags { ...T } insights { late } }", 1, 22,
-		 "field 'early' not found in type: 'tags'", "$.selectionSet.tags.selectionSet.early");
+		 "field 'early' not found in type: 'tags'",
+		 "$.selectionSet.tags.selectionSet.early");
 	/* A fragment no operation uses is refused at its start, before anything inside it. */
 	ERROR_AT("{ __typename }\nfragment U on insights { nope }\nfragment V on insights { ...U }",
-		 2, 1, "following fragment(s) have been defined, but have not been used in the query - "
-		       "U, V", "$");
+		 2, 1,
+		 "following fragment(s) have been defined, but have not been used in the query - "
+		 "U, V", "$");
 }
 
 TEST(graphql_validate_fragment_cycles)
 {
 	ERROR_AT("{ insights { ...A } }\nfragment A on insights { id ...A }", 2, 29,
 		 "the fragment definition(s) \"A\" form a cycle", "$");
-	ERROR_AT("{ insights { ...A } }\nfragment A on insights { ...B }\nfragment B on insights { ...A }",
+	ERROR_AT("{ insights { ...A } }\nfragment A on insights { ...B }\n"
+		 "fragment B on insights { ...A }",
 		 3, 26, "the fragment definition(s) \"A\" and \"B\" form a cycle", "$");
 	INVALID("{ categories { ...A } }\nfragment A on categories { children { ...B } }\n"
-		"fragment B on categories { parent { ...C } }\nfragment C on categories { id ...A }",
+		"fragment B on categories { parent { ...C } }\n"
+		"fragment C on categories { id ...A }",
 		"the fragment definition(s) \"A\", \"B\", and \"C\" form a cycle", "$");
 	/* With the limits on, cycles are still found (the depth is not computed through them). */
 	struct arena a = ARENA_INIT;
@@ -464,8 +538,8 @@ TEST(graphql_validate_directives)
 	INVALID("{ insights { ...F } }\nfragment F on insights @skip(if: true) { id }",
 		"directive 'skip' is not allowed on a fragment definition",
 		"$.selectionSet.insights.selectionSet.skip");
-	INVALID("{ insights { id @deprecated } }", "directive 'deprecated' is not allowed on a field",
-		NULL);
+	INVALID("{ insights { id @deprecated } }",
+		"directive 'deprecated' is not allowed on a field", NULL);
 	ERROR_AT("{ insights { id @include(if: true) @include(if: false) } }", 1, 36,
 		 "the following directives are used more than once: ['include']",
 		 "$.selectionSet.insights.selectionSet.include");
@@ -511,7 +585,8 @@ TEST(graphql_validate_field_merging)
 		"fragment B on insights { ...C }\nfragment C on insights { category { n: slug } }",
 		"selection of both 'name' and 'slug' specify the same response name, 'n'",
 		"$.selectionSet.insights.selectionSet.category.selectionSet.n");
-	INVALID("{ tags(limit: 1) { id } ...R }\nfragment R on query_root { tags(limit: 2) { id } }",
+	INVALID("{ tags(limit: 1) { id } ...R }\n"
+		"fragment R on query_root { tags(limit: 2) { id } }",
 		"inconsistent arguments between multiple selections of field 'tags'",
 		"$.selectionSet.tags");
 	INVALID("{ insights { ... on insights { t: title } ... { t: status } } }",
@@ -524,11 +599,12 @@ TEST(graphql_validate_field_merging)
 	 */
 	ERROR_AT("fragment N on tags { label: name x: __typename }\n"
 		 "fragment M on insights { label: title x: id }\n{ insights { ...M ...N } }", 3, 19,
-		 "fragment 'N' cannot be spread here: objects of type 'insights' can never be of type "
-		 "'tags'", "$.selectionSet.insights.selectionSet");
+		 "fragment 'N' cannot be spread here: objects of type 'insights' can never be of "
+		 "type 'tags'", "$.selectionSet.insights.selectionSet");
 	/* ... and their sub-fields too, even of one type. */
 	ERROR_AT("fragment N on tags { c: insights { a: title } }\n"
-		 "fragment M on categories { c: insights { a: author } }\n{ tags { ...N ...M } }", 3, 15,
+		 "fragment M on categories { c: insights { a: author } }\n{ tags { ...N ...M } }",
+		 3, 15,
 		 "fragment 'M' cannot be spread here: objects of type 'tags' can never be of type "
 		 "'categories'", "$.selectionSet.tags.selectionSet");
 }
@@ -536,11 +612,13 @@ TEST(graphql_validate_field_merging)
 TEST(graphql_validate_introspection)
 {
 	VALID("{ __schema { types { fields { type { inputFields { name } } } } } }");
-	ERROR_AT("{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
-		 1, 3,
+	ERROR_AT("{ __schema { types { fields { type { fields { type { fields { name } } } } } } "
+		 "} }", 1, 3,
 		 "the introspection query nests 'fields', 'inputFields', 'interfaces' and "
-		 "'possibleTypes' 3 deep under '__schema'; the limit is 2", "$.selectionSet.__schema");
-	INVALID("{ __type(name: \"x\") { ...A } }\nfragment A on __Type { fields { type { ...B } } }\n"
+		 "'possibleTypes' 3 deep under '__schema'; the limit is 2",
+		 "$.selectionSet.__schema");
+	INVALID("{ __type(name: \"x\") { ...A } }\n"
+		"fragment A on __Type { fields { type { ...B } } }\n"
 		"fragment B on __Type { inputFields { type { possibleTypes { name } } } }",
 		"3 deep under '__type'", "$.selectionSet.__type");
 	INVALID("{ __type(name: \"insights\") { isOneOf } }",
@@ -554,7 +632,8 @@ TEST(graphql_validate_error_order)
 		 "field 'first' not found in type: 'insights'",
 		 "$.selectionSet.insights.selectionSet.first");
 	ERROR_AT("query ($unused: Int) { insights(limit: \"x\") { id } }", 1, 8,
-		 "following variable(s) have been defined, but have not been used in the query - unused",
+		 "following variable(s) have been defined, but have not been used in the query - "
+		 "unused",
 		 "$");
 	ERROR_AT("{ insights(limit: \"x\") { nope } }", 1, 19,
 		 "expected a 32-bit integer for type 'Int', but found a string",
@@ -613,18 +692,21 @@ TEST(graphql_validate_depth_limit)
 	struct arena a = ARENA_INIT;
 	struct gql_validate_limits lim = { 3, 0 };
 	CHECK(validate_lim(&a, "{ insights { category { name } } }", &lim) == NULL);
-	const struct gql_invalid *e = validate_lim(&a, "{ insights { id category { parent { name } } } }",
-						   &lim);
+	const struct gql_invalid *e =
+		validate_lim(&a, "{ insights { id category { parent { name } } } }", &lim);
 	CHECK(e != NULL);
 	if (e) {
-		CHECK_STR(e->message, "the query is nested 4 deep; the limit is 3 (--graphql-max-depth)");
-		CHECK_STR(e->path, "$.selectionSet.insights.selectionSet.category.selectionSet.parent");
+		CHECK_STR(e->message,
+			  "the query is nested 4 deep; the limit is 3 (--graphql-max-depth)");
+		CHECK_STR(e->path,
+			  "$.selectionSet.insights.selectionSet.category.selectionSet.parent");
 		CHECK(e->pos.line == 1 && e->pos.column == 28);
 	}
 	/* Through spreads and inline fragments, which add no level; the path follows them. */
-	e = validate_lim(&a, "mutation { x: insert_categories_one(object: {name: \"n\", slug: \"s\"}) "
-			     "{ id ...A } }\nfragment A on categories { ... { children { ...B } } }\n"
-			     "fragment B on categories { parent { name } }", &lim);
+	e = validate_lim(&a,
+			 "mutation { x: insert_categories_one(object: {name: \"n\", slug: \"s\"}) "
+			 "{ id ...A } }\nfragment A on categories { ... { children { ...B } } }\n"
+			 "fragment B on categories { parent { name } }", &lim);
 	CHECK(e && !strcmp(e->message, "the mutation is nested 4 deep; the limit is 3 "
 				      "(--graphql-max-depth)"));
 	if (e)
@@ -633,8 +715,9 @@ TEST(graphql_validate_depth_limit)
 			       "{ ...B } } }\nfragment B on categories { name }", &lim) == NULL);
 	/* Introspection does not count. */
 	lim.max_depth = 2;
-	CHECK(validate_lim(&a, "{ __schema { types { fields { type { ofType { ofType { ofType { name }"
-			       " } } } } } } __type(name: \"x\") { ofType { ofType { name } } } }",
+	CHECK(validate_lim(&a,
+			   "{ __schema { types { fields { type { ofType { ofType { ofType { name }"
+			   " } } } } } } __type(name: \"x\") { ofType { ofType { name } } } }",
 			   &lim) == NULL);
 	lim.max_depth = 1;
 	CHECK(validate_lim(&a, "{ __typename __schema { queryType { name } } }", &lim) == NULL);
@@ -643,8 +726,10 @@ TEST(graphql_validate_depth_limit)
 				      "(--graphql-max-depth)"));
 	/* The first operation over the limit. */
 	lim.max_depth = 2;
-	e = validate_lim(&a, "query A { tags { id } }\nquery B { insights { category { id } } }", &lim);
-	CHECK(e && e->pos.line == 2 && !strcmp(e->path, "$.selectionSet.insights.selectionSet.category"));
+	e = validate_lim(&a, "query A { tags { id } }\nquery B { insights { category { id } } }",
+			 &lim);
+	CHECK(e && e->pos.line == 2 &&
+	      !strcmp(e->path, "$.selectionSet.insights.selectionSet.category"));
 	/* The limit comes before the rules. */
 	e = validate_lim(&a, "{ nope { nope { nope } } }", &lim);
 	CHECK(e && strstr(e->message, "nested 3 deep"));
@@ -662,8 +747,8 @@ TEST(graphql_validate_hostile_documents)
 	 */
 	buf_adds(&b, "{ insights { ...F60 } }\nfragment F0 on insights { id title }\n");
 	for (int i = 1; i <= 60; i++)
-		buf_addf(&b, "fragment F%d on insights { id ...F%d ... { ...F%d title } }\n", i, i - 1,
-			 i - 1);
+		buf_addf(&b, "fragment F%d on insights { id ...F%d ... { ...F%d title } }\n", i,
+			 i - 1, i - 1);
 	CHECK(validate_lim(&a, b.data, NULL) == NULL);
 	CHECK(validate_lim(&a, b.data, &lim) == NULL);
 	/* The same, nested: 60 deep once expanded, refused by the depth limit... */
