@@ -94,5 +94,14 @@ void api_query_str(struct http_request *req, const char *key, const char **out,
  * returns NULL. The caller owns the result (json_object_put).
  */
 json_object *api_body_object(struct http_request *req);
+/*
+ * Parses `len` bytes of `text` (followed by a NUL) as one JSON value under
+ * RFC 8259's rules (valid UTF-8, no raw control characters in strings,
+ * escaped surrogates in pairs, only whitespace after the value) into *out
+ * (the caller owns it; json-c's NULL for a JSON null). Returns false with
+ * one problem in `err` at [] (empty) or [offset] (where the text goes
+ * wrong).
+ */
+bool api_json_value(const char *text, size_t len, json_object **out, struct error *err);
 
 #endif

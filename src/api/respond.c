@@ -243,45 +243,41 @@ static size_t strict_text_error(const char *text, size_t len, enum text_fault *w
 	return len;
 }
 
-json_object *api_body_object(struct http_request *req)
+bool api_json_value(const char *text, size_t len, json_object **out, struct error *err)
 {
-	size_t len;
-	const char *body = http_body(req, &len);
-	struct error err = ERROR_INIT;
+	*out = NULL;
 	if (len == 0) {
-		error_invalid(&err, "body", "missing", "Field required");
-		api_fail(req, &err);
-		return NULL;
+		error_invalid(err, NULL, "missing", "Field required");
+		return false;
 	}
 	enum text_fault fault = TEXT_UTF8;
-	size_t bad = strict_text_error(body, len, &fault);
+	size_t bad = strict_text_error(text, len, &fault);
 	if (bad != len) {
 		if (fault == TEXT_SURROGATE)
-			error_invalid_item(&err, "body", (int64_t)bad, "string_unicode",
+			error_invalid_item(err, NULL, (int64_t)bad, "string_unicode",
 					   "Input should be a valid string, unable to parse raw data "
 					   "as a unicode string (a lone UTF-16 surrogate)");
 		else
-			error_invalid_item(&err, "body", (int64_t)bad, "json_invalid",
+			error_invalid_item(err, NULL, (int64_t)bad, "json_invalid",
 					   "JSON decode error: %s",
 					   fault == TEXT_CONTROL ? "control character in a string"
 							       : "invalid UTF-8");
-		api_fail(req, &err);
-		return NULL;
+		return false;
 	}
 	json_tokener *tok = json_tokener_new_ex(64);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	/*
-	 * The buffer's terminating NUL is passed too: it tells json-c the text
+	 * The text's terminating NUL is passed too: it tells json-c the text
 	 * ends there, so that a bare top-level number is complete rather than
 	 * "to be continued".
 	 */
-	json_object *o = json_tokener_parse_ex(tok, body, (int)len + 1);
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len + 1);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	/* Only whitespace may follow the value. */
 	while (jerr == json_tokener_success && end < len &&
-	       (body[end] == ' ' || body[end] == '\t' || body[end] == '\n' || body[end] == '\r'))
+	       (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
 		end++;
 	if (jerr != json_tokener_success || end != len) {
 		if (jerr == json_tokener_continue)
@@ -289,10 +285,23 @@ json_object *api_body_object(struct http_request *req)
 		const char *why = jerr == json_tokener_success ? "Extra data after the JSON value"
 			: jerr == json_tokener_continue ? "Unexpected end of the JSON text"
 			: json_tokener_error_desc(jerr);
-		error_invalid_item(&err, "body", (int64_t)end, "json_invalid", "JSON decode error: %s",
+		error_invalid_item(err, NULL, (int64_t)end, "json_invalid", "JSON decode error: %s",
 				   why);
 		json_object_put(o);
-		api_fail(req, &err);
+		return false;
+	}
+	*out = o;
+	return true;
+}
+
+json_object *api_body_object(struct http_request *req)
+{
+	size_t len;
+	const char *body = http_body(req, &len);
+	struct error err = ERROR_INIT;
+	json_object *o;
+	if (!api_json_value(body, len, &o, &err)) {
+		api_fail_input(req, &err, "body");
 		return NULL;
 	}
 	if (!json_object_is_type(o, json_type_object)) {
