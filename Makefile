@@ -110,7 +110,7 @@ test:
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-api-test: $(BUILD)/insights
+api-test: $(BUILD)/insights $(GQLCHECK)
 	INSIGHTS_BIN=$(abspath $(BUILD)/insights) $(PYTHON) -m pytest -q -p no:cacheprovider tests/api
 
 # Benchmarks: optimised build, wrk against the service and against nginx

@@ -104,7 +104,9 @@ def lua_for(scenario, n, words, tag):
                                   "priority": "high", "tag_ids": [tag]})
     bodies = {
         "create": body_create, "search_rare": search_one, "search_common": search_common,
-        "search_filtered": search_filtered,
+        "search_filtered": search_filtered, "gql_spec_list": json.dumps({"query": GQL_SPEC_LIST}),
+        "gql_spec_substring": json.dumps({"query": GQL_SPEC_SUBSTRING}),
+        "gql_introspection": json.dumps({"query": GQL_INTROSPECTION}),
     }
     pre = "math.randomseed(os.time())\nlocal N = %d\n" % n
     pre += "".join(f"local B_{k} = {json.dumps(v)}\n" for k, v in bodies.items())
@@ -118,6 +120,10 @@ def lua_for(scenario, n, words, tag):
         "statistics": 'return wrk.format("GET", "/statistics")',
         "categories": 'return wrk.format("GET", "/categories")',
         "create": 'return wrk.format("POST", "/insights", H, B_create)',
+        "rest_spec_list": f'return wrk.format("GET", "{rest_spec_list_path(tag)}")',
+        "gql_spec_list": 'return wrk.format("POST", "/v1/graphql", H, B_gql_spec_list)',
+        "gql_spec_substring": 'return wrk.format("POST", "/v1/graphql", H, B_gql_spec_substring)',
+        "gql_introspection": 'return wrk.format("POST", "/v1/graphql", H, B_gql_introspection)',
         "mixed": """local r = math.random(100)
   if r <= 60 then return wrk.format("GET", "/insights/" .. math.random(N)) end
   if r <= 80 then return wrk.format("GET", "/insights?status=published&page_size=20&page=" .. math.random(50)) end
@@ -266,6 +272,51 @@ def pick_words(url):
     return words, {k: round(df[w], 4) for k, w in words.items()}
 
 
+# The specification's first and third GraphQL queries ("GraphQL
+# Integration"), and the introspection query GraphiQL and graphql-js send.
+GQL_SPEC_LIST = """query {
+  insights(
+    where: { status: { _eq: "published" }, priority: { _eq: "high" }, category: { name: { _eq: "Technical" } } }
+    order_by: { created_at: desc }
+    limit: 20
+  ) {
+    id title description priority status created_at author
+    category { name color icon }
+    tags { name color }
+  }
+}"""
+GQL_SPEC_SUBSTRING = """query {
+  insights(
+    where: {
+      _or: [
+        { title: { _ilike: "%performance%" } }
+        { description: { _ilike: "%performance%" } }
+        { content: { _ilike: "%performance%" } }
+      ]
+    }
+  ) {
+    id title description
+  }
+}"""
+
+
+def introspection_query():
+    """graphql-js's getIntrospectionQuery() (npm graphql, from the lockfile), as GraphiQL sends it."""
+    script = ('process.stdout.write(require("graphql").getIntrospectionQuery({descriptions: true, '
+              'specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, '
+              'inputValueDeprecation: true}))')
+    return subprocess.run(["node", "-e", script], cwd=REPO, capture_output=True, text=True,
+                          check=True).stdout
+
+
+GQL_INTROSPECTION = introspection_query()
+
+
+def rest_spec_list_path(category_id):
+    """The REST list page of the insights GQL_SPEC_LIST reads (newest first, as it orders them)."""
+    return f"/insights?status=published&priority=high&category_id={category_id}&page_size=20"
+
+
 SCENARIOS = [
     # name, connections, what it measures
     ("get_one", 64, "GET /insights/{id}, random ids"),
@@ -277,6 +328,10 @@ SCENARIOS = [
     ("categories", 64, "GET /categories"),
     ("create", 16, "POST /insights with 3 tags"),
     ("mixed", 64, "60% get, 20% list, 10% statistics, 10% create"),
+    ("rest_spec_list", 64, "GET /insights: the 20 insights GraphQL's spec query reads"),
+    ("gql_spec_list", 64, "GraphQL: the spec's first query (20 insights, category, tags)"),
+    ("gql_spec_substring", 16, "GraphQL: the spec's third query (_ilike over 3 columns)"),
+    ("gql_introspection", 16, "GraphQL: the full introspection query"),
 ]
 
 
@@ -298,6 +353,15 @@ def sample_request(scenario, url, n, words, tag):
         return http("GET", f"{url}/categories")[1]
     if scenario == "create":
         return http("GET", f"{url}/insights/1")[1]
+    if scenario == "rest_spec_list":
+        return http("GET", url + rest_spec_list_path(tag))[1]
+    if scenario.startswith("gql_"):
+        query = {"gql_spec_list": GQL_SPEC_LIST, "gql_spec_substring": GQL_SPEC_SUBSTRING,
+                 "gql_introspection": GQL_INTROSPECTION}[scenario]
+        body = http("POST", f"{url}/v1/graphql", {"query": query})[1]
+        if b'"errors"' in body[:20]:
+            raise RuntimeError(f"{scenario}: {body[:300]!r}")
+        return body
     raise ValueError(scenario)
 
 
@@ -332,14 +396,17 @@ def run_size(n, seed, duration, chosen):
     try:
         words, df = pick_words(url)
         tag = 1
+        technical = [c["id"] for c in json.loads(http("GET", url + "/categories?limit=100")[1])
+                     if c["name"] == "Technical"]
         for name, conns, what in SCENARIOS:
             if chosen and name not in chosen:
                 continue
             settle(proc.pid)
-            body = sample_request(name, url, n, words, tag)
+            arg = technical[0] if name == "rest_spec_list" and technical else tag
+            body = sample_request(name, url, n, words, arg)
             nginx.serve(body)
             ref = run_wrk(nginx.url, LUA_REPORT, conns, duration)
-            got = run_wrk(url, lua_for(name, n, words, tag), conns, duration)
+            got = run_wrk(url, lua_for(name, n, words, arg), conns, duration)
             got.update({"scenario": name, "what": what, "connections": conns, "bytes": len(body),
                         "nginx_rps": ref["rps"], "ratio": got["rps"] / ref["rps"] if ref["rps"] else 0})
             results.append(got)

@@ -1,7 +1,8 @@
-# mk/assets.mk: the API documentation's files, embedded in the binary.
+# mk/assets.mk: the API documentation's files and GraphiQL, embedded in the binary.
 #
 # npm installs the packages pinned in package-lock.json into node_modules/
-# (Swagger UI and ReDoc, and @redocly/cli for the tests); tools/embed
+# (Swagger UI, ReDoc, GraphiQL with React, and @redocly/cli and graphql for
+# the tests); tools/embed
 # (mk/embed.mk) turns the files listed in ASSETS into $(BUILD)/gen/assets.c
 # (C arrays and their SHA-256, see src/api/assets.h), which is linked into
 # the binary and served by src/api/docs.c. The binary reads no file at run
@@ -30,7 +31,10 @@ CORE_ASSETS := \
 	/openapi.json 'application/json' src/api/openapi.json \
 	/docs 'text/html; charset=utf-8' web/docs.html \
 	/redoc 'text/html; charset=utf-8' web/redoc.html \
-	/docs/swagger-init.js $(JS_TYPE) web/swagger-init.js
+	/docs/swagger-init.js $(JS_TYPE) web/swagger-init.js \
+	/graphiql 'text/html; charset=utf-8' web/graphiql.html \
+	/graphiql/graphiql-init.js $(JS_TYPE) web/graphiql-init.js \
+	/graphiql/graphiql-page.css 'text/css; charset=utf-8' web/graphiql-page.css
 ASSETS := $(CORE_ASSETS) \
 	/docs/swagger-ui.css 'text/css; charset=utf-8' node_modules/swagger-ui-dist/swagger-ui.css \
 	/docs/swagger-ui-bundle.js $(JS_TYPE) node_modules/swagger-ui-dist/swagger-ui-bundle.js \
@@ -41,7 +45,14 @@ ASSETS := $(CORE_ASSETS) \
 	/docs/swagger-ui-NOTICE.txt $(TXT_TYPE) node_modules/swagger-ui-dist/NOTICE \
 	/docs/swagger-ui-bundle.js.LICENSE.txt $(TXT_TYPE) node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
 	/docs/redoc-LICENSE.txt $(TXT_TYPE) node_modules/redoc/LICENSE \
-	/docs/redoc.standalone.js.LICENSE.txt $(TXT_TYPE) node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt
+	/docs/redoc.standalone.js.LICENSE.txt $(TXT_TYPE) node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt \
+	/graphiql/graphiql.min.js $(JS_TYPE) node_modules/graphiql/graphiql.min.js \
+	/graphiql/graphiql.min.css 'text/css; charset=utf-8' node_modules/graphiql/graphiql.min.css \
+	/graphiql/react.production.min.js $(JS_TYPE) node_modules/react/umd/react.production.min.js \
+	/graphiql/react-dom.production.min.js $(JS_TYPE) node_modules/react-dom/umd/react-dom.production.min.js \
+	/graphiql/graphiql-LICENSE.txt $(TXT_TYPE) node_modules/graphiql/LICENSE \
+	/graphiql/react-LICENSE.txt $(TXT_TYPE) node_modules/react/LICENSE \
+	/graphiql/react-dom-LICENSE.txt $(TXT_TYPE) node_modules/react-dom/LICENSE
 # The files of our own (node_modules/ changes only through NPM_STAMP).
 ASSET_SOURCES := $(filter src/% web/% $(BUILD)/%,$(ASSETS))
 CORE_ASSETS_C := $(BUILD)/gen/core_assets.c

@@ -299,6 +299,9 @@ static int cmd_serve(const struct config *cfg)
 	struct app app;
 	service_init(&app.svc, st);
 	app.version = INSIGHTS_VERSION;
+	app.graphql = (struct gql_config){ .max_depth = cfg->graphql_max_depth,
+					   .max_fields = cfg->graphql_max_fields,
+					   .max_limit = cfg->graphql_max_limit };
 	/* Other instances' writes invalidate the cache only if the store reports them. */
 	bool shared = store_flags(st) & STORE_SHARED;
 	app.cache = cfg->response_cache && (!shared || store_can_watch(st)) ? cache_new(CACHE_TTL_MS)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/service.h"
+#include "graphql/graphql.h"
 #include "http/http.h"
 #include "lib/error.h"
 #include "lib/jsonw.h"
@@ -25,6 +26,7 @@ struct app {
 	struct service svc;
 	const char *version;
 	struct response_cache *cache; /* NULL: responses are never cached */
+	struct gql_config graphql;    /* the GraphQL API's limits */
 };
 
 /* The response cache's hooks for the HTTP server (see http_cache_hooks). */

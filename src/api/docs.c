@@ -2,7 +2,8 @@
  * docs.c: the API's documentation, served from the binary itself:
  * GET /openapi.json (the OpenAPI document, src/api/openapi.json), GET /docs
  * (Swagger UI), GET /redoc (ReDoc) and GET /docs/{asset} (the scripts,
- * styles and icons those pages load). Everything comes from the table of
+ * styles and icons those pages load), and GraphiQL for the GraphQL API at
+ * GET /graphiql and GET /graphiql/{asset}. Everything comes from the table of
  * api/assets.h, embedded at build time, so the pages work on a network
  * without internet access.
  *
@@ -92,6 +93,18 @@ void api_redoc(struct http_request *req)
 
 /* GET /docs/{asset}: the files the two pages load. */
 void api_docs_asset(struct http_request *req)
+{
+	serve(req, http_path(req), CACHE_VERSIONED, false);
+}
+
+/* GET /graphiql: GraphiQL, on /v1/graphql. */
+void api_graphiql(struct http_request *req)
+{
+	serve(req, "/graphiql", CACHE_REVALIDATE, true);
+}
+
+/* GET /graphiql/{asset}: the files GraphiQL's page loads. */
+void api_graphiql_asset(struct http_request *req)
 {
 	serve(req, http_path(req), CACHE_VERSIONED, false);
 }

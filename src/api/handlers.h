@@ -26,11 +26,18 @@ void api_statistics_authors(struct http_request *req);
 
 void api_metrics(struct http_request *req);
 
+/* The GraphQL API (graphql.c): POST and GET /v1/graphql and /graphql. */
+void api_graphql(struct http_request *req);
+/* Appends graphql_operations_total to a metrics page. */
+void api_graphql_metrics(struct buf *out);
+
 /* API documentation (docs.c): the OpenAPI document, Swagger UI, ReDoc. */
 void api_openapi(struct http_request *req);
 void api_docs(struct http_request *req);
 void api_redoc(struct http_request *req);
 void api_docs_asset(struct http_request *req);
+void api_graphiql(struct http_request *req);
+void api_graphiql_asset(struct http_request *req);
 /* The server's observer: metrics and the request log line. */
 void api_observe(void *app, const struct http_request *req);
 

@@ -18,6 +18,10 @@ void api_observe(void *appv, const struct http_request *req)
 {
 	(void)appv;
 	const struct http_route *route = http_endpoint_route(req);
+	/* /graphql is an alias: its requests count under /v1/graphql. */
+	if (route && route->handler == api_graphql && route > api_routes &&
+	    route[-1].handler == api_graphql)
+		route--;
 	uint64_t ns = http_elapsed_ns(req);
 	unsigned status = http_response_status(req);
 	metrics_observe(route, http_method(req), status, ns);
@@ -137,6 +141,7 @@ void api_metrics(struct http_request *req)
 				   "Cacheable read responses computed afresh.",
 				   (double)cache_misses(app->cache));
 	}
+	api_graphql_metrics(&out);
 	metrics_render_requests(&out);
 	metrics_render_process(&out);
 	struct store_gauges g;

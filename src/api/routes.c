@@ -40,10 +40,14 @@ const struct http_route api_routes[] = {
 	{ HTTP_GET, "/statistics", api_statistics, HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_GET, "/statistics/trends", api_statistics_trends, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_GET, "/statistics/authors", api_statistics_authors, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
+	{ HTTP_GET | HTTP_POST, "/v1/graphql", api_graphql, HTTP_ROUTE_OFFLOAD, NULL },
+	{ HTTP_GET | HTTP_POST, "/graphql", api_graphql, HTTP_ROUTE_OFFLOAD, NULL },
 	{ HTTP_GET, "/openapi.json", api_openapi, 0, NULL },
 	{ HTTP_GET, "/docs", api_docs, 0, NULL },
 	{ HTTP_GET, "/redoc", api_redoc, 0, NULL },
 	{ HTTP_GET, "/docs/{asset}", api_docs_asset, 0, NULL },
+	{ HTTP_GET, "/graphiql", api_graphiql, 0, NULL },
+	{ HTTP_GET, "/graphiql/{asset}", api_graphiql_asset, 0, NULL },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

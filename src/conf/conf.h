@@ -31,6 +31,9 @@ struct config {
 	const char *cors_origins;
 	unsigned response_cache;
 	unsigned search_window;
+	unsigned graphql_max_depth;
+	unsigned graphql_max_fields;
+	unsigned graphql_max_limit;
 	const char *log_level;
 	const char *log_format;
 	unsigned long long seed_count;

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graphql/parser.h"
 #include "lib/buf.h"
@@ -520,6 +521,12 @@ static const char *response_key(const struct gql_selection *f)
 	return f->alias ? f->alias : f->name;
 }
 
+/* A field's segment of an error's path: its name, not its alias, as Hasura writes paths. */
+static const char *path_name(const struct gql_selection *f)
+{
+	return f->name;
+}
+
 /* ---- 1. the number of fields ----------------------------------------------------------- */
 
 /* Counts the fields of `set` into *n; stops past `max`, leaving the field there in *at. */
@@ -576,7 +583,7 @@ static void collect_spreads(struct ctx *c, struct def_info *d, const struct gql_
 		switch (sel->kind) {
 		case GQL_FIELD:
 			if (sel->set) {
-				struct seg f = SEG(at, SEG_FIELD, response_key(sel));
+				struct seg f = SEG(at, SEG_FIELD, path_name(sel));
 				collect_spreads(c, d, sel->set, &f, reach, queue, nq, capq);
 			}
 			break;
@@ -793,7 +800,7 @@ static void fail_depth(struct ctx *c, const struct gql_operation *op, unsigned d
 			continue;
 		}
 		struct seg *f = ARENA_NEW(c->a, struct seg);
-		*f = SEG(at, SEG_FIELD, response_key(pick));
+		*f = SEG(at, SEG_FIELD, path_name(pick));
 		f->kept = true;
 		at = f;
 		if (level == max) {
@@ -1194,7 +1201,7 @@ static void check_introspection(struct ctx *c, const struct gql_selection *f, st
 static void visit_field(struct ctx *c, const struct gql_type *parent, const struct gql_selection *f,
 			struct seg *set_at, struct seg *at)
 {
-	struct seg fs = SEG(at, SEG_FIELD, response_key(f));
+	struct seg fs = SEG(at, SEG_FIELD, path_name(f));
 	const struct gql_field *def = parent ? gql_field_find(c->s, parent, f->name) : NULL;
 	if (parent && !def)
 		fail(c, f->pos, &fs, "field '%s' not found in type: '%s'", f->name, parent->name);
@@ -1884,11 +1891,12 @@ static bool digits(const char **p, int n, int *v)
 	return true;
 }
 
-bool gql_timestamp_valid(const char *text)
+bool gql_timestamp_parse(const char *text, int64_t *when, bool *fraction)
 {
 	static const int days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	const char *p = text;
-	int y, m, d, hh, mm, ss;
+	int y, m, d, hh = 0, mm = 0, ss = 0, offset = 0;
+	*fraction = false;
 	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &m) || *p++ != '-' ||
 	    !digits(&p, 2, &d))
 		return false;
@@ -1896,40 +1904,52 @@ bool gql_timestamp_valid(const char *text)
 		return false;
 	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return false;
-	if (!*p)
-		return true;
-	if (*p != 'T' && *p != 't' && *p != ' ')
-		return false;
-	p++;
-	if (!digits(&p, 2, &hh) || *p++ != ':' || !digits(&p, 2, &mm) || hh > 23 || mm > 59)
-		return false;
-	if (*p == ':') {
-		p++;
-		if (!digits(&p, 2, &ss) || ss > 59)
+	if (*p) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
 			return false;
-		if (*p == '.') {
-			p++;
-			int n = 0;
-			while (*p >= '0' && *p <= '9' && n < 10) {
-				p++;
-				n++;
-			}
-			if (n < 1 || n > 9)
-				return false;
-		}
-	}
-	if (!*p)
-		return true;
-	if ((*p == 'Z' || *p == 'z') && !p[1])
-		return true;
-	if (*p != '+' && *p != '-')
-		return false;
-	p++;
-	if (!digits(&p, 2, &hh) || hh > 23)
-		return false;
-	if (!*p)
-		return true;
-	if (*p == ':')
 		p++;
-	return digits(&p, 2, &mm) && mm <= 59 && !*p;
+		if (!digits(&p, 2, &hh) || *p++ != ':' || !digits(&p, 2, &mm) || hh > 23 || mm > 59)
+			return false;
+		if (*p == ':') {
+			p++;
+			if (!digits(&p, 2, &ss) || ss > 59)
+				return false;
+			if (*p == '.') {
+				p++;
+				int n = 0;
+				while (*p >= '0' && *p <= '9' && n < 10) {
+					*fraction |= *p != '0';
+					p++;
+					n++;
+				}
+				if (n < 1 || n > 9)
+					return false;
+			}
+		}
+		if ((*p == 'Z' || *p == 'z') && !p[1]) {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+			if (!digits(&p, 2, &oh) || oh > 23)
+				return false;
+			if (*p && (*p == ':' ? (p++, !digits(&p, 2, &om)) : !digits(&p, 2, &om)))
+				return false;
+			if (om > 59)
+				return false;
+			offset = sign * (oh * 3600 + om * 60);
+		}
+		if (*p)
+			return false;
+	}
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = hh,
+			 .tm_min = mm, .tm_sec = ss };
+	*when = (int64_t)timegm(&tm) - offset;
+	return true;
+}
+
+bool gql_timestamp_valid(const char *text)
+{
+	int64_t when;
+	bool fraction;
+	return gql_timestamp_parse(text, &when, &fraction);
 }

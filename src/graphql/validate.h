@@ -29,6 +29,7 @@
 #define INSIGHTS_GQL_VALIDATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "graphql/ast.h"
 #include "graphql/schema.h"
@@ -94,5 +95,11 @@ enum status gql_validate(const struct gql_schema *s, const struct gql_document *
  * 00-59, and an offset up to 23:59. A time without an offset is UTC.
  */
 bool gql_timestamp_valid(const char *text);
+/*
+ * The same, and its instant: *when (seconds since the epoch, the fraction
+ * dropped) and *fraction (whether a non-zero fraction of a second was
+ * given). False when `text` is not one.
+ */
+bool gql_timestamp_parse(const char *text, int64_t *when, bool *fraction);
 
 #endif

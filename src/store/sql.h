@@ -71,6 +71,7 @@ struct sql {
 	unsigned aliases;  /* the next table alias */
 	bool empty;        /* the query can match nothing: the driver skips it */
 	struct arena *a;   /* for texts made while compiling */
+	void *driver;      /* the driver's own, for its dialect's functions (may be NULL) */
 };
 
 void sql_init(struct sql *q, const struct sql_dialect *d, struct arena *a);

@@ -8,6 +8,8 @@
  */
 #include "store/pg/pg.h"
 
+#include <string.h>
+
 #include "lib/asset.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -51,6 +53,26 @@ static enum status pg_migrate_one(struct pg_conn *c, const struct asset *m, int 
  * it recorded. The lock and the migration connection are not the pool's;
  * neither has a time limit (a migration takes as long as it takes).
  */
+/*
+ * ILIKE (the GraphQL API's _ilike) folds case with the database's
+ * LC_CTYPE: a UTF-8 locale folds all of Unicode, as SQLite's
+ * insights_like() does; the C locale folds ASCII only. Says so when it is
+ * the latter, once, at start-up.
+ */
+static void pg_check_case_folding(struct pg_conn *c)
+{
+	struct pg_params none = { 0 };
+	struct error err = ERROR_INIT;
+	PGresult *r = NULL;
+	if (pg_q_built(c, "SELECT 'ÉTÉ' ILIKE 'été', current_setting('lc_ctype')", &none, &r, &err) != OK)
+		return;
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t"))
+		log_warn("the database's LC_CTYPE (%s) folds case for ASCII only: GraphQL's _ilike "
+			 "will too (create the database with a UTF-8 locale, such as C.UTF-8, for all "
+			 "of Unicode)", PQgetvalue(r, 0, 1));
+	PQclear(r);
+}
+
 enum status pg_migrate(struct store *st, int *applied, struct error *err)
 {
 	struct pg_store *s = pg_of(st);
@@ -95,6 +117,8 @@ enum status pg_migrate(struct store *st, int *applied, struct error *err)
 		struct error ignored = ERROR_INIT;
 		pg_q_built(c, "SELECT pg_advisory_unlock(" PG_LOCK_MIGRATE ")", &none, NULL, &ignored);
 	}
+	if (rc == OK)
+		pg_check_case_folding(c);
 	pg_conn_free(c);
 	return rc;
 }

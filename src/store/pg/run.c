@@ -101,6 +101,8 @@ static void pg_backoff(int attempt)
 struct pg_batch {
 	struct pg_store *s;
 	struct pg_conn *c;
+	/* A write ran since the deferred triggers last fired (see pg_run_in_batch). */
+	bool deferred;
 };
 
 static _Thread_local struct pg_batch pg_batch_now;
@@ -125,6 +127,25 @@ static enum status pg_run_in_batch(struct pg_store *s, enum pg_run_mode mode, pg
 	uint64_t timeout_ns = (uint64_t)s->cfg.query_timeout_ms * 1000000u;
 	c->deadline_ns = timeout_ns
 		? clock_mono_ns() + timeout_ns + (uint64_t)PG_CLIENT_GRACE_MS * 1000000u : 0;
+	if (mode == PG_RUN_WRITE) {
+		pg_batch_now.deferred = true;
+		return body(c, op, err);
+	}
+	/*
+	 * The counters' triggers are deferred to COMMIT (see the schema): a
+	 * read in the batch after its writes fires them first, so that it sees
+	 * the counts those writes make (their rows stay locked until the
+	 * batch ends, as a write's would).
+	 */
+	if (pg_batch_now.deferred) {
+		struct pg_params none = { 0 };
+		enum status rc = pg_q_built(c, "SET CONSTRAINTS ALL IMMEDIATE", &none, NULL, err);
+		if (rc == OK)
+			rc = pg_q_built(c, "SET CONSTRAINTS ALL DEFERRED", &none, NULL, err);
+		if (rc)
+			return rc;
+		pg_batch_now.deferred = false;
+	}
 	return body(c, op, err);
 }
 

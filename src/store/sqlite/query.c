@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wctype.h>
 
 #include "lib/jsonw.h"
@@ -104,6 +105,67 @@ static bool sq_like_match(const unsigned char *s, const unsigned char *p, bool i
 	}
 }
 
+/*
+ * A pattern of the form %literal% (no other wildcard, no escape), the
+ * common substring filter, kept with the statement (sqlite3_set_auxdata)
+ * so that it is analysed once per query rather than once per row.
+ */
+struct sq_contains {
+	size_t n;
+	bool ascii;       /* the literal is ASCII: a fast case-insensitive scan can work */
+	char *lower;      /* the literal lower-cased (ASCII only) */
+	char lit[];       /* the literal, then its lower-cased copy */
+};
+
+static struct sq_contains *sq_contains_of(const unsigned char *p)
+{
+	size_t len = strlen((const char *)p);
+	if (len < 3 || p[0] != '%' || p[len - 1] != '%')
+		return NULL;
+	bool ascii = true;
+	for (size_t i = 1; i + 1 < len; i++) {
+		if (p[i] == '%' || p[i] == '_' || p[i] == '\\')
+			return NULL;
+		ascii &= p[i] < 0x80;
+	}
+	struct sq_contains *c = malloc(sizeof(*c) + 2 * (len - 1));
+	if (!c)
+		return NULL;
+	c->n = len - 2;
+	c->ascii = ascii;
+	c->lower = c->lit + c->n + 1;
+	for (size_t i = 0; i < c->n; i++) {
+		unsigned char ch = p[i + 1];
+		c->lit[i] = (char)ch;
+		c->lower[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	c->lit[c->n] = c->lower[c->n] = '\0';
+	return c;
+}
+
+/*
+ * Whether ASCII text `s` holds the lower-case ASCII literal `lit`, ignoring
+ * case; -1 when `s` is not ASCII (the general matcher must decide: a few
+ * other characters fold to ASCII ones, U+212A KELVIN SIGN to k).
+ */
+static int sq_ascii_icontains(const unsigned char *s, const struct sq_contains *c)
+{
+	unsigned char first = (unsigned char)c->lower[0];
+	unsigned char upper = first >= 'a' && first <= 'z' ? first - 32 : first;
+	for (const unsigned char *t = s; *t; t++) {
+		if (*t >= 0x80)
+			return -1;
+		if ((*t == first || *t == upper) && !strncasecmp((const char *)t, c->lower, c->n)) {
+			/* A match; the rest of the text must still be ASCII for the answer to hold. */
+			for (const unsigned char *r = t + c->n; *r; r++)
+				if (*r >= 0x80)
+					return -1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void sq_like_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
@@ -114,7 +176,28 @@ static void sq_like_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	const unsigned char *s = sqlite3_value_text(argv[0]);
 	const unsigned char *p = sqlite3_value_text(argv[1]);
 	bool insensitive = sqlite3_value_int(argv[2]) != 0;
-	sqlite3_result_int(ctx, s && p && sq_like_match(s, p, insensitive));
+	if (!s || !p) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	struct sq_contains *c = sqlite3_get_auxdata(ctx, 1);
+	if (!c && (c = sq_contains_of(p)) != NULL) {
+		sqlite3_set_auxdata(ctx, 1, c, free);
+		c = sqlite3_get_auxdata(ctx, 1); /* SQLite may have freed it at once */
+	}
+	if (c && !insensitive) {
+		/* Byte-exact substrings of valid UTF-8 are substrings of characters. */
+		sqlite3_result_int(ctx, memmem(s, (size_t)sqlite3_value_bytes(argv[0]), c->lit, c->n) != NULL);
+		return;
+	}
+	if (c && c->ascii) {
+		int hit = sq_ascii_icontains(s, c);
+		if (hit >= 0) {
+			sqlite3_result_int(ctx, hit);
+			return;
+		}
+	}
+	sqlite3_result_int(ctx, sq_like_match(s, p, insensitive));
 }
 
 int sq_register_functions(sqlite3 *db)
@@ -181,13 +264,78 @@ static bool sq_search_text(struct sql *q, const char *text, struct sql_param *ou
 	return any;
 }
 
-/* The trigram index of insights' texts (migration 4) narrows a LIKE before the exact test. */
+/*
+ * Above this share of the insights, the rows a trigram of a pattern finds
+ * are too many: reading the rows in order (and stopping at the page's end)
+ * beats reading the index and then the rows.
+ */
+#define SQ_TRIGRAM_SELECTIVE 0.05
+
+/*
+ * How many insights hold trigram `t` (three lower-case ASCII characters),
+ * from the index's vocabulary (a table of each connection's own, made when
+ * it opens: conn.c); -1 when it cannot tell.
+ */
+static int64_t sq_trigram_docs(struct sq_conn *c, const char *t)
+{
+	struct error err = ERROR_INIT;
+	sqlite3_stmt *s = sq_dyn_stmt(c, "SELECT doc FROM temp.insights_trgm_vocab WHERE term = ?1", &err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, t, 3, SQLITE_TRANSIENT);
+	int rc = sq_step(s);
+	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+/*
+ * Whether the trigram index narrows `pattern` to a small share of the
+ * insights: the rarest trigram of its literal runs bounds the matches.
+ */
+static bool sq_trigram_selective(struct sq_conn *c, const char *pattern)
+{
+	struct error err = ERROR_INIT;
+	sqlite3_stmt *s = sq_dyn_stmt(c, "SELECT coalesce(max(id), 0) FROM insights", &err);
+	if (!s)
+		return true;
+	int64_t total = sq_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (total < 1000)
+		return false; /* a table this small is read faster than the index */
+	int64_t best = -1;
+	size_t run = 0;
+	char t[4] = { 0 };
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '%' || *p == '_') {
+			run = 0;
+			continue;
+		}
+		char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
+		t[0] = t[1];
+		t[1] = t[2];
+		t[2] = ch;
+		if (++run < 3)
+			continue;
+		int64_t docs = sq_trigram_docs(c, t);
+		if (docs >= 0 && (best < 0 || docs < best))
+			best = docs;
+	}
+	return best >= 0 && (double)best <= SQ_TRIGRAM_SELECTIVE * (double)total;
+}
+
+/*
+ * The trigram index of insights' texts (migration 4) narrows a LIKE before
+ * the exact test, when the pattern is selective enough for it to pay.
+ */
 static bool sq_like_prefilter(struct sql *q, enum q_table table, int column, const char *alias,
 			      const char *pattern)
 {
 	if (table != QT_INSIGHTS ||
 	    (column != QI_TITLE && column != QI_DESCRIPTION && column != QI_CONTENT) ||
 	    !sql_trigram_worthy(pattern))
+		return false;
+	if (q->driver && !sq_trigram_selective(q->driver, pattern))
 		return false;
 	int n = sql_param(q, (struct sql_param){ .type = QTY_TEXT, .s = pattern });
 	buf_addf(&q->text, "%s.id IN (SELECT rowid FROM insights_trgm WHERE %s LIKE ?%d)", alias,
@@ -230,18 +378,17 @@ static sqlite3_stmt *sq_prepare_sql(struct sq_conn *c, const struct sql *q, stru
 enum status sq_select(struct store *st, struct arena *a, const struct q_select *sel,
 		      struct q_rows *out, struct error *err)
 {
+	struct sq_txn t;
+	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
+	if (rc)
+		return rc;
 	struct sql q;
 	sql_init(&q, &sq_dialect, a);
+	q.driver = t.c;
 	sql_select(&q, sel);
 	if (q.empty) {
 		sql_release(&q);
-		return OK;
-	}
-	struct sq_txn t;
-	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
-	if (rc) {
-		sql_release(&q);
-		return rc;
+		return sq_txn_end(&t, OK, err);
 	}
 	sqlite3_stmt *s = sq_prepare_sql(t.c, &q, err);
 	if (!s) {
@@ -306,15 +453,14 @@ static void sq_agg_value(sqlite3_stmt *s, int col, enum q_type type, struct aren
 enum status sq_aggregate(struct store *st, struct arena *a, const struct q_aggregate *agg,
 			 struct q_agg_rows *out, struct error *err)
 {
-	struct sql q;
-	sql_init(&q, &sq_dialect, a);
-	sql_aggregate(&q, agg);
 	struct sq_txn t;
 	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
-	if (rc) {
-		sql_release(&q);
+	if (rc)
 		return rc;
-	}
+	struct sql q;
+	sql_init(&q, &sq_dialect, a);
+	q.driver = t.c;
+	sql_aggregate(&q, agg);
 	sqlite3_stmt *s = sq_prepare_sql(t.c, &q, err);
 	if (!s) {
 		sql_release(&q);

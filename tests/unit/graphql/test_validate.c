@@ -202,10 +202,10 @@ TEST(graphql_validate_fields)
 	VALID("{ __typename insights { __typename id } __schema { queryType { name } } }");
 	ERROR_AT("{ insights { id foo } }", 1, 17, "field 'foo' not found in type: 'insights'",
 		 "$.selectionSet.insights.selectionSet.foo");
-	/* Paths use the response key. */
+	/* Paths name the fields, not their aliases, as Hasura's do. */
 	ERROR_AT("{ list: insights { renamed: foo } }", 1, 20,
 		 "field 'foo' not found in type: 'insights'",
-		 "$.selectionSet.list.selectionSet.renamed");
+		 "$.selectionSet.insights.selectionSet.foo");
 	ERROR_AT("mutation { insights { id } }", 1, 12,
 		 "field 'insights' not found in type: 'mutation_root'", "$.selectionSet.insights");
 	INVALID("mutation { __schema { types { name } } }",
@@ -710,7 +710,7 @@ TEST(graphql_validate_depth_limit)
 	CHECK(e && !strcmp(e->message, "the mutation is nested 4 deep; the limit is 3 "
 				      "(--graphql-max-depth)"));
 	if (e)
-		CHECK_STR(e->path, "$.selectionSet.x.selectionSet.children.selectionSet.parent");
+		CHECK_STR(e->path, "$.selectionSet.insert_categories_one.selectionSet.children.selectionSet.parent");
 	CHECK(validate_lim(&a, "{ insights { ...A } }\nfragment A on insights { ... { category "
 			       "{ ...B } } }\nfragment B on categories { name }", &lim) == NULL);
 	/* Introspection does not count. */

@@ -7,6 +7,7 @@
  */
 #include "t.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,7 @@ static void seed(struct fx *f)
 	f->ins[3] = insight(f, "Backups tested", "restore drill", f->cat_tech, PRIORITY_MEDIUM,
 			    NULL, 0);
 	f->ins[4] = insight(f, "性能の改善", "検索が速くなった", f->cat_db, PRIORITY_HIGH, sec, 1);
+
 }
 
 static void check_filters(struct fx *f)
@@ -183,6 +185,13 @@ static void check_filters(struct fx *f)
 	CHECK_STR(select_insights(f, text_cmp(f, QI_CONTENT, QOP_NILIKE, "%performance%"), NULL, 0,
 				  -1, 0),
 		  "1,2,3,4");
+	/* The %literal% fast path agrees with the general matcher. */
+	CHECK_STR(select_insights(f, text_cmp(f, QI_CONTENT, QOP_LIKE, "%PERFORMANCE%"), NULL, 0, -1, 0),
+		  "0");
+	CHECK_STR(select_insights(f, text_cmp(f, QI_CONTENT, QOP_LIKE, "%Performance%"), NULL, 0, -1, 0),
+		  "");
+	CHECK_STR(select_insights(f, text_cmp(f, QI_CONTENT, QOP_ILIKE, "%Query perf%"), NULL, 0, -1, 0),
+		  "0");
 	/* Substrings of text without spaces. */
 	CHECK_STR(select_insights(f, text_cmp(f, QI_CONTENT, QOP_LIKE, "%速く%"), NULL, 0, -1, 0),
 		  "4");
@@ -271,6 +280,26 @@ static void check_orders(struct fx *f)
 				     .nulls_first = true },
 				   { .kind = QO_COLUMN, .column = QI_ID, .desc = true } };
 	CHECK_STR(select_insights(f, NULL, ntags, 2, -1, 0), "0,4,1,3,2");
+}
+
+/* U+212A KELVIN SIGN folds to an ASCII k: ILIKE "%kelvin%" holds for it, on both backends. */
+static void check_folding_to_ascii(struct fx *f)
+{
+	char author[48];
+	snprintf(author, sizeof(author), "%s-k", f->run);
+	struct insight_input in = { .title = str("\xe2\x84\xaa" "ELVIN scale"), .description = str("d"),
+				    .author = str(author) };
+	struct insight out;
+	struct error e = ERROR_INIT;
+	CHECK(svc_insight_create(&f->svc, &f->a, &in, &out, &e) == OK);
+	struct q_expr *by_author = text_cmp(f, QI_AUTHOR, QOP_EQ, author);
+	struct q_select q = { .table = QT_INSIGHTS, .columns = 1, .limit = -1,
+			      .where = both(f, by_author, text_cmp(f, QI_TITLE, QOP_ILIKE, "%kelvin%")) };
+	struct q_rows rows;
+	CHECK(svc_select(&f->svc, &f->a, &q, &rows, &e) == OK && rows.n == 1);
+	q.where = both(f, by_author, text_cmp(f, QI_TITLE, QOP_LIKE, "%kelvin%"));
+	CHECK(svc_select(&f->svc, &f->a, &q, &rows, &e) == OK && rows.n == 0);
+	CHECK(svc_insight_delete(&f->svc, out.id, &e) == OK);
 }
 
 /* Rows under parents, a page per parent; distinct_on. */
@@ -403,8 +432,14 @@ static void check_batches(struct fx *f)
 {
 	struct error e = ERROR_INIT;
 	uint64_t v0 = svc_data_version(&f->svc);
+	struct category cat;
+	CHECK(svc_category_get(&f->svc, &f->a, f->cat_tech, &cat, &e) == OK);
+	int64_t counted = cat.insight_count;
 	CHECK(svc_batch_begin(&f->svc, &e) == OK);
-	int64_t a = insight(f, "Batch one", "x", 0, PRIORITY_LOW, NULL, 0);
+	int64_t a = insight(f, "Batch one", "x", f->cat_tech, PRIORITY_LOW, NULL, 0);
+	/* Counters follow the batch's writes within it (PostgreSQL defers them to COMMIT). */
+	CHECK(svc_category_get(&f->svc, &f->a, f->cat_tech, &cat, &e) == OK);
+	CHECK(cat.insight_count == counted + 1);
 	int64_t tags[] = { f->tag_none };
 	struct insight_input upd = { .tag_ids_set = true, .tag_ids = tags, .ntag_ids = 1 };
 	struct insight out;
@@ -420,6 +455,8 @@ static void check_batches(struct fx *f)
 	CHECK(svc_insight_get(&f->svc, &f->a, a, &out, &e) == E_NOTFOUND);
 	CHECK(svc_tag_get(&f->svc, &f->a, f->tag_none, &t, &e) == OK && t.usage_count == 0);
 	CHECK(svc_insight_get(&f->svc, &f->a, f->ins[3], &out, &e) == OK && out.ntags == 0);
+	CHECK(svc_category_get(&f->svc, &f->a, f->cat_tech, &cat, &e) == OK);
+	CHECK(cat.insight_count == counted);
 
 	/* A failed write inside a batch leaves the others in it. */
 	CHECK(svc_batch_begin(&f->svc, &e) == OK);
@@ -466,6 +503,7 @@ static void run_query_suite(const char *url)
 	snprintf(f.run, sizeof(f.run), "q%d-%ld", (int)getpid(), (long)time(NULL));
 	seed(&f);
 	check_filters(&f);
+	check_folding_to_ascii(&f);
 	check_orders(&f);
 	check_relationship_pages(&f);
 	check_aggregates(&f);
@@ -497,4 +535,69 @@ TEST(store_query_postgresql)
 	const char *url = getenv("TEST_PG_STORE_URL");
 	if (url)
 		run_query_suite(url);
+}
+
+/*
+ * The trigram index serves selective substrings only: with some rows taken
+ * out of the index behind the store's back, a selective pattern misses them
+ * (the index was read) and a common one still finds them all (the rows
+ * were read in order).
+ */
+TEST(store_query_sqlite_trigram)
+{
+	char url[64], path[64];
+	snprintf(path, sizeof(path), "/tmp/insights-unit-t%d.db", (int)getpid());
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	struct fx f = { 0 };
+	struct store_config cfg = { .pool_size = 2, .busy_timeout_ms = 1000, .query_timeout_ms = 5000 };
+	struct error e = ERROR_INIT;
+	int applied;
+	if (store_open(url, &cfg, &f.st, &e) || store_migrate(f.st, &applied, &e)) {
+		CHECK(!"store opens");
+		return;
+	}
+	service_init(&f.svc, f.st);
+	f.a = (struct arena)ARENA_INIT;
+	snprintf(f.run, sizeof(f.run), "trgm");
+	enum { N = 1500 };
+	struct insight_input *in = calloc(N, sizeof(*in));
+	for (int i = 0; i < N; i++)
+		in[i] = (struct insight_input){ .title = str(i % 500 ? "common words here" : "Xylophone tuning"),
+						.description = str("d"), .author = str("trgm") };
+	CHECK(svc_insight_create_many(&f.svc, in, N, &e) == OK);
+	free(in);
+	const char *rare = "%XYLOPHONE%", *common = "%common%";
+	CHECK(strlen(select_insights(&f, text_cmp(&f, QI_TITLE, QOP_ILIKE, rare), NULL, 0, -1, 0)) > 0);
+	struct q_select q = { .table = QT_INSIGHTS, .columns = 1, .limit = -1,
+			      .where = text_cmp(&f, QI_TITLE, QOP_ILIKE, rare) };
+	struct q_rows rows;
+	CHECK(svc_select(&f.svc, &f.a, &q, &rows, &e) == OK && rows.n == 3);
+	q.where = text_cmp(&f, QI_TITLE, QOP_ILIKE, common);
+	CHECK(svc_select(&f.svc, &f.a, &q, &rows, &e) == OK && rows.n == N - 3);
+
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	/* Out of the index: the first rare row (id 1) and the common rows 2 to 101. */
+	CHECK(sqlite3_exec(db, "INSERT INTO insights_trgm (insights_trgm, rowid, title, description, content)"
+			       " SELECT 'delete', id, title, description, content FROM insights"
+			       " WHERE id <= 101", NULL, NULL, NULL) == SQLITE_OK);
+	q.where = text_cmp(&f, QI_TITLE, QOP_ILIKE, rare);
+	CHECK(svc_select(&f.svc, &f.a, &q, &rows, &e) == OK && rows.n == 2);
+	q.where = text_cmp(&f, QI_TITLE, QOP_ILIKE, common);
+	CHECK(svc_select(&f.svc, &f.a, &q, &rows, &e) == OK && rows.n == N - 3);
+	CHECK(sqlite3_exec(db, "INSERT INTO insights_trgm (insights_trgm) VALUES ('rebuild')", NULL,
+			   NULL, NULL) == SQLITE_OK);
+	q.where = text_cmp(&f, QI_TITLE, QOP_ILIKE, rare);
+	CHECK(svc_select(&f.svc, &f.a, &q, &rows, &e) == OK && rows.n == 3);
+	sqlite3_close(db);
+
+	arena_release(&f.a);
+	service_release(&f.svc);
+	store_close(f.st);
+	const char *suffix[] = { "", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		char p[80];
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
 }
