@@ -81,7 +81,7 @@ export function ChartFigure({ id, title, kind, labels, series, height = 260, sch
     <figcaption id=${`${id}-title`}>${title}</figcaption>
     ${window.Chart
       ? html`<div class="canvas-box" style=${{ height: `${height}px` }}>
-          <canvas id=${id} role="img" aria-label=${summary(title, labels, series)}></canvas></div>`
+          <canvas ref=${canvas} id=${id} role="img" aria-label=${summary(title, labels, series)}></canvas></div>`
       : html`<p class="muted">The chart library did not load; the numbers are in the table.</p>`}
     <details open=${!window.Chart}>
       <summary>Show as table</summary>
