@@ -57,13 +57,16 @@ export async function request(method, path, body) {
   }
   const version = Number(resp.headers.get('X-Insights-Version'));
   if (version > minVersion) minVersion = version;
+  // The body is always read to its end (even a 204's empty one): a
+  // response left unread is reported by the browser as aborted.
+  let text = '';
+  try { text = await resp.text(); } catch (e) { throw new ApiError(0, 'The server cannot be reached.'); }
   if (resp.status === 401) {
     unauthorized.forEach((fn) => fn());
     throw new ApiError(401, 'Sign in to see this.');
   }
-  if (resp.status === 204) return null;
   let data = null;
-  try { data = await resp.json(); } catch (e) { data = null; }
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
   if (!resp.ok) throw new ApiError(resp.status, data && data.detail !== undefined ? data.detail : null);
   return data;
 }

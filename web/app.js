@@ -12,7 +12,7 @@ import { Form } from './form.js';
 import { List } from './list.js';
 import { Overview } from './overview.js';
 import { Tags } from './tags.js';
-import { Title, listState, useInterval } from './util.js';
+import { Title, listState, session, useInterval } from './util.js';
 
 // '#/insights/12/edit?x=1' -> { path: '/insights/12/edit', query }.
 function parseHash(hash) {
@@ -82,7 +82,7 @@ function App() {
   const [epoch, setEpoch] = useState(0);
   const [scheme, setScheme] = useState(() => (darkQuery() && darkQuery().matches ? 'dark' : 'light'));
   useEffect(() => {
-    const onHash = () => setHash(location.hash);
+    const onHash = () => { session.navigated = true; setHash(location.hash); };
     window.addEventListener('hashchange', onHash);
     const off = onUnauthorized(() => setSignIn(true));
     const mq = darkQuery();

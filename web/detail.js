@@ -10,7 +10,7 @@ import {
 
 function Related({ id }) {
   const rel = useLoad(() => get(`/insights/${id}/related?limit=5`), [id]);
-  return html`<section class="panel" aria-labelledby="related-h"><h2 id="related-h">Related insights</h2>
+  return html`<section class="panel" aria-labelledby="related-h" id="related-section" data-loaded=${rel.data ? 'true' : 'false'}><h2 id="related-h">Related insights</h2>
     ${rel.error ? html`<${Failure} error=${rel.error} retry=${rel.reload} />`
       : !rel.data ? html`<${Loading} what="related insights" />`
       : rel.data.length === 0 ? html`<p class="muted">Nothing shares a tag or the category with this insight.</p>`

@@ -80,7 +80,7 @@ export function Overview({ scheme }) {
           : html`<table class="compact" id="top-authors"><caption class="sr-only">Authors of published insights</caption>
               <thead><tr><th scope="col">Author</th><th scope="col" class="num">Published</th></tr></thead>
               <tbody>${authors.data.authors.map((a) => html`<tr>
-                <td><a href=${listHref({ author: a.author })}>${a.author}</a></td><td class="num">${a.count}</td></tr>`)}</tbody></table>`}
+                <td><a href=${listHref({ author: a.author })}>${a.author}</a></td><td class="num">${a.insight_count}</td></tr>`)}</tbody></table>`}
       </section>
       <section class="panel" aria-labelledby="recent-h"><h2 id="recent-h">Recent insights</h2>
         ${s.recent_insights.length === 0 ? html`<p class="muted">No insights yet. <a href="#/new">Capture the first one</a>.</p>`

@@ -142,11 +142,15 @@ export function Failure({ error, retry }) {
   </div>`;
 }
 
-// A view's heading, focused when the view opens so that screen readers
-// announce it and keyboard users start from it.
+// Whether the user has moved from the view the page opened on (app.js).
+export const session = { navigated: false };
+
+// A view's heading. After a move to another view it takes the focus, so
+// that screen readers announce the new view and keyboard users start from
+// it; the first view leaves the focus where a page load puts it.
 export function Title({ children }) {
   const ref = useRef();
-  useEffect(() => { if (ref.current) ref.current.focus({ preventScroll: true }); }, []);
+  useEffect(() => { if (session.navigated && ref.current) ref.current.focus({ preventScroll: true }); }, []);
   return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`;
 }
 
