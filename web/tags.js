@@ -9,10 +9,11 @@ import {
   Failure, Loading, Title, listHref, plural, useLoad, validColor,
 } from './util.js';
 
-// font-size from 0.9 to 2.2 rem by usage, on a log scale.
+// A tag's size from 0 to 1 by usage, on a log scale (style.css turns it
+// into a font size that suits the screen).
 function size(n, max) {
-  if (max <= 0) return 0.9;
-  return 0.9 + 1.3 * (Math.log1p(n) / Math.log1p(max));
+  if (max <= 0) return 0;
+  return Math.log1p(n) / Math.log1p(max);
 }
 
 export function TagCloud({ tags, label }) {
@@ -20,7 +21,8 @@ export function TagCloud({ tags, label }) {
   const max = Math.max(...tags.map((t) => t.usage_count));
   return html`<ul class="cloud" aria-label=${label}>
     ${tags.map((t) => html`<li><a href=${listHref({ tags: String(t.id) })} data-tag-id=${t.id}
-      class="cloud-tag" style=${{ fontSize: `${size(t.usage_count, max).toFixed(2)}rem`, '--tag': validColor(t.color) ? t.color : null }}
+      class="cloud-tag"
+      style=${{ '--size': size(t.usage_count, max).toFixed(3), '--tag': validColor(t.color) ? t.color : null }}
       aria-label=${`${t.name}: ${plural(t.usage_count, 'insight')}`}>${t.name}</a></li>`)}
   </ul>`;
 }

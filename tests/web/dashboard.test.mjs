@@ -246,7 +246,7 @@ describe('dashboard', () => {
     const page = await openPage(browser, server);
     await visit(page, server, '#/tags', '#tag-table');
     const tags = await server.get('/tags?limit=100');
-    const sizes = await page.$$eval('a.cloud-tag', (as) => as.map((a) => [Number(a.dataset.tagId), parseFloat(a.style.fontSize)]));
+    const sizes = await page.$$eval('a.cloud-tag', (as) => as.map((a) => [Number(a.dataset.tagId), parseFloat(getComputedStyle(a).fontSize)]));
     assert.equal(sizes.length, tags.length);
     const usage = Object.fromEntries(tags.map((t) => [t.id, t.usage_count]));
     for (const [a, sa] of sizes) for (const [b, sb] of sizes) if (usage[a] > usage[b]) assert.ok(sa > sb, `tag ${a} (${usage[a]}) is not larger than ${b} (${usage[b]})`);
