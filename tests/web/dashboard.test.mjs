@@ -444,6 +444,47 @@ describe('dashboard', () => {
     await page.close();
   });
 
+  test('polling: /health every 30 s, /statistics every 60 s, paused while the tab is hidden', async () => {
+    // The page's clock is Playwright's: time moves only when the test says.
+    const page = await openPage(browser, server);
+    await page.clock.install();
+    const calls = { health: 0, statistics: 0 };
+    const path = (r) => new URL(r.url()).pathname;
+    page.on('request', (r) => { if (path(r) === '/health') calls.health++; if (path(r) === '/statistics') calls.statistics++; });
+    const answered = (p) => page.waitForResponse((r) => path(r) === p);
+    // Moves the clock by `ms` and waits for the answers the page must ask for.
+    const advance = async (ms, expect) => {
+      const waits = expect.map(answered);
+      await page.clock.runFor(ms);
+      await Promise.all(waits);
+      await page.evaluate(() => 0); // any request the timers made is reported by now
+    };
+    await visit(page, server, '#/', '#total-insights');
+    await page.waitForSelector('#health[data-state="ok"]');
+    assert.deepEqual(calls, { health: 1, statistics: 1 });
+    await advance(30000, ['/health']);
+    assert.deepEqual(calls, { health: 2, statistics: 1 });
+    await advance(30000, ['/health', '/statistics']);
+    assert.deepEqual(calls, { health: 3, statistics: 2 });
+    // Hidden: nothing for five minutes; visible again: both at once.
+    const setHidden = (hidden) => page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await setHidden(true);
+    await advance(300000, []);
+    assert.deepEqual(calls, { health: 3, statistics: 2 });
+    const back = [answered('/health'), answered('/statistics')];
+    await setHidden(false);
+    await Promise.all(back);
+    assert.deepEqual(calls, { health: 4, statistics: 3 });
+    await advance(30000, ['/health']);
+    assert.deepEqual(calls, { health: 5, statistics: 3 });
+    assertClean(page);
+    await page.close();
+  });
+
   test('unknown addresses and missing insights are explained in words', async () => {
     const page = await openPage(browser, server);
     page.allow(/status of 404/);
