@@ -146,6 +146,18 @@ def test_render_xss_corpus_is_inert(api, source):
     assert got["content"] == source
 
 
+@pytest.mark.parametrize("source", [
+    "[a](<java\tscript:alert(1)>)", "[a](<java script:alert(1)>)", "[a](ftp://example.org/x)",
+    "[a](foo:bar)", "[a](1http://example.org)", "[a](:x)", "<ftp://example.org/x>", "![i](<java\tscript:x>)",
+])
+def test_render_blanks_every_other_scheme(api, source):
+    """Only relative addresses and http:, https:, mailto: are kept (an
+    allowlist, not cmark's list of dangerous schemes)."""
+    html = render(api, source)
+    assert re.search(r'(href|src)=""', html), html
+    assert not re.search(r'(href|src)="[^"]', html), html
+
+
 def test_render_keeps_safe_markdown(api):
     html = render(api, "## Context\n\nSome *emphasis*, `code` & <b>bold</b>.\n\n"
                        "- [docs](https://example.org/a?b=1&c=2)\n- [rel](/insights/3) [frag](#x)\n"
