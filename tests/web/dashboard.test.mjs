@@ -532,6 +532,12 @@ describe('dashboard', () => {
           if (name === 'overview') await page.waitForSelector('#top-authors');
           await page.screenshot({ path: shotPath(`${name}-${width}-${scheme}`), fullPage: false });
           for (const v of await axeViolations(page)) problems.push(`${name}: ${v}`);
+          // Every form control has a visible label (a placeholder is not one).
+          const unlabelled = await page.$$eval('input, select, textarea', (els) => els
+            .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+            .filter((el) => ![...(el.labels || [])].some((l) => l.textContent.trim() && l.getClientRects().length && !l.closest('.sr-only')))
+            .map((el) => el.id || el.outerHTML.slice(0, 80)));
+          for (const u of unlabelled) problems.push(`${name}: no visible label for ${u}`);
         }
         assert.deepEqual(problems, []);
         assertClean(page);
