@@ -39,6 +39,7 @@ def test_related_ranking(fresh_server):
     two_same = api.create_insight(category_id=cat["id"], tag_ids=t[:2])["id"]
     two_other = api.create_insight(category_id=other["id"], tag_ids=[t[0], t[2], t[3]])["id"]
     one_old = api.create_insight(tag_ids=[t[1]])["id"]
+    one_same = api.create_insight(category_id=cat["id"], tag_ids=[t[0]])["id"]
     one_new = api.create_insight(tag_ids=[t[2]])["id"]
     same_old = api.create_insight(category_id=cat["id"])["id"]
     same_new = api.create_insight(category_id=cat["id"], tag_ids=[t[3]])["id"]
@@ -48,15 +49,17 @@ def test_related_ranking(fresh_server):
         one_old: "2024-01-01T00:00:00Z", one_new: "2024-06-01T00:00:00Z",
         same_old: "2024-03-01T00:00:00Z", same_new: "2024-02-01T00:00:00Z",
         two_same: "2023-01-01T00:00:00Z", two_other: "2025-01-01T00:00:00Z",
+        one_same: "2022-01-01T00:00:00Z",
     })
-    want = [three, two_same, two_other, one_new, one_old, same_old, same_new]
+    # (One without a category never counts as "same category", on any backend.)
+    want = [three, two_same, two_other, one_same, one_new, one_old, same_old, same_new]
     assert related(api, me, limit=50) == want
     assert unrelated not in want and me not in want
     assert related(api, me) == want[:5], "the default limit is 5"
     assert related(api, me, limit=1) == [three]
     # Ties on shared tags and category: newest first, then the highest id.
     set_created(fresh_server, {one_old: "2024-06-01T00:00:00Z"})
-    assert related(api, me, limit=50)[3:5] == sorted([one_old, one_new], reverse=True)
+    assert related(api, me, limit=50)[4:6] == sorted([one_old, one_new], reverse=True)
 
 
 def test_related_without_tags_or_category(fresh_api):
