@@ -105,4 +105,4 @@ test-web: $(BUILD)/insights $(NPM_STAMP)
 	@rm -rf $(BUILD)/web-shots
 	INSIGHTS_BIN=$(abspath $(BUILD)/insights) CHROMIUM=$(CHROMIUM) \
 	WEB_SHOTS=$(abspath $(BUILD)/web-shots) \
-	node --test --test-concurrency=1 tests/web/*.test.mjs
+	node --test tests/web/*.test.mjs
