@@ -168,12 +168,12 @@ export function PriorityBadge({ priority }) {
 export function TagBadge({ tag, href }) {
   const style = badgeStyle(tag.color);
   return href
-    ? html`<a class="badge tag" href=${href} style=${style}>${tag.name}</a>`
-    : html`<span class="badge tag" style=${style}>${tag.name}</span>`;
+    ? html`<a class="badge tag" href=${href} style=${style} title=${tag.name}>${tag.name}</a>`
+    : html`<span class="badge tag" style=${style} title=${tag.name}>${tag.name}</span>`;
 }
 
 export function CategoryBadge({ category }) {
   if (!category) return html`<span class="badge muted">Uncategorized</span>`;
   return html`<a class="badge category" href=${listHref({ category_id: category.id })}
-    style=${badgeStyle(category.color)}>${category.name}</a>`;
+    style=${badgeStyle(category.color)} title=${category.name}>${category.name}</a>`;
 }
