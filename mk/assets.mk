@@ -34,7 +34,8 @@ CORE_ASSETS := \
 	/docs/swagger-init.js $(JS_TYPE) web/swagger-init.js \
 	/graphiql 'text/html; charset=utf-8' web/graphiql.html \
 	/graphiql/graphiql-init.js $(JS_TYPE) web/graphiql-init.js \
-	/graphiql/graphiql-page.css 'text/css; charset=utf-8' web/graphiql-page.css
+	/graphiql/graphiql-page.css 'text/css; charset=utf-8' web/graphiql-page.css \
+	/graphiql/favicon.svg 'image/svg+xml' web/favicon.svg
 ASSETS := $(CORE_ASSETS) \
 	/docs/swagger-ui.css 'text/css; charset=utf-8' node_modules/swagger-ui-dist/swagger-ui.css \
 	/docs/swagger-ui-bundle.js $(JS_TYPE) node_modules/swagger-ui-dist/swagger-ui-bundle.js \

@@ -17,8 +17,11 @@
 
 GQLCHECK := $(BUILD)/tests/gqlcheck
 
-# Linked like the unit tests: the library and the core assets table api/docs.c refers to.
-$(GQLCHECK): $(BUILD)/obj/tests/graphql/gqlcheck.o $(LIB_OBJ) $(BUILD)/obj/gen/core_assets.o
+# Linked like the unit tests: the library and the core asset tables it refers to
+# (the documentation's and the dashboard's, which later fragments add to UNIT_OBJ:
+# hence the second expansion).
+.SECONDEXPANSION:
+$(GQLCHECK): $(BUILD)/obj/tests/graphql/gqlcheck.o $(LIB_OBJ) $$(filter $(BUILD)/obj/gen/%,$$(UNIT_OBJ))
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)

@@ -7,14 +7,16 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev)
+build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev)
 test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus)
 bench=(wrk nginx-light)
 # The API documentation's web assets come from npm (mk/assets.mk). A machine
 # may have node and npm from elsewhere than Debian: look for the command.
 command -v npm >/dev/null 2>&1 || build+=(nodejs npm)
-# tests/docs: response schemas (jsonschema) and Swagger UI in a real browser.
+# tests/docs: response schemas (jsonschema) and Swagger UI in a real browser;
+# tests/web: the dashboard in the same Chromium (driven by node: nodejs).
 test+=(python3-jsonschema chromium)
+command -v node >/dev/null 2>&1 || test+=(nodejs)
 
 want=()
 for set in "${@:-build}"; do

@@ -56,6 +56,11 @@ void encode_category(struct jsonw *w, const struct category *c, bool counted)
 
 void encode_insight(struct jsonw *w, const struct insight *in)
 {
+	encode_insight_html(w, in, NULL);
+}
+
+void encode_insight_html(struct jsonw *w, const struct insight *in, const char *content_html)
+{
 	jsonw_object_open(w);
 	jsonw_kint(w, "id", in->id);
 	jsonw_kstr(w, "title", in->title);
@@ -79,6 +84,8 @@ void encode_insight(struct jsonw *w, const struct insight *in)
 		encode_category(w, in->category, false);
 	else
 		jsonw_null(w);
+	if (content_html)
+		jsonw_kstr(w, "content_html", content_html);
 	jsonw_object_close(w);
 }
 

@@ -20,6 +20,8 @@ void encode_tag(struct jsonw *w, const struct tag *t);
 /* `counted`: include insight_count (category endpoints do; an insight's category does not). */
 void encode_category(struct jsonw *w, const struct category *c, bool counted);
 void encode_insight(struct jsonw *w, const struct insight *in);
+/* The same with a last member "content_html" (omitted when NULL). */
+void encode_insight_html(struct jsonw *w, const struct insight *in, const char *content_html);
 void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t page,
 			 int64_t page_size);
 void encode_statistics(struct jsonw *w, const struct statistics *s);

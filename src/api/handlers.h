@@ -38,6 +38,17 @@ void api_redoc(struct http_request *req);
 void api_docs_asset(struct http_request *req);
 void api_graphiql(struct http_request *req);
 void api_graphiql_asset(struct http_request *req);
+/* The insight with rendered content, related insights, a Markdown preview (render.c). */
+void api_insight_get(struct http_request *req);
+void api_insight_related(struct http_request *req);
+void api_render(struct http_request *req);
+
+/* The web dashboard (dashboard.c): the page and its files. */
+void api_dashboard(struct http_request *req);
+void api_dashboard_asset(struct http_request *req);
+/* Whether an Accept-Encoding header value accepts gzip (NULL: no header, no). */
+bool dashboard_accepts_gzip(const char *accept_encoding);
+
 /* The server's observer: metrics and the request log line. */
 void api_observe(void *app, const struct http_request *req);
 

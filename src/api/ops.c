@@ -40,14 +40,18 @@ void api_observe(void *appv, const struct http_request *req)
 #define NO_TAG UINT64_MAX
 
 /*
- * The cache key of a request: its route, every query argument and the
- * body, each part with its length first, so that different requests never
- * share a key (an encoded "&" or "=" in a value stays inside that value).
+ * The cache key of a request: its route, its path (which holds the route's
+ * parameters: /insights/3/related and /insights/4/related are different
+ * answers), every query argument and the body, each part with its length
+ * first, so that different requests never share a key (an encoded "&" or
+ * "=" in a value stays inside that value).
  */
 static void cache_key(struct http_request *req, struct buf *key)
 {
 	const char *pattern = http_matched_route(req)->pattern;
+	const char *path = http_path(req);
 	buf_addf(key, "r%zu:%s", strlen(pattern), pattern);
+	buf_addf(key, "p%zu:%s", strlen(path), path);
 	http_query_key(req, key);
 	size_t len;
 	const char *body = http_body(req, &len);

@@ -24,7 +24,8 @@ const struct http_route api_routes[] = {
 	{ HTTP_GET, "/insights", api_insight_list, HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_POST, "/insights", api_create, HTTP_ROUTE_OFFLOAD, &api_insights },
 	{ HTTP_POST, "/insights/search", api_insight_search, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
-	{ HTTP_GET, "/insights/{insight_id}", api_get, 0, &api_insights },
+	{ HTTP_GET, "/insights/{insight_id}", api_insight_get, 0, NULL },
+	{ HTTP_GET, "/insights/{insight_id}/related", api_insight_related, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_PUT, "/insights/{insight_id}", api_update, HTTP_ROUTE_OFFLOAD, &api_insights },
 	{ HTTP_DELETE, "/insights/{insight_id}", api_delete, HTTP_ROUTE_OFFLOAD, &api_insights },
 	{ HTTP_GET, "/tags", api_list, HTTP_ROUTE_CACHE, &api_tags },
@@ -48,6 +49,9 @@ const struct http_route api_routes[] = {
 	{ HTTP_GET, "/docs/{asset}", api_docs_asset, 0, NULL },
 	{ HTTP_GET, "/graphiql", api_graphiql, 0, NULL },
 	{ HTTP_GET, "/graphiql/{asset}", api_graphiql_asset, 0, NULL },
+	{ HTTP_POST, "/render", api_render, 0, NULL },
+	{ HTTP_GET, "/", api_dashboard, 0, NULL },
+	{ HTTP_GET, "/web/{file}", api_dashboard_asset, 0, NULL },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -50,6 +50,9 @@ int lifecycle_parse(const char *s, enum lifecycle *out);
 #define PAGE_SIZE_DEFAULT 20
 #define LIST_LIMIT_MAX 100
 #define LIST_LIMIT_DEFAULT 100
+/* GET /insights/{id}/related?limit */
+#define RELATED_LIMIT_MAX 50
+#define RELATED_LIMIT_DEFAULT 5
 
 struct tag {
 	int64_t id;

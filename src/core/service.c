@@ -281,6 +281,14 @@ enum status svc_insight_delete(struct service *svc, int64_t id, struct error *er
 	return wrote(svc, rc);
 }
 
+enum status svc_insight_related(struct service *svc, struct arena *a, int64_t id, int64_t limit,
+				struct insight **out, size_t *n, struct error *err)
+{
+	error_clear(err);
+	assert(limit >= 1 && limit <= RELATED_LIMIT_MAX);
+	return CALL(svc, insight_related, a, id, limit, out, n, err);
+}
+
 enum status svc_tag_get(struct service *svc, struct arena *a, int64_t id,
 			struct tag *out, struct error *err)
 {

@@ -132,6 +132,13 @@ enum status svc_aggregate(struct service *svc, struct arena *a, const struct q_a
 enum status svc_batch_begin(struct service *svc, struct error *err);
 enum status svc_batch_end(struct service *svc, bool commit, struct error *err);
 
+/*
+ * At most `limit` (1 to RELATED_LIMIT_MAX) insights related to insight `id`:
+ * ranked by tags shared, then same category, then newest; never itself.
+ */
+enum status svc_insight_related(struct service *svc, struct arena *a, int64_t id, int64_t limit,
+				struct insight **out, size_t *n, struct error *err);
+
 enum status svc_tag_get(struct service *svc, struct arena *a, int64_t id,
 			struct tag *out, struct error *err);
 enum status svc_tag_list(struct service *svc, struct arena *a, struct range r,

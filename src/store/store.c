@@ -226,6 +226,21 @@ enum status store_insight_tags(struct store *st, struct arena *a, const int64_t 
 	return rc;
 }
 
+enum status store_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
+				  struct insight **out, size_t *n, struct error *err)
+{
+	assert(limit >= 1);
+	*out = NULL;
+	*n = 0;
+	CALL(insight_related, a, id, limit, out, n, err);
+	assert(rc || *n <= (size_t)limit);
+	if (rc) {
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 enum status store_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 			  struct error *err)
 {

@@ -92,7 +92,7 @@ struct store_gauges {
 #define STORE_REMOTE 2u
 
 /* The interface version drivers are written against; bumped when slots change. */
-#define STORE_DRIVER_VERSION 3
+#define STORE_DRIVER_VERSION 4
 
 /*
  * What a watching driver reports (see `watch`): whether it hears other
@@ -154,6 +154,16 @@ struct store_driver {
 	enum status (*insight_tags)(struct store *st, struct arena *a, const int64_t *ids,
 				    size_t n, struct tag_link **out, size_t *nout,
 				    struct error *err);
+	/*
+	 * At most `limit` (>= 1) insights related to insight `id`, with tags and
+	 * category: those sharing a tag with it or in its category (having no
+	 * category relates nothing), ranked by the number of tags shared, then
+	 * same category first, then newest (created_at, then id, descending).
+	 * Never the insight itself. E_NOTFOUND when `id` names no insight.
+	 */
+	enum status (*insight_related)(struct store *st, struct arena *a, int64_t id,
+				       int64_t limit, struct insight **out, size_t *n,
+				       struct error *err);
 
 	enum status (*tag_get)(struct store *st, struct arena *a, int64_t id,
 			       struct tag *out, struct error *err);
@@ -294,6 +304,8 @@ enum status store_insight_update(struct store *st, struct arena *a, int64_t id,
 enum status store_insight_delete(struct store *st, int64_t id, struct error *err);
 enum status store_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
 			       struct tag_link **out, size_t *nout, struct error *err);
+enum status store_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
+				  struct insight **out, size_t *n, struct error *err);
 enum status store_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 			  struct error *err);
 enum status store_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,

@@ -19,7 +19,7 @@ def test_health(api):
     assert set(body) == {"status", "service", "version", "database_connected"}
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/insight", "/insights/1/extra", "/tags/1/x",
+@pytest.mark.parametrize("path", ["/web", "/nope", "/insight", "/insights/1/extra", "/tags/1/x",
                                   "/categories/1/2", "/statistics/nope", "/health/x"])
 def test_unknown_path_is_json_404(api, path):
     assert_detail(api.get(path), 404, "Not Found")

@@ -38,7 +38,8 @@ with open(SPEC_PATH, "rb") as _f:
     SPEC_BYTES = _f.read()
 SPEC = json.loads(SPEC_BYTES)
 
-TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".txt": "text/plain"}
+TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".txt": "text/plain",
+         ".svg": "image/svg+xml"}
 # The HTML pages the binary serves, and the paths their embedded files are under.
 PAGES = ("/docs", "/redoc", "/graphiql")
 ASSET_PREFIXES = ("docs", "graphiql")

@@ -550,3 +550,42 @@ enum status pg_categories_by_ids(struct store *st, struct arena *a, const int64_
 	struct pg_op op = { .a = a, .ids = ids, .count = n, .categories = out, .n = nout };
 	return pg_run(pg_of(st), PG_RUN_READ, pg_body_categories_by_ids, &op, err);
 }
+
+static enum status pg_body_insight_related(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct pg_params p = { 0 };
+	pg_p_int(&p, op->id);
+	pg_p_int(&p, op->limit);
+	PGresult *r;
+	enum status rc = pg_q_fixed(c, P_INSIGHT_RELATED, &p, &r, err);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	if (!rows) {
+		PQclear(r);
+		return error_set(err, E_NOTFOUND, "Insight not found");
+	}
+	struct insight *items = ARENA_NEW_ARRAY(op->a, struct insight, (size_t)op->limit);
+	size_t n = 0;
+	for (int i = 0; i < rows && n < (size_t)op->limit; i++) {
+		/* The one row of an insight with nothing related has no id. */
+		if (PQgetisnull(r, i, IC_ID))
+			continue;
+		struct store_row row = pg_row(r, i);
+		store_read_insight(&row, 0, op->a, &items[n++]);
+	}
+	PQclear(r);
+	rc = pg_attach_tags(c, op->a, items, n, err);
+	if (rc)
+		return rc;
+	*op->insights = items;
+	*op->n = n;
+	return OK;
+}
+
+enum status pg_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
+			       struct insight **out, size_t *n, struct error *err)
+{
+	struct pg_op op = { .a = a, .id = id, .limit = limit, .insights = out, .n = n };
+	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_related, &op, err);
+}

@@ -103,6 +103,7 @@ enum pg_stmt {
 	P_STATS_TAGS,
 	P_TRENDS,
 	P_TOP_AUTHORS,
+	P_INSIGHT_RELATED,
 	P_GAUGES,
 	P_RECOUNT_PREPARE,
 	P_RECOUNT_LOCK,
@@ -316,6 +317,7 @@ struct pg_op {
 	void *out;             /* struct insight, tag, category, insight_page, statistics */
 	/* Lists: the array (in the arena) goes to one of these, its length to *n. */
 	struct tag **tags;
+	struct insight **insights;
 	struct category **categories;
 	struct count_by_name **names;
 	struct tag_fix **fixes;
@@ -365,6 +367,8 @@ enum status pg_insight_find(struct store *st, struct arena *a, const struct insi
 			    struct insight_page *out, struct error *err);
 enum status pg_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
 			    struct tag_link **out, size_t *nout, struct error *err);
+enum status pg_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
+			       struct insight **out, size_t *n, struct error *err);
 enum status pg_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 		       struct error *err);
 enum status pg_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,

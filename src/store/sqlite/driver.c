@@ -172,6 +172,7 @@ const struct store_driver store_sqlite_driver = {
 	.insight_update = sq_insight_update,
 	.insight_delete = sq_insight_delete,
 	.insight_tags = sq_insight_tags,
+	.insight_related = sq_insight_related,
 	.tag_get = sq_tag_get,
 	.tag_list = sq_tag_list,
 	.tag_create = sq_tag_create,

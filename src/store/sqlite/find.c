@@ -357,6 +357,43 @@ enum status sq_insight_find(struct store *st, struct arena *a, const struct insi
 	return sq_txn_end(&t, rc, err);
 }
 
+/* ---- related insights ------------------------------------------------------------ */
+
+enum status sq_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
+			       struct insight **out, size_t *n, struct error *err)
+{
+	struct sq_txn t;
+	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = sq_stmt(t.c, S_INSIGHT_RELATED, err);
+	if (!q)
+		return sq_txn_end(&t, err->status, err);
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, limit);
+	struct insight *items = ARENA_NEW_ARRAY(a, struct insight, (size_t)limit);
+	struct store_row row = sq_row(q);
+	bool found = false;
+	int src;
+	while ((src = sq_step(q)) == SQLITE_ROW) {
+		found = true;
+		/* The one row of an insight with nothing related has no id. */
+		if (sqlite3_column_type(q, IC_ID) != SQLITE_NULL && *n < (size_t)limit)
+			store_read_insight(&row, 0, a, &items[(*n)++]);
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (src != SQLITE_DONE)
+		rc = sq_fail(t.c, src, err);
+	else if (!found)
+		rc = error_set(err, E_NOTFOUND, "Insight not found");
+	else
+		rc = sq_attach_tags(t.c, a, items, *n, err);
+	if (rc == OK)
+		*out = items;
+	return sq_txn_end(&t, rc, err);
+}
+
 /* ---- tags and categories ------------------------------------------------------- */
 
 /* Reads one row with `read` from a connection of the pool. */

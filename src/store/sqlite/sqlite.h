@@ -86,6 +86,7 @@ enum sq_stmt {
 	S_GAUGES,
 	S_TRENDS,
 	S_TOP_AUTHORS,
+	S_INSIGHT_RELATED,
 	S_RECOUNT_DRIFT,
 	S_RECOUNT_FIX,
 	S__COUNT
@@ -293,6 +294,8 @@ enum status sq_insight_find(struct store *st, struct arena *a, const struct insi
 			    struct insight_page *out, struct error *err);
 enum status sq_insight_tags(struct store *st, struct arena *a, const int64_t *ids, size_t n,
 			    struct tag_link **out, size_t *nout, struct error *err);
+enum status sq_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
+			       struct insight **out, size_t *n, struct error *err);
 enum status sq_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 		       struct error *err);
 enum status sq_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,

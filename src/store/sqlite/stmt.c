@@ -127,6 +127,27 @@ static const char *const sq_sql[S__COUNT] = {
 	[S_TOP_AUTHORS] =
 		"SELECT author, count(*) AS n FROM insights WHERE status = 'published'"
 		" GROUP BY author ORDER BY n DESC, author LIMIT ?1 OFFSET ?2",
+	/*
+	 * The insights related to ?1 (at most ?2; see store_driver.insight_related):
+	 * those sharing tags, counted through the tag_id index, and the newest of
+	 * its category. One row with NULL columns when it has none, no row when
+	 * ?1 names no insight.
+	 */
+	[S_INSIGHT_RELATED] =
+		"WITH me AS (SELECT id, category_id FROM insights WHERE id = ?1),"
+		" shared AS (SELECT x.insight_id AS id, count(*) AS n FROM insight_tags t"
+		"  JOIN insight_tags x ON x.tag_id = t.tag_id AND x.insight_id != ?1"
+		"  WHERE t.insight_id = ?1 GROUP BY x.insight_id),"
+		" cand AS (SELECT id, n FROM shared UNION ALL"
+		"  SELECT id, 0 FROM (SELECT i.id FROM insights i JOIN me ON i.category_id = me.category_id"
+		"   WHERE i.id != ?1 AND i.id NOT IN (SELECT id FROM shared)"
+		"   ORDER BY i.created_at DESC, i.id DESC LIMIT ?2)),"
+		" ranked AS (SELECT r.id, r.n, coalesce(i.category_id = me.category_id, 0) AS same,"
+		"  i.created_at FROM cand r JOIN insights i ON i.id = r.id JOIN me"
+		"  ORDER BY r.n DESC, same DESC, i.created_at DESC, r.id DESC LIMIT ?2)"
+		" SELECT " INSIGHT_COLS " FROM me LEFT JOIN ranked k ON 1"
+		" LEFT JOIN insights i ON i.id = k.id LEFT JOIN categories c ON c.id = i.category_id"
+		" ORDER BY k.n DESC, k.same DESC, k.created_at DESC, k.id DESC",
 	[S_RECOUNT_DRIFT] =
 		"SELECT id, name, usage_count, real FROM (SELECT t.id, t.name, t.usage_count,"
 		" (SELECT count(*) FROM insight_tags it WHERE it.tag_id = t.id) AS real"
