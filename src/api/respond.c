@@ -106,10 +106,9 @@ static void query_problem(struct error *err, const char *key, const char *type, 
 	error_locate(err, mark, "query");
 }
 
-/* The query value of `key`, or NULL; reports invalid UTF-8. */
-static const char *query_value(struct http_request *req, const char *key, struct error *err)
+/* `v` (the query value of `key`), or NULL when absent; reports invalid UTF-8. */
+static const char *query_value(const char *key, const char *v, struct error *err)
 {
-	const char *v = http_query(req, key);
 	if (v && !utf8_valid(v, strlen(v))) {
 		query_problem(err, key, "string_unicode",
 			      "Input should be a valid string, unable to parse raw data as a unicode string");
@@ -118,11 +117,11 @@ static const char *query_value(struct http_request *req, const char *key, struct
 	return v;
 }
 
-void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,
-		   int64_t max, int64_t *out, struct error *err)
+void api_query_parse_int(const char *key, const char *value, int64_t def, int64_t min,
+			 int64_t max, int64_t *out, struct error *err)
 {
 	*out = def;
-	const char *v = query_value(req, key, err);
+	const char *v = query_value(key, value, err);
 	if (!v)
 		return;
 	int64_t n;
@@ -141,10 +140,10 @@ void api_query_int(struct http_request *req, const char *key, int64_t def, int64
 	}
 }
 
-void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err)
+void api_query_parse_lifecycle(const char *key, const char *value, int *out, struct error *err)
 {
 	*out = -1;
-	const char *v = query_value(req, key, err);
+	const char *v = query_value(key, value, err);
 	enum lifecycle l;
 	if (!v)
 		return;
@@ -155,10 +154,10 @@ void api_query_lifecycle(struct http_request *req, const char *key, int *out, st
 	*out = (int)l;
 }
 
-void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err)
+void api_query_parse_priority(const char *key, const char *value, int *out, struct error *err)
 {
 	*out = -1;
-	const char *v = query_value(req, key, err);
+	const char *v = query_value(key, value, err);
 	enum priority p;
 	if (!v)
 		return;
@@ -169,11 +168,33 @@ void api_query_priority(struct http_request *req, const char *key, int *out, str
 	*out = (int)p;
 }
 
+void api_query_parse_str(const char *key, const char *value, const char **out,
+			 struct error *err)
+{
+	const char *v = query_value(key, value, err);
+	*out = v && *v ? v : NULL;
+}
+
+void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,
+		   int64_t max, int64_t *out, struct error *err)
+{
+	api_query_parse_int(key, http_query(req, key), def, min, max, out, err);
+}
+
+void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err)
+{
+	api_query_parse_lifecycle(key, http_query(req, key), out, err);
+}
+
+void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err)
+{
+	api_query_parse_priority(key, http_query(req, key), out, err);
+}
+
 void api_query_str(struct http_request *req, const char *key, const char **out,
 		   struct error *err)
 {
-	const char *v = query_value(req, key, err);
-	*out = v && *v ? v : NULL;
+	api_query_parse_str(key, http_query(req, key), out, err);
 }
 
 /* The value of the escape "\uXXXX" at text[i] (its backslash), or -1 when it is not one. */
@@ -243,29 +264,24 @@ static size_t strict_text_error(const char *text, size_t len, enum text_fault *w
 	return len;
 }
 
-json_object *api_body_object(struct http_request *req)
+json_object *api_json_parse(const char *text, size_t len, struct error *err)
 {
-	size_t len;
-	const char *body = http_body(req, &len);
-	struct error err = ERROR_INIT;
 	if (len == 0) {
-		error_invalid(&err, "body", "missing", "Field required");
-		api_fail(req, &err);
+		error_invalid(err, NULL, "missing", "Field required");
 		return NULL;
 	}
 	enum text_fault fault = TEXT_UTF8;
-	size_t bad = strict_text_error(body, len, &fault);
+	size_t bad = strict_text_error(text, len, &fault);
 	if (bad != len) {
 		if (fault == TEXT_SURROGATE)
-			error_invalid_item(&err, "body", (int64_t)bad, "string_unicode",
+			error_invalid_item(err, NULL, (int64_t)bad, "string_unicode",
 					   "Input should be a valid string, unable to parse raw data "
 					   "as a unicode string (a lone UTF-16 surrogate)");
 		else
-			error_invalid_item(&err, "body", (int64_t)bad, "json_invalid",
+			error_invalid_item(err, NULL, (int64_t)bad, "json_invalid",
 					   "JSON decode error: %s",
 					   fault == TEXT_CONTROL ? "control character in a string"
 							       : "invalid UTF-8");
-		api_fail(req, &err);
 		return NULL;
 	}
 	json_tokener *tok = json_tokener_new_ex(64);
@@ -275,13 +291,13 @@ json_object *api_body_object(struct http_request *req)
 	 * ends there, so that a bare top-level number is complete rather than
 	 * "to be continued".
 	 */
-	json_object *o = json_tokener_parse_ex(tok, body, (int)len + 1);
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len + 1);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	/* Only whitespace may follow the value. */
 	while (jerr == json_tokener_success && end < len &&
-	       (body[end] == ' ' || body[end] == '\t' || body[end] == '\n' || body[end] == '\r'))
+	       (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
 		end++;
 	if (jerr != json_tokener_success || end != len) {
 		if (jerr == json_tokener_continue)
@@ -289,18 +305,27 @@ json_object *api_body_object(struct http_request *req)
 		const char *why = jerr == json_tokener_success ? "Extra data after the JSON value"
 			: jerr == json_tokener_continue ? "Unexpected end of the JSON text"
 			: json_tokener_error_desc(jerr);
-		error_invalid_item(&err, "body", (int64_t)end, "json_invalid", "JSON decode error: %s",
+		error_invalid_item(err, NULL, (int64_t)end, "json_invalid", "JSON decode error: %s",
 				   why);
 		json_object_put(o);
-		api_fail(req, &err);
 		return NULL;
 	}
 	if (!json_object_is_type(o, json_type_object)) {
-		error_invalid(&err, "body", "model_attributes_type",
+		error_invalid(err, NULL, "model_attributes_type",
 			      "Input should be a valid dictionary or object to extract fields from");
 		json_object_put(o);
-		api_fail(req, &err);
 		return NULL;
 	}
+	return o;
+}
+
+json_object *api_body_object(struct http_request *req)
+{
+	size_t len;
+	const char *body = http_body(req, &len);
+	struct error err = ERROR_INIT;
+	json_object *o = api_json_parse(body, len, &err);
+	if (!o)
+		api_fail_input(req, &err, "body");
 	return o;
 }
