@@ -109,7 +109,8 @@ json_object *api_body_object(struct http_request *req);
  * What api_body_object does with the body's text, without a request: parses
  * `len` bytes of `text` (followed by a NUL, as http_body's are) as one JSON
  * object under RFC 8259's rules (valid UTF-8, no raw control characters in
- * strings, escaped surrogates in pairs, only whitespace after the value).
+ * strings, escaped surrogates in pairs, numbers and literals as its grammar
+ * writes them, double quotes only, only whitespace after the value).
  * Returns the object (the caller owns it: json_object_put), or NULL with
  * one problem in `err` at a path relative to the text: [] (empty, not an
  * object) or [offset] (the byte where the text goes wrong).

@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -264,6 +265,88 @@ static size_t strict_text_error(const char *text, size_t len, enum text_fault *w
 	return len;
 }
 
+/* RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_json_number(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0') {
+		i++;
+	} else {
+		if (i == n || !isdigit((unsigned char)s[i]))
+			return false;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+	}
+	if (i < n && s[i] == '.') {
+		size_t from = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == from)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t from = i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == from)
+			return false;
+	}
+	return i == n;
+}
+
+/* A character of a literal or a number, as far as lenient_json is concerned. */
+static bool json_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '+' || c == '.';
+}
+
+/*
+ * What json-c accepts even in strict mode and RFC 8259 does not: numbers
+ * out of the grammar (00, -01, 1., -.5), NaN and Infinity, and
+ * single-quoted object keys. Called on a text json-c parsed, where any run
+ * of letters, digits and "+-." outside strings is a literal or a number:
+ * returns the offset of the first one that is neither, or of a quote
+ * outside a string, or `len`, with what is wrong in *why.
+ */
+static size_t lenient_json(const char *text, size_t len, const char **why)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '\'') {
+			*why = "strings take double quotes";
+			return i;
+		} else if (json_word_char(c)) {
+			size_t n = 1;
+			while (i + n < len && json_word_char(text[i + n]))
+				n++;
+			const char *w = text + i;
+			bool literal = (n == 4 && (!memcmp(w, "true", 4) || !memcmp(w, "null", 4))) ||
+				       (n == 5 && !memcmp(w, "false", 5));
+			if (!literal && !is_json_number(w, n)) {
+				*why = c == '-' || c == '+' || c == '.' || isdigit((unsigned char)c)
+					? "invalid number" : "invalid literal";
+				return i;
+			}
+			i += n - 1;
+		}
+	}
+	return len;
+}
+
 json_object *api_json_parse(const char *text, size_t len, struct error *err)
 {
 	if (len == 0) {
@@ -299,11 +382,22 @@ json_object *api_json_parse(const char *text, size_t len, struct error *err)
 	while (jerr == json_tokener_success && end < len &&
 	       (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
 		end++;
+	/*
+	 * The text stopped in the middle of a value: json-c waits for more
+	 * (continue), or stops at the terminating NUL (eof; inside a string,
+	 * counting it: offset len + 1).
+	 */
+	if (end > len || jerr == json_tokener_continue)
+		end = len;
+	bool cut = jerr == json_tokener_continue ||
+		   (jerr == json_tokener_error_parse_eof && end == len);
+	const char *lenient = NULL;
+	if (jerr == json_tokener_success && end == len)
+		end = lenient_json(text, len, &lenient);
 	if (jerr != json_tokener_success || end != len) {
-		if (jerr == json_tokener_continue)
-			end = len; /* the text stopped in the middle of a value */
-		const char *why = jerr == json_tokener_success ? "Extra data after the JSON value"
-			: jerr == json_tokener_continue ? "Unexpected end of the JSON text"
+		const char *why = lenient ? lenient
+			: jerr == json_tokener_success ? "Extra data after the JSON value"
+			: cut ? "Unexpected end of the JSON text"
 			: json_tokener_error_desc(jerr);
 		error_invalid_item(err, NULL, (int64_t)end, "json_invalid", "JSON decode error: %s",
 				   why);
