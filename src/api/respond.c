@@ -72,10 +72,13 @@ void api_fail(struct http_request *req, const struct error *err)
 	api_end(req, &o, api_http_status(err->status));
 }
 
-/* Parses a whole string as a decimal integer. */
+/*
+ * Parses a whole string as a decimal integer, -?[0-9]+ (strtoll alone would
+ * also take leading whitespace and a '+').
+ */
 static bool parse_int(const char *s, int64_t *out)
 {
-	if (!*s || *s == ' ' || *s == '+')
+	if (!isdigit((unsigned char)(*s == '-' ? s[1] : s[0])))
 		return false;
 	char *end;
 	errno = 0;

@@ -74,6 +74,29 @@ TEST(json_parse_cut_texts_end_at_their_length)
 	check_refused("{\"a\": [", 7, "Unexpected end of the JSON text");
 }
 
+/* Leading whitespace passed strtoll's own skipping (found by fuzz_query). */
+TEST(query_int_is_exactly_decimal)
+{
+	static const char *const bad[] = { "\t5", "\n5", "\v5", "\f5", "\r5", "\n\n\n\n\n3", " 5",
+					   "+5", "\t+5", "5 ", "", "-", "0x10", "1e3" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct error e = ERROR_INIT;
+		int64_t n = 0;
+		api_query_parse_int("page", bad[i], 7, 1, 100, &n, &e);
+		CHECK(n == 7 && e.nproblems == 1);
+		CHECK_STR(e.problems[0].type, "int_parsing");
+		CHECK_LOC(&e.problems[0], "query.page");
+	}
+	struct error e = ERROR_INIT;
+	int64_t n = 0;
+	api_query_parse_int("page", "-0042", 7, -100, 100, &n, &e);
+	CHECK(n == -42 && e.status == OK);
+	api_query_parse_int("skip", "9223372036854775807", 0, 0, INT64_MAX, &n, &e);
+	CHECK(n == INT64_MAX && e.status == OK);
+	api_query_parse_int("skip", "9223372036854775808", 0, 0, INT64_MAX, &n, &e);
+	CHECK(n == 0 && e.nproblems == 1);
+}
+
 TEST(query_enums_and_strings)
 {
 	struct error e = ERROR_INIT;
