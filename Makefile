@@ -8,6 +8,7 @@
 #   make bench-scale  the benchmark at 10k, 100k and 1M insights
 #   make unit       the C unit tests (needs no npm)
 #   make analyze    clang's static analyzer over src/; fails on any report
+#   make fuzz       the libFuzzer targets of tests/fuzz/, FUZZ_SECONDS (60) each (mk/fuzz.mk)
 #   make SANITIZE=1 build with ASan+UBSan (into $(BUILD))
 #   make FAULTS=1   compile in the tests' fault injection points (lib/fault.h)
 #   make DOCS=0     build without npm (no Swagger UI or ReDoc scripts; mk/assets.mk)

@@ -2,7 +2,7 @@
 # Installs the Debian packages the project needs, and only those that are
 # missing. Called by `make run`, `make test` and `make bench`; safe to run again.
 #
-#   scripts/install-deps.sh [build|test|bench]...
+#   scripts/install-deps.sh [build|test|bench|fuzz]...
 #
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -10,6 +10,8 @@ set -euo pipefail
 build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev)
 test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus)
 bench=(wrk nginx-light)
+# libFuzzer's runtime comes with compiler-rt (mk/fuzz.mk).
+fuzz=(clang libclang-rt-14-dev)
 # The API documentation's web assets come from npm (mk/assets.mk). A machine
 # may have node and npm from elsewhere than Debian: look for the command.
 command -v npm >/dev/null 2>&1 || build+=(nodejs npm)
@@ -24,6 +26,7 @@ for set in "${@:-build}"; do
     build) want+=("${build[@]}") ;;
     test) want+=("${build[@]}" "${test[@]}") ;;
     bench) want+=("${build[@]}" "${bench[@]}") ;;
+    fuzz) want+=("${build[@]}" "${fuzz[@]}") ;;
     *) echo "install-deps: unknown set '$set'" >&2; exit 2 ;;
   esac
 done

@@ -90,6 +90,17 @@ void api_query_lifecycle(struct http_request *req, const char *key, int *out, st
 void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err);
 void api_query_str(struct http_request *req, const char *key, const char **out,
 		   struct error *err);
+/*
+ * The same checks on a value already read (`value` NULL: absent): what the
+ * functions above do once they have http_query(req, key). Pure, for callers
+ * without a request (the fuzz targets, tests/fuzz/).
+ */
+void api_query_parse_int(const char *key, const char *value, int64_t def, int64_t min,
+			 int64_t max, int64_t *out, struct error *err);
+void api_query_parse_lifecycle(const char *key, const char *value, int *out, struct error *err);
+void api_query_parse_priority(const char *key, const char *value, int *out, struct error *err);
+void api_query_parse_str(const char *key, const char *value, const char **out,
+			 struct error *err);
 
 /*
  * Parses the request body as a JSON object. On failure answers 422 and
@@ -97,12 +108,20 @@ void api_query_str(struct http_request *req, const char *key, const char **out,
  */
 json_object *api_body_object(struct http_request *req);
 /*
- * Parses `len` bytes of `text` (followed by a NUL) as one JSON value under
- * RFC 8259's rules (valid UTF-8, no raw control characters in strings,
- * escaped surrogates in pairs, only whitespace after the value) into *out
- * (the caller owns it; json-c's NULL for a JSON null). Returns false with
- * one problem in `err` at [] (empty) or [offset] (where the text goes
- * wrong).
+ * What api_body_object does with the body's text, without a request: parses
+ * `len` bytes of `text` (followed by a NUL, as http_body's are) as one JSON
+ * object under RFC 8259's rules (valid UTF-8, no raw control characters in
+ * strings, escaped surrogates in pairs, numbers and literals as its grammar
+ * writes them, double quotes only, only whitespace after the value).
+ * Returns the object (the caller owns it: json_object_put), or NULL with
+ * one problem in `err` at a path relative to the text: [] (empty, not an
+ * object) or [offset] (the byte where the text goes wrong).
+ */
+json_object *api_json_parse(const char *text, size_t len, struct error *err);
+/*
+ * The same for any JSON value (the GraphQL API's batches are arrays):
+ * into *out (the caller owns it; json-c's NULL for a JSON null). Returns
+ * false with one problem in `err` at [] (empty) or [offset].
  */
 bool api_json_value(const char *text, size_t len, json_object **out, struct error *err);
 

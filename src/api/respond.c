@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,10 +72,13 @@ void api_fail(struct http_request *req, const struct error *err)
 	api_end(req, &o, api_http_status(err->status));
 }
 
-/* Parses a whole string as a decimal integer. */
+/*
+ * Parses a whole string as a decimal integer, -?[0-9]+ (strtoll alone would
+ * also take leading whitespace and a '+').
+ */
 static bool parse_int(const char *s, int64_t *out)
 {
-	if (!*s || *s == ' ' || *s == '+')
+	if (!isdigit((unsigned char)(*s == '-' ? s[1] : s[0])))
 		return false;
 	char *end;
 	errno = 0;
@@ -106,10 +110,9 @@ static void query_problem(struct error *err, const char *key, const char *type, 
 	error_locate(err, mark, "query");
 }
 
-/* The query value of `key`, or NULL; reports invalid UTF-8. */
-static const char *query_value(struct http_request *req, const char *key, struct error *err)
+/* `v` (the query value of `key`), or NULL when absent; reports invalid UTF-8. */
+static const char *query_value(const char *key, const char *v, struct error *err)
 {
-	const char *v = http_query(req, key);
 	if (v && !utf8_valid(v, strlen(v))) {
 		query_problem(err, key, "string_unicode",
 			      "Input should be a valid string, unable to parse raw data as a unicode string");
@@ -118,11 +121,11 @@ static const char *query_value(struct http_request *req, const char *key, struct
 	return v;
 }
 
-void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,
-		   int64_t max, int64_t *out, struct error *err)
+void api_query_parse_int(const char *key, const char *value, int64_t def, int64_t min,
+			 int64_t max, int64_t *out, struct error *err)
 {
 	*out = def;
-	const char *v = query_value(req, key, err);
+	const char *v = query_value(key, value, err);
 	if (!v)
 		return;
 	int64_t n;
@@ -141,10 +144,10 @@ void api_query_int(struct http_request *req, const char *key, int64_t def, int64
 	}
 }
 
-void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err)
+void api_query_parse_lifecycle(const char *key, const char *value, int *out, struct error *err)
 {
 	*out = -1;
-	const char *v = query_value(req, key, err);
+	const char *v = query_value(key, value, err);
 	enum lifecycle l;
 	if (!v)
 		return;
@@ -155,10 +158,10 @@ void api_query_lifecycle(struct http_request *req, const char *key, int *out, st
 	*out = (int)l;
 }
 
-void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err)
+void api_query_parse_priority(const char *key, const char *value, int *out, struct error *err)
 {
 	*out = -1;
-	const char *v = query_value(req, key, err);
+	const char *v = query_value(key, value, err);
 	enum priority p;
 	if (!v)
 		return;
@@ -169,11 +172,33 @@ void api_query_priority(struct http_request *req, const char *key, int *out, str
 	*out = (int)p;
 }
 
+void api_query_parse_str(const char *key, const char *value, const char **out,
+			 struct error *err)
+{
+	const char *v = query_value(key, value, err);
+	*out = v && *v ? v : NULL;
+}
+
+void api_query_int(struct http_request *req, const char *key, int64_t def, int64_t min,
+		   int64_t max, int64_t *out, struct error *err)
+{
+	api_query_parse_int(key, http_query(req, key), def, min, max, out, err);
+}
+
+void api_query_lifecycle(struct http_request *req, const char *key, int *out, struct error *err)
+{
+	api_query_parse_lifecycle(key, http_query(req, key), out, err);
+}
+
+void api_query_priority(struct http_request *req, const char *key, int *out, struct error *err)
+{
+	api_query_parse_priority(key, http_query(req, key), out, err);
+}
+
 void api_query_str(struct http_request *req, const char *key, const char **out,
 		   struct error *err)
 {
-	const char *v = query_value(req, key, err);
-	*out = v && *v ? v : NULL;
+	api_query_parse_str(key, http_query(req, key), out, err);
 }
 
 /* The value of the escape "\uXXXX" at text[i] (its backslash), or -1 when it is not one. */
@@ -243,6 +268,88 @@ static size_t strict_text_error(const char *text, size_t len, enum text_fault *w
 	return len;
 }
 
+/* RFC 8259's number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_json_number(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0') {
+		i++;
+	} else {
+		if (i == n || !isdigit((unsigned char)s[i]))
+			return false;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+	}
+	if (i < n && s[i] == '.') {
+		size_t from = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == from)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t from = i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == from)
+			return false;
+	}
+	return i == n;
+}
+
+/* A character of a literal or a number, as far as lenient_json is concerned. */
+static bool json_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '+' || c == '.';
+}
+
+/*
+ * What json-c accepts even in strict mode and RFC 8259 does not: numbers
+ * out of the grammar (00, -01, 1., -.5), NaN and Infinity, and
+ * single-quoted object keys. Called on a text json-c parsed, where any run
+ * of letters, digits and "+-." outside strings is a literal or a number:
+ * returns the offset of the first one that is neither, or of a quote
+ * outside a string, or `len`, with what is wrong in *why.
+ */
+static size_t lenient_json(const char *text, size_t len, const char **why)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '\'') {
+			*why = "strings take double quotes";
+			return i;
+		} else if (json_word_char(c)) {
+			size_t n = 1;
+			while (i + n < len && json_word_char(text[i + n]))
+				n++;
+			const char *w = text + i;
+			bool literal = (n == 4 && (!memcmp(w, "true", 4) || !memcmp(w, "null", 4))) ||
+				       (n == 5 && !memcmp(w, "false", 5));
+			if (!literal && !is_json_number(w, n)) {
+				*why = c == '-' || c == '+' || c == '.' || isdigit((unsigned char)c)
+					? "invalid number" : "invalid literal";
+				return i;
+			}
+			i += n - 1;
+		}
+	}
+	return len;
+}
+
 bool api_json_value(const char *text, size_t len, json_object **out, struct error *err)
 {
 	*out = NULL;
@@ -267,7 +374,7 @@ bool api_json_value(const char *text, size_t len, json_object **out, struct erro
 	json_tokener *tok = json_tokener_new_ex(64);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	/*
-	 * The text's terminating NUL is passed too: it tells json-c the text
+	 * The buffer's terminating NUL is passed too: it tells json-c the text
 	 * ends there, so that a bare top-level number is complete rather than
 	 * "to be continued".
 	 */
@@ -279,11 +386,22 @@ bool api_json_value(const char *text, size_t len, json_object **out, struct erro
 	while (jerr == json_tokener_success && end < len &&
 	       (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
 		end++;
+	/*
+	 * The text stopped in the middle of a value: json-c waits for more
+	 * (continue), or stops at the terminating NUL (eof; inside a string,
+	 * counting it: offset len + 1).
+	 */
+	if (end > len || jerr == json_tokener_continue)
+		end = len;
+	bool cut = jerr == json_tokener_continue ||
+		   (jerr == json_tokener_error_parse_eof && end == len);
+	const char *lenient = NULL;
+	if (jerr == json_tokener_success && end == len)
+		end = lenient_json(text, len, &lenient);
 	if (jerr != json_tokener_success || end != len) {
-		if (jerr == json_tokener_continue)
-			end = len; /* the text stopped in the middle of a value */
-		const char *why = jerr == json_tokener_success ? "Extra data after the JSON value"
-			: jerr == json_tokener_continue ? "Unexpected end of the JSON text"
+		const char *why = lenient ? lenient
+			: jerr == json_tokener_success ? "Extra data after the JSON value"
+			: cut ? "Unexpected end of the JSON text"
 			: json_tokener_error_desc(jerr);
 		error_invalid_item(err, NULL, (int64_t)end, "json_invalid", "JSON decode error: %s",
 				   why);
@@ -294,22 +412,27 @@ bool api_json_value(const char *text, size_t len, json_object **out, struct erro
 	return true;
 }
 
+json_object *api_json_parse(const char *text, size_t len, struct error *err)
+{
+	json_object *o;
+	if (!api_json_value(text, len, &o, err))
+		return NULL;
+	if (!json_object_is_type(o, json_type_object)) {
+		error_invalid(err, NULL, "model_attributes_type",
+			      "Input should be a valid dictionary or object to extract fields from");
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_object *api_body_object(struct http_request *req)
 {
 	size_t len;
 	const char *body = http_body(req, &len);
 	struct error err = ERROR_INIT;
-	json_object *o;
-	if (!api_json_value(body, len, &o, &err)) {
+	json_object *o = api_json_parse(body, len, &err);
+	if (!o)
 		api_fail_input(req, &err, "body");
-		return NULL;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
-		error_invalid(&err, "body", "model_attributes_type",
-			      "Input should be a valid dictionary or object to extract fields from");
-		json_object_put(o);
-		api_fail(req, &err);
-		return NULL;
-	}
 	return o;
 }

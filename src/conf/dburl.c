@@ -3,9 +3,11 @@
  */
 #include "conf/dburl.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/buf.h"
 #include "lib/xalloc.h"
@@ -16,43 +18,74 @@ static int starts_with(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 /*
- * Replaces the password of a URI's userinfo (between the first ':' after the
- * scheme and the '@' that ends the authority, of which dburl_parse admits
- * one) with "***".
+ * Whether the query parameter name s[0..n) holds a secret: libpq
+ * percent-decodes names, so "pass%77ord" is "password" (case is ignored:
+ * hiding more than needed costs nothing).
+ */
+static bool secret_key(const char *s, size_t n)
+{
+	char name[16];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		}
+		if (k == sizeof(name) - 1)
+			return false;
+		name[k++] = c;
+	}
+	name[k] = '\0';
+	return !strcasecmp(name, "password") || !strcasecmp(name, "sslpassword");
+}
+
+/*
+ * Replaces the secrets of a connection URI with "***", where libpq finds
+ * them (fe-connect.c, conninfo_uri_parse_options): the password of the
+ * user information, which ends at the first '@' before any '/' (a '?' or
+ * '#' before it belongs to the password, not to a query or fragment), and
+ * the value of every "password" or "sslpassword" query parameter, up to
+ * the next '&' (a '#' belongs to the value). Any '?' or '&' after the user
+ * information is taken to start a parameter: a '?' inside a host in
+ * brackets or a value only hides more.
  */
 static char *redact(const char *url)
 {
-	const char *auth = strstr(url, "://");
-	if (!auth)
-		return xstrdup(url);
-	auth += 3;
-	size_t authlen = strcspn(auth, "/?#");
-	const char *at = NULL;
-	for (const char *p = auth; p < auth + authlen; p++)
-		if (*p == '@')
-			at = p; /* the last '@' ends the userinfo */
 	struct buf b = BUF_INIT;
-	if (at) {
-		const char *colon = memchr(auth, ':', (size_t)(at - auth));
-		if (colon) {
+	const char *p = url;
+	const char *auth = strstr(url, "://");
+	if (auth) {
+		auth += 3;
+		size_t span = strcspn(auth, "@/");
+		const char *colon = memchr(auth, ':', span);
+		if (auth[span] == '@' && colon) {
 			buf_add(&b, url, (size_t)(colon + 1 - url));
 			buf_adds(&b, "***");
-			buf_adds(&b, at);
-			goto query;
+			p = auth + span;
 		}
 	}
-	buf_adds(&b, url);
-query:;
-	/* A password may also travel as a query parameter. */
-	char *pw = strstr(b.data, "password=");
-	if (pw) {
-		struct buf c = BUF_INIT;
-		buf_add(&c, b.data, (size_t)(pw - b.data) + 9);
-		buf_adds(&c, "***");
-		buf_adds(&c, pw + 9 + strcspn(pw + 9, "&#"));
-		buf_release(&b);
-		return buf_detach(&c, NULL);
+	for (;;) {
+		size_t n = strcspn(p, "?&");
+		buf_add(&b, p, n);
+		p += n;
+		if (!*p)
+			break;
+		buf_addch(&b, *p++);
+		size_t key = strcspn(p, "=?&");
+		if (p[key] == '=' && secret_key(p, key)) {
+			buf_add(&b, p, key + 1);
+			buf_adds(&b, "***");
+			p += key + 1;
+			p += strcspn(p, "&");
+		}
 	}
 	return buf_detach(&b, NULL);
 }
@@ -91,13 +124,14 @@ int dburl_parse(const char *url, struct dburl *out, char *why, size_t whylen)
 		if (!starts_with(url, pg_schemes[i]))
 			continue;
 		/*
-		 * libpq ends the user information at the first '@' of the
-		 * authority; a second one belongs to a password (or user name)
-		 * that was not percent-encoded, and the rest of it would be read
-		 * as the host, and end up in error messages and logs.
+		 * libpq ends the user information at the first '@' before any
+		 * '/' (a '?' or '#' does not end it); a second one belongs to a
+		 * password (or user name) that was not percent-encoded, and the
+		 * rest of it would be read as the host, and end up in error
+		 * messages and logs.
 		 */
 		const char *auth = url + strlen(pg_schemes[i]);
-		size_t authlen = strcspn(auth, "/?#");
+		size_t authlen = strcspn(auth, "/");
 		const char *at = memchr(auth, '@', authlen);
 		if (at && memchr(at + 1, '@', authlen - (size_t)(at + 1 - auth))) {
 			snprintf(why, whylen,

@@ -544,9 +544,15 @@ static void *guard_main(void *arg)
 	while (!atomic_load(&srv->guard_stop)) {
 		struct timespec ts = { 0, GUARD_EVERY_MS * 1000000L };
 		nanosleep(&ts, NULL);
-		uint64_t now = clock_mono_ns();
 		unsigned closed = 0;
 		pthread_mutex_lock(&srv->conns_lock);
+		/*
+		 * Read under the lock that every writer of request_since and
+		 * waiting_since holds: read before it, `now` could be older than
+		 * a time set meanwhile, and now - since would wrap around to a
+		 * huge age (a 408 on a connection that just sent a request).
+		 */
+		uint64_t now = clock_mono_ns();
 		for (struct conn_state *cs = srv->conns; cs; cs = cs->next) {
 			if (cs->closed || cs->head_done || cs->fd == MHD_INVALID_SOCKET)
 				continue;

@@ -69,9 +69,13 @@ def test_trailing_slash_tolerated(api):
     b'{title: "x"}', b'{"title": "x"} /* comment */', b'{"page": 01}', b'{"page": +1}',
     b'{"page": 0x1}', b'{"tag_ids": [1,]}', b'{"title": "raw\ttab"}', b'{"title": "raw\nnewline"}',
     b'{"title": "x"}{"title": "y"}',
+    # What json-c accepts in strict mode (found by tests/fuzz/api/fuzz_body.c).
+    b"{'page': 1}", b'{"page": 00}', b'{"page": -01}', b'{"page": 1.}', b'{"page": -.5}',
+    b'{"title": "x',
 ], ids=["empty", "open", "trailing-comma", "single-quotes", "nul", "trailing-text", "bare-key",
         "comment", "leading-zero", "plus-sign", "hex", "list-trailing-comma", "raw-tab",
-        "raw-newline", "two-documents"])
+        "raw-newline", "two-documents", "single-quoted-key", "double-zero",
+        "negative-leading-zero", "bare-point", "no-integer-part", "cut-string"])
 def test_malformed_json_is_422(api, body):
     for method, path in (("POST", "/insights"), ("POST", "/tags"), ("POST", "/categories"),
                          ("POST", "/insights/search")):
@@ -81,6 +85,7 @@ def test_malformed_json_is_422(api, body):
         if body:
             assert items[0]["type"] == "json_invalid", items
             assert len(items[0]["loc"]) == 2 and isinstance(items[0]["loc"][1], int), items
+            assert 0 <= items[0]["loc"][1] <= len(body), items
 
 
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])

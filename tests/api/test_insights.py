@@ -133,7 +133,8 @@ def test_get_unknown_is_404(api):
         assert_detail(api.delete(f"/insights/{bad}"), 404, "Insight not found")
 
 
-@pytest.mark.parametrize("raw", ["abc", "1.5", "1e3", "0x10", "1%20OR%201=1", "%20", "one"])
+@pytest.mark.parametrize("raw", ["abc", "1.5", "1e3", "0x10", "1%20OR%201=1", "%20", "one",
+                                 "%091", "%0A1", "%2B1"])
 def test_non_integer_id_is_422(api, raw):
     for method in ("GET", "PUT", "DELETE"):
         resp = api.request(method, f"/insights/{raw}", json={"title": "x"})

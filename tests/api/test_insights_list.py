@@ -76,6 +76,11 @@ def test_huge_page_numbers_are_past_the_end(api):
     ({"page": "abc"}, [("int_parsing", ["query", "page"])]),
     ({"page": "1.5"}, [("int_parsing", ["query", "page"])]),
     ({"page_size": ""}, [("int_parsing", ["query", "page_size"])]),
+    # Whitespace strtoll would skip (found by tests/fuzz/api/fuzz_query.c).
+    ({"page": "\t2"}, [("int_parsing", ["query", "page"])]),
+    ({"page_size": "\n5"}, [("int_parsing", ["query", "page_size"])]),
+    ({"page": " 2"}, [("int_parsing", ["query", "page"])]),
+    ({"page": "+2"}, [("int_parsing", ["query", "page"])]),
     ({"category_id": "x"}, [("int_parsing", ["query", "category_id"])]),
     ({"status": "live"}, [("enum", ["query", "status"])]),
     ({"status": "Draft"}, [("enum", ["query", "status"])]),

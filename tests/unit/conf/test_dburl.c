@@ -73,3 +73,37 @@ TEST(dburl_rejects_the_rest_without_echoing_secrets)
 	CHECK(dburl_parse("", &u, why, sizeof(why)) == -1);
 }
 
+
+/* `url` parses, and its redacted form is `want`. */
+static void check_redacted(const char *url, const char *want)
+{
+	struct dburl u;
+	CHECK(parse(url, &u) == 0);
+	CHECK_STR(u.redacted, want);
+	dburl_release(&u);
+}
+
+/*
+ * Secrets are hidden where libpq reads them (found by fuzz_dburl): the user
+ * information ends at the first '@' before any '/', not at '?' or '#';
+ * every password parameter counts, its name percent-decoded, up to '&'.
+ */
+TEST(dburl_redacts_what_libpq_reads)
+{
+	check_redacted("postgresql://u:pa?ss@h/db", "postgresql://u:***@h/db");
+	check_redacted("postgresql://u:pa#ss@h/db", "postgresql://u:***@h/db");
+	check_redacted("postgres://user?:pass@h/d", "postgresql://user?:***@h/d");
+	check_redacted("postgresql://h/d?password=a&password=b",
+		       "postgresql://h/d?password=***&password=***");
+	check_redacted("postgresql://h/d?pass%77ord=x&sslmode=require",
+		       "postgresql://h/d?pass%77ord=***&sslmode=require");
+	check_redacted("postgresql://h/d?sslpassword=k", "postgresql://h/d?sslpassword=***");
+	check_redacted("postgresql://h/d?password=sec#ret", "postgresql://h/d?password=***");
+	check_redacted("postgresql://u@h/d?application_name=p&user=x",
+		       "postgresql://u@h/d?application_name=p&user=x");
+	/* Two '@' before the host, one of them after a '?' of the password. */
+	struct dburl u;
+	char why[256];
+	CHECK(dburl_parse("postgresql://u:a?zq9@c@h/d", &u, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "zq9") == NULL && strstr(why, "c@h") == NULL);
+}
