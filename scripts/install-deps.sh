@@ -2,7 +2,7 @@
 # Installs the Debian packages the project needs, and only those that are
 # missing. Called by `make run`, `make test` and `make bench`; safe to run again.
 #
-#   scripts/install-deps.sh [build|test|bench]...
+#   scripts/install-deps.sh [build|test|bench|soak]...
 #
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -10,6 +10,8 @@ set -euo pipefail
 build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev)
 test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus)
 bench=(wrk nginx-light)
+# make soak: the load driver (scripts/soak.py) and a throwaway PostgreSQL.
+soak=(python3 postgresql)
 # The API documentation's web assets come from npm (mk/assets.mk). A machine
 # may have node and npm from elsewhere than Debian: look for the command.
 command -v npm >/dev/null 2>&1 || build+=(nodejs npm)
@@ -22,6 +24,7 @@ for set in "${@:-build}"; do
     build) want+=("${build[@]}") ;;
     test) want+=("${build[@]}" "${test[@]}") ;;
     bench) want+=("${build[@]}" "${bench[@]}") ;;
+    soak) want+=("${build[@]}" "${soak[@]}") ;;
     *) echo "install-deps: unknown set '$set'" >&2; exit 2 ;;
   esac
 done
