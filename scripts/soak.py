@@ -348,7 +348,7 @@ class Client:
         self.pending = []  # (title, candidate) of creates that got no definite answer
         self.seq = 0
         self.counts = collections.Counter()  # (class, status) -> requests
-        self.lat = {c: array.array("f") for c in ("read", "write", "search")}
+        self.lat = collections.defaultdict(lambda: array.array("f"))  # (class, kind) -> seconds
         self.per_sec = collections.Counter()
         self.bad = []  # (t0, t1, class, method, path, status or None, error)
         self.unexpected = []  # (t0, method, path, status, body)
@@ -363,7 +363,7 @@ class Client:
 
     # -- transport
 
-    def request(self, cls, method, path, body, ok):
+    def request(self, cls, method, path, body, ok, kind=None):
         port = self.rng.choice(self.ports)
         data = json.dumps(body).encode() if body is not None else None
         t0 = time.monotonic()
@@ -387,7 +387,7 @@ class Client:
             self.conns[port] = None
         t1 = time.monotonic()
         self.counts[(cls, status if status is not None else "error")] += 1
-        self.lat[cls].append(t1 - t0)
+        self.lat[(cls, kind or cls)].append(t1 - t0)
         self.per_sec[int(t1 - self.t_zero)] += 1
         if status is None or status >= 500:
             self.bad.append((t0, t1, cls, method, path[:80], status, err))
@@ -423,6 +423,7 @@ class Client:
                 q.append(f"category_id={rng.choice(self.f.category_ids)}")
             if rng.random() < 0.2:
                 q.append("author=" + urllib.parse.quote(rng.choice(self.f.authors)))
+                kind = "list_author"
             rng.shuffle(q)
             path = "/insights?" + "&".join(q)
         elif kind == "tag_one":
@@ -439,7 +440,7 @@ class Client:
             path = f"/statistics/trends?days={rng.randint(1, 366)}"
         else:
             path = f"/statistics/authors?limit={rng.randint(1, 100)}"
-        self.request("read", "GET", path, None, ok)
+        self.request("read", "GET", path, None, ok, kind)
 
     def search(self):
         rng = self.rng
@@ -453,7 +454,9 @@ class Client:
             body["tag_ids"] = [rng.choice(self.f.tag_ids)]
         if rng.random() < 0.1:
             body["category_id"] = rng.choice(self.f.category_ids)
-        self.request("search", "POST", "/insights/search", body, (200,))
+        filtered = len(body) > 3
+        self.request("search", "POST", "/insights/search", body, (200,),
+                     "search_filtered" if filtered else "search")
 
     def text(self, n):
         return " ".join(self.rng.choice(self.f.words) if self.rng.random() < 0.6 else self.rng.choice(FILLER)
@@ -492,7 +495,7 @@ class Client:
                 "status": st, "tag_ids": tags}
         cand = {"title": title, "priority": pri, "status": st, "category_id": cat or 0,
                 "tags": frozenset(tags)}
-        status, raw = self.request("write", "POST", "/insights", body, (201,))
+        status, raw = self.request("write", "POST", "/insights", body, (201,), "create")
         if status == 201:
             iid = json.loads(raw)["id"]
             self.check_tags(raw, iid, tags)
@@ -536,7 +539,7 @@ class Client:
             self.seq += 1
             body["title"] = fields["title"] = f"soak {self.run_tag} u{self.gidx}-{self.seq} {self.text(3)}"
         old = self.state.get(iid, [{}])
-        status, raw = self.request("write", "PUT", f"/insights/{iid}", body, (200,))
+        status, raw = self.request("write", "PUT", f"/insights/{iid}", body, (200,), "update")
         if status == 200:
             self.check_tags(raw, iid, tags)
             self.state[iid] = [dict(old[-1], **fields)]
@@ -551,7 +554,7 @@ class Client:
     def delete(self):
         iid = self.take(True)
         old = self.state.get(iid, [{}])
-        status, _ = self.request("write", "DELETE", f"/insights/{iid}", None, (204,))
+        status, _ = self.request("write", "DELETE", f"/insights/{iid}", None, (204,), "delete")
         if status == 204:
             self.state[iid] = [None]
             self.acked["delete"] += 1
@@ -560,6 +563,7 @@ class Client:
             self.ambiguous["delete"] += 1
 
     def result(self):
+        self.lat = dict(self.lat)  # a defaultdict of a lambda does not pickle
         return {k: getattr(self, k) for k in ("state", "pending", "counts", "lat", "per_sec", "bad",
                                               "unexpected", "tag_mismatch", "acked", "ambiguous",
                                               "late")}
@@ -976,14 +980,16 @@ def load_phase(phase, db, servers, pg_dir=None):
 def analyse_load(phase, results, servers, sampler, windows, start, end, rate, t_zero):
     counts = collections.Counter()
     lat = {c: [] for c in ("read", "write", "search")}
+    by_kind = collections.defaultdict(list)
     per_sec = collections.Counter()
     bad, unexpected, mismatch = [], [], []
     acked, ambiguous = collections.Counter(), collections.Counter()
     late = 0
     for r in results:
         counts.update(r["counts"])
-        for c in lat:
-            lat[c].extend(r["lat"][c])
+        for (c, kind), v in r["lat"].items():
+            lat[c].extend(v)
+            by_kind[kind].extend(v)
         per_sec.update(r["per_sec"])
         bad.extend(r["bad"])
         unexpected.extend(r["unexpected"])
@@ -1007,6 +1013,9 @@ def analyse_load(phase, results, servers, sampler, windows, start, end, rate, t_
         v = lat[c]
         REPORT.add(phase, f"{c} latency p50 / p99 / max (ms)",
                    f"{percentile(v, 50) * 1000:.1f} / {percentile(v, 99) * 1000:.1f} / {max(v or [0]) * 1000:.0f}")
+    REPORT.add(phase, "latency by request kind: count p50/p99 ms", "; ".join(
+        f"{k} {len(v)} {percentile(v, 50) * 1000:.1f}/{percentile(v, 99) * 1000:.0f}"
+        for k, v in sorted(by_kind.items())))
     REPORT.add(phase, "writes acknowledged: create / update / delete",
                f"{acked['create']} / {acked['update']} / {acked['delete']}")
     REPORT.add(phase, "writes without a definite answer (5xx, no answer): create / update / delete",
