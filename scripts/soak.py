@@ -390,7 +390,8 @@ class Client:
         self.lat[(cls, kind or cls)].append(t1 - t0)
         self.per_sec[int(t1 - self.t_zero)] += 1
         if status is None or status >= 500:
-            self.bad.append((t0, t1, cls, method, path[:80], status, err))
+            what = path[:80] + (" " + data[:160].decode() if method == "POST" and data else "")
+            self.bad.append((t0, t1, cls, method, what, status, err))
         elif status not in ok:
             self.unexpected.append((t0, method, path[:120], status, raw[:300]))
         return status, raw
@@ -891,13 +892,16 @@ def load_phase(phase, db, servers, pg_dir=None):
     client_pids = [pr.pid for pr in procs]
     hits0 = sum(metric(s.port, "insights_cache_hits_total") for s in servers)
     miss0 = sum(metric(s.port, "insights_cache_misses_total") for s in servers)
-    pg_pids = postgres_pids(pg_dir) if pg_dir else []
     while time.monotonic() < probe_from:
         time.sleep(0.01)
-    cpu0 = (cpu_of(server_pids), cpu_of(client_pids), cpu_of(pg_pids), machine_busy())
+    # PostgreSQL's backends come and go: each one's CPU at the start (0 for
+    # those that start later) is subtracted from its CPU at the end.
+    pg0 = {p: cpu_seconds(p) for p in postgres_pids(pg_dir)} if pg_dir else {}
+    cpu0 = (cpu_of(server_pids), cpu_of(client_pids), 0.0, machine_busy())
     while time.monotonic() < probe_end:
         time.sleep(0.01)
-    cpu1 = (cpu_of(server_pids), cpu_of(client_pids), cpu_of(pg_pids), machine_busy())
+    pg1 = sum(cpu_seconds(p) - pg0.get(p, 0.0) for p in postgres_pids(pg_dir)) if pg_dir else 0.0
+    cpu1 = (cpu_of(server_pids), cpu_of(client_pids), pg1, machine_busy())
     deadline = probe_end + 120
     while ctl["reported"].value < CONNECTIONS and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -1034,7 +1038,8 @@ def analyse_load(phase, results, servers, sampler, windows, start, end, rate, t_
     REPORT.add(phase, "5xx outside restart windows", len(outside_5xx), "0", not outside_5xx)
     REPORT.add(phase, "connection errors / timeouts outside restart windows", len(outside_err), "0", not outside_err)
     for b in (outside_5xx + outside_err)[:10]:
-        log(f"[{phase}]   e.g. at +{b[0] - start:.1f} s: {b[3]} {b[4]} -> {b[5]} {b[6] or ''}")
+        log(f"[{phase}]   e.g. at +{b[0] - start:.1f} s, {(b[1] - b[0]) * 1000:.0f} ms: {b[3]} {b[4]} -> "
+            f"{b[5]} {b[6] or ''}")
     if windows:
         REPORT.add(phase, "503 inside restart windows", inside_503)
         REPORT.add(phase, "other 5xx inside restart windows", len(inside_other), "0", not inside_other)
@@ -1054,8 +1059,11 @@ def analyse_load(phase, results, servers, sampler, windows, start, end, rate, t_
     first, last = int(start - t_zero) + 1, int(end - t_zero) - 1
     per = [secs.get(s, 0) for s in range(first, last)]
     if per:
+        mean = sum(per) / len(per)
         REPORT.add(phase, "achieved req/s over the soak: mean / slowest second / fastest second",
-                   f"{sum(per) / len(per):.0f} / {min(per)} / {max(per)}", f"target {rate:.0f}")
+                   f"{mean:.0f} / {min(per)} / {max(per)}" + (
+                       f" (only {mean / rate:.0%} of the target: the service, or the machine, could "
+                       f"not sustain the pace)" if mean < 0.9 * rate else ""), f"target {rate:.0f}")
     flat(phase, sampler, servers, windows, start, end)
 
 
