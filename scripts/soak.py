@@ -1064,15 +1064,19 @@ def analyse_load(phase, results, servers, sampler, windows, start, end, rate, t_
                    f"{mean:.0f} / {min(per)} / {max(per)}" + (
                        f" (only {mean / rate:.0%} of the target: the service, or the machine, could "
                        f"not sustain the pace)" if mean < 0.9 * rate else ""), f"target {rate:.0f}")
+        stalls = [i for i, n in enumerate(per) if n < 0.1 * rate
+                  and not any(w0 - 1 <= start + i + 1 <= w1 + 1 for w0, w1 in windows)]
+        REPORT.add(phase, "seconds outside restart windows with under 10% of the target completed",
+                   f"{len(stalls)}" + (f" (at +{', +'.join(str(i + 1) for i in stalls[:10])} s)" if stalls else ""))
     flat(phase, sampler, servers, windows, start, end)
 
 
 def flat(phase, sampler, servers, windows, start, end):
     half = start + (end - start) / 2
     for s in servers:
-        samples = [x for x in sampler.samples[s.name]
-                   if x[0] >= half and not any(w0 <= x[0] <= w1 for w0, w1 in windows)]
-        alls = sampler.samples[s.name]
+        # Up to the end of the paced load: afterwards the clients close their connections.
+        alls = [x for x in sampler.samples[s.name] if x[0] <= end]
+        samples = [x for x in alls if x[0] >= half and not any(w0 <= x[0] <= w1 for w0, w1 in windows)]
         if len(samples) < 2:
             REPORT.add(phase, f"{s.name}: samples in the last half", len(samples), ">= 2", False)
             continue
