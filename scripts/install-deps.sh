@@ -2,7 +2,7 @@
 # Installs the Debian packages the project needs, and only those that are
 # missing. Called by `make run`, `make test` and `make bench`; safe to run again.
 #
-#   scripts/install-deps.sh [build|test|bench|fuzz]...
+#   scripts/install-deps.sh [build|test|bench|fuzz|soak]...
 #
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -12,6 +12,8 @@ test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresq
 bench=(wrk nginx-light)
 # libFuzzer's runtime comes with compiler-rt (mk/fuzz.mk).
 fuzz=(clang libclang-rt-14-dev)
+# make soak: the load driver (scripts/soak.py) and a throwaway PostgreSQL.
+soak=(python3 postgresql)
 # The API documentation's web assets come from npm (mk/assets.mk). A machine
 # may have node and npm from elsewhere than Debian: look for the command.
 command -v npm >/dev/null 2>&1 || build+=(nodejs npm)
@@ -27,6 +29,7 @@ for set in "${@:-build}"; do
     test) want+=("${build[@]}" "${test[@]}") ;;
     bench) want+=("${build[@]}" "${bench[@]}") ;;
     fuzz) want+=("${build[@]}" "${fuzz[@]}") ;;
+    soak) want+=("${build[@]}" "${soak[@]}") ;;
     *) echo "install-deps: unknown set '$set'" >&2; exit 2 ;;
   esac
 done
