@@ -10,9 +10,11 @@
 
 /*
  * Offloaded routes run on the worker pool so that they never stall an event
- * loop: searches and trends can take tens of milliseconds on a large
- * database, and writes wait for the write lock and their group's commit
- * (which also lets concurrent writes share one commit).
+ * loop: searches, trends and lists filtered by author (a scan: up to
+ * hundreds of milliseconds on a large database) can take long, and writes
+ * wait for the write lock and their group's commit (which also lets
+ * concurrent writes share one commit). A cached answer is served on the
+ * loop before the route would leave it.
  *
  * Cached routes answer from the response cache (api/cache.c) while no write
  * has happened since the answer was computed; single-row reads are not
@@ -21,7 +23,7 @@
 const struct http_route api_routes[] = {
 	{ HTTP_GET, "/health", api_health, 0, NULL },
 	{ HTTP_GET, "/metrics", api_metrics, 0, NULL },
-	{ HTTP_GET, "/insights", api_insight_list, HTTP_ROUTE_CACHE, NULL },
+	{ HTTP_GET, "/insights", api_insight_list, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_POST, "/insights", api_create, HTTP_ROUTE_OFFLOAD, &api_insights },
 	{ HTTP_POST, "/insights/search", api_insight_search, HTTP_ROUTE_OFFLOAD | HTTP_ROUTE_CACHE, NULL },
 	{ HTTP_GET, "/insights/{insight_id}", api_insight_get, 0, NULL },

@@ -180,13 +180,36 @@ enum status svc_insight_get(struct service *svc, struct arena *a, int64_t id,
 	return CALL(svc, insight_get, a, id, out, err);
 }
 
-/* Waits for one of the ranked searches' slots (see struct service). */
-static void search_slot_take(struct service *svc)
+/*
+ * Waits for one of the ranked searches' slots (see struct service), at
+ * most svc->search_wait_ms (0: as long as it takes): a search that cannot
+ * start within the time a query may take is answered 503 rather than left
+ * to queue behind the others, holding its worker thread.
+ */
+static enum status search_slot_take(struct service *svc, struct error *err)
 {
 	int w;
-	while ((w = sem_wait(&svc->search_slots)) && errno == EINTR)
+	if (!svc->search_wait_ms) {
+		while ((w = sem_wait(&svc->search_slots)) && errno == EINTR)
+			;
+		assert(w == 0); /* EINVAL, the only other failure, would be a bug */
+		return OK;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += svc->search_wait_ms / 1000;
+	until.tv_nsec += (long)(svc->search_wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while ((w = sem_timedwait(&svc->search_slots, &until)) && errno == EINTR)
 		;
-	assert(w == 0); /* EINVAL, the only other failure, would be a bug */
+	if (w == 0)
+		return OK;
+	assert(errno == ETIMEDOUT);
+	err->transient = true;
+	return error_set(err, E_UNAVAILABLE, "Too many searches are running: try again shortly");
 }
 
 enum status svc_insight_find(struct service *svc, struct arena *a,
@@ -196,7 +219,8 @@ enum status svc_insight_find(struct service *svc, struct arena *a,
 	error_clear(err);
 	if (!f->text)
 		return CALL(svc, insight_find, a, f, out, err);
-	search_slot_take(svc);
+	if (search_slot_take(svc, err))
+		return err->status;
 	enum status rc = CALL(svc, insight_find, a, f, out, err);
 	sem_post(&svc->search_slots);
 	return rc;
@@ -208,7 +232,8 @@ enum status svc_select(struct service *svc, struct arena *a, const struct q_sele
 	error_clear(err);
 	if (!q->search)
 		return CALL(svc, select, a, q, out, err);
-	search_slot_take(svc);
+	if (search_slot_take(svc, err))
+		return err->status;
 	enum status rc = CALL(svc, select, a, q, out, err);
 	sem_post(&svc->search_slots);
 	return rc;
@@ -220,7 +245,8 @@ enum status svc_aggregate(struct service *svc, struct arena *a, const struct q_a
 	error_clear(err);
 	if (!q->select.search)
 		return CALL(svc, aggregate, a, q, out, err);
-	search_slot_take(svc);
+	if (search_slot_take(svc, err))
+		return err->status;
 	enum status rc = CALL(svc, aggregate, a, q, out, err);
 	sem_post(&svc->search_slots);
 	return rc;

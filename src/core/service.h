@@ -59,6 +59,8 @@ struct service {
 	 * connection's pages and ranking state (memory grows with them).
 	 */
 	sem_t search_slots;
+	/* How long a search waits for a slot before it is refused (0: no bound). */
+	unsigned search_wait_ms;
 };
 
 /* The current data version (see struct service). */

@@ -486,6 +486,63 @@ def test_a_read_slower_than_the_query_timeout_gets_503(servers):
     assert page["total"] > 1000 and len(page["insights"]) == 1
 
 
+@needs_faults
+def test_searches_waiting_longer_than_the_query_timeout_get_503(servers, tmp_path):
+    """Mutation: core/service.c's search_slot_take waits without a bound. The
+    ranked searches that may run at once (two per CPU) are held by a fault
+    in the store for 3 s each; searches beyond them wait at most the query
+    timeout (400 ms) for a slot, then get 503 with Retry-After, instead of
+    queueing behind the others (the soak's 10 to 23 s waits)."""
+    faults = Faults(tmp_path)
+    srv = servers.start(args=["--query-timeout", "400", "--response-cache", "0",
+                              "--workers", "32"], env=faults.env)
+    faults.arm("store.insight_find.before_ms 3000")
+    answers = []
+    lock = threading.Lock()
+
+    def search(i):
+        r = requests.post(srv.url + "/insights/search", json={"query": f"word{i}"},
+                          timeout=CALL_TIMEOUT)
+        with lock:
+            answers.append((r.status_code, r.headers.get("Retry-After"), r.json()))
+
+    threads = [threading.Thread(target=search, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(CALL_TIMEOUT)
+    faults.disarm()
+    refused = [a for a in answers if a[0] == 503]
+    served = [a for a in answers if a[0] == 200]
+    assert len(answers) == 16
+    assert refused and served, [a[0] for a in answers]
+    for status, retry, body in refused:
+        assert retry == "1" and body == {"detail": "Too many searches are running: try again shortly"}
+
+
+@needs_faults
+def test_a_slow_list_does_not_hold_the_event_loop(servers, tmp_path):
+    """Mutation: api/routes.c runs GET /insights on the event loop (without
+    HTTP_ROUTE_OFFLOAD). A list filtered by author scans every insight; held
+    here for 3 s by a fault, it must not keep the loop (one, with --threads
+    1) from answering a point read meanwhile: the read completes first."""
+    faults = Faults(tmp_path)
+    srv = servers.start(args=["--threads", "1", "--response-cache", "0"], env=faults.env)
+    ins = srv.api.create_insight()
+    faults.arm("store.insight_find.before_ms 3000")
+    order = []
+    lst = threading.Thread(target=lambda: order.append(
+        ("list", requests.get(srv.url + "/insights", params={"author": "x"},
+                              timeout=CALL_TIMEOUT).status_code)))
+    lst.start()
+    time.sleep(0.5)  # the list is in the store by now
+    r = requests.get(srv.url + f"/insights/{ins['id']}", timeout=CALL_TIMEOUT)
+    order.append(("get", r.status_code))
+    lst.join(CALL_TIMEOUT)
+    faults.disarm()
+    assert order == [("get", 200), ("list", 200)]
+
+
 # ---------------------------------------------------------------------------
 # 9. --shutdown-grace lets a request in flight at SIGTERM finish
 

@@ -150,8 +150,15 @@ static void sq_build_query(const struct insight_filter *f, bool text, const char
 	q->nbinds = 0;
 	buf_adds(&q->sql, select);
 	if (text) {
+		/*
+		 * CROSS JOIN keeps the word index as the outer loop: left to
+		 * itself, SQLite drives a filtered search from the status (or
+		 * priority, or category) index and probes the word index once per
+		 * row of it: 782 ms instead of 5 ms for a rare word among 30,000
+		 * insights (the soak's finding).
+		 */
 		if (sq_has_row_filters(f))
-			buf_adds(&q->sql, " FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid");
+			buf_adds(&q->sql, " FROM insights_fts CROSS JOIN insights i ON i.id = insights_fts.rowid");
 		else
 			buf_adds(&q->sql, " FROM insights_fts");
 		buf_adds(&q->sql, " WHERE insights_fts MATCH ?");
