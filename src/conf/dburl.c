@@ -139,6 +139,20 @@ int dburl_parse(const char *url, struct dburl *out, char *why, size_t whylen)
 				 "percent-encode '@' in the user name or password as %%40");
 			return -1;
 		}
+		/*
+		 * An '@' after the first '/' (before the query): a '/' in a
+		 * password that was not percent-encoded ended the user
+		 * information early, and libpq would read the password as the
+		 * host and the database name, and the log would show it.
+		 */
+		const char *rest = auth + authlen;
+		size_t restlen = strcspn(rest, "?#");
+		if (!at && memchr(rest, '@', restlen)) {
+			snprintf(why, whylen,
+				 "the database URL has an '@' after a '/': percent-encode '/' in the user "
+				 "name or password as %%2F (and '@' in the database name as %%40)");
+			return -1;
+		}
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "postgresql://");
 		buf_adds(&b, url + strlen(pg_schemes[i]));

@@ -57,6 +57,12 @@ TEST(dburl_postgresql_forms)
 	CHECK(parse("postgresql://u:p%40ss@h/d", &u) == 0);
 	CHECK_STR(u.redacted, "postgresql://u:***@h/d");
 	dburl_release(&u);
+	/* A '/' in the password must be percent-encoded too: the log would show the rest. */
+	CHECK(dburl_parse("postgresql://u:pa/zq9secret@h/d", &u, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "%2F") != NULL && !strstr(why, "zq9secret"));
+	CHECK(parse("postgresql://u:pa%2Fss@h/d", &u) == 0);
+	CHECK_STR(u.redacted, "postgresql://u:***@h/d");
+	dburl_release(&u);
 	/* An '@' in the query string is not in the authority. */
 	CHECK(parse("postgresql://u@h/d?application_name=a@b", &u) == 0);
 	dburl_release(&u);
