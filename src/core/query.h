@@ -115,7 +115,8 @@ struct q_order {
 /*
  * A page of rows. `columns` says which columns the caller reads (a bit per
  * column); the others may be left empty. Rows come in `order`, ties broken
- * by id ascending. With `via`, the rows are those of relationship `via`
+ * by id in the direction of the first ordering (ascending without one;
+ * descending, newest first, for a search ranked by relevance). With `via`, the rows are those of relationship `via`
  * (whose `to` is `table`) for each of `parents` (ids of its `from` table),
  * each carrying its parent's id, and limit and offset apply per parent.
  * With `search`, only rows matching the ranked full-text search of that

@@ -12,6 +12,7 @@
 #include "graphql/gx.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "graphql/parser.h"
 #include "graphql/validate.h"
+#include "lib/xalloc.h"
 #include "lib/banned.h"
 
 /* ---- errors and paths ---------------------------------------------------------------- */
@@ -840,6 +842,10 @@ static bool run(struct gx *x, struct buf *data, struct gql_outcome *outcome)
 	const struct gql_selection_set *sets[] = { op->set };
 	if (!gx_collect(x, root, sets, 1, &fields, &n))
 		return false;
+	x->schema_only = op->kind == GQL_QUERY;
+	for (size_t i = 0; i < n; i++)
+		x->schema_only &= fields[i].def->kind == GF_SCHEMA || fields[i].def->kind == GF_TYPE ||
+				  fields[i].def->kind == GF_META;
 	struct jsonw w;
 	jsonw_init(&w, data);
 	jsonw_object_open(&w);
@@ -854,6 +860,65 @@ static bool run(struct gx *x, struct buf *data, struct gql_outcome *outcome)
 	return true;
 }
 
+/*
+ * Answers to requests that read the schema only (introspection: GraphiQL,
+ * code generators and graphql-js ask the same large query again and
+ * again), by the request's text: the schema never changes while the
+ * process runs, so neither do they. A few, replaced in turn.
+ */
+#define SCHEMA_ANSWERS 8
+#define SCHEMA_ANSWER_MAX (1u << 20)
+
+static struct schema_answer {
+	char *key;
+	size_t keylen;
+	char *answer;
+	size_t len;
+} schema_answers[SCHEMA_ANSWERS];
+static unsigned schema_answers_next;
+static pthread_mutex_t schema_answers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The key of a request: its operation name, its variables, its query. */
+static void request_key(const struct gql_request *rq, struct buf *key)
+{
+	buf_addf(key, "%zu:%s", rq->operation_name ? strlen(rq->operation_name) : 0,
+		 rq->operation_name ? rq->operation_name : "");
+	const char *vars = rq->variables ? json_object_to_json_string_ext(rq->variables,
+									   JSON_C_TO_STRING_PLAIN) : "";
+	buf_addf(key, "%zu:%s", strlen(vars), vars);
+	buf_add(key, rq->query, rq->query_len);
+}
+
+static bool schema_answer_find(const struct buf *key, struct buf *out)
+{
+	bool found = false;
+	pthread_mutex_lock(&schema_answers_lock);
+	for (size_t i = 0; i < SCHEMA_ANSWERS && !found; i++) {
+		struct schema_answer *e = &schema_answers[i];
+		if (e->key && e->keylen == key->len && !memcmp(e->key, key->data, key->len)) {
+			buf_add(out, e->answer, e->len);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&schema_answers_lock);
+	return found;
+}
+
+static void schema_answer_keep(const struct buf *key, const char *answer, size_t len)
+{
+	if (len > SCHEMA_ANSWER_MAX || key->len > SCHEMA_ANSWER_MAX)
+		return;
+	char *k = xmalloc(key->len), *v = xmalloc(len);
+	memcpy(k, key->data, key->len);
+	memcpy(v, answer, len);
+	pthread_mutex_lock(&schema_answers_lock);
+	struct schema_answer *e = &schema_answers[schema_answers_next++ % SCHEMA_ANSWERS];
+	free(e->key);
+	free(e->answer);
+	*e = (struct schema_answer){ .key = k, .keylen = key->len, .answer = v, .len = len };
+	pthread_mutex_unlock(&schema_answers_lock);
+}
+
 void gql_execute(struct service *svc, const struct gql_config *cfg,
 		 const struct gql_request *rq, struct arena *a, struct buf *out,
 		 struct gql_outcome *outcome)
@@ -862,11 +927,22 @@ void gql_execute(struct service *svc, const struct gql_config *cfg,
 			.http_status = 200 };
 	memset(outcome, 0, sizeof(*outcome));
 	size_t start = out->len;
+	struct buf key = BUF_INIT;
+	request_key(rq, &key);
+	if (schema_answer_find(&key, out)) {
+		buf_release(&key);
+		*outcome = (struct gql_outcome){ .type = GQL_OP_QUERY, .ok = true, .http_status = 200 };
+		return;
+	}
 	if (run(&x, out, outcome)) {
+		if (x.schema_only)
+			schema_answer_keep(&key, out->data + start, out->len - start);
+		buf_release(&key);
 		outcome->ok = true;
 		outcome->http_status = 200;
 		return;
 	}
+	buf_release(&key);
 	buf_truncate(out, start);
 	gql_error_answer(out, x.err_code ? x.err_code : "unexpected", x.err_path ? x.err_path : "$",
 			 x.err_msg ? x.err_msg : "the request failed");

@@ -80,6 +80,8 @@ struct gx {
 	const char *err_path;
 	const char *err_msg;
 	int http_status;
+	/* The operation reads the schema only (its answer never changes: cached). */
+	bool schema_only;
 	/* Where the work is, for errors: "selectionSet", "insights", "args", "where", ... */
 	const char *path[GX_PATH_MAX];
 	size_t npath;

@@ -374,7 +374,12 @@ static void sql_inner(struct sql *q, const struct q_select *s, uint64_t columns,
 	}
 }
 
-/* The ORDER BY list over the inner select's aliases: keys, rank, then id. */
+/*
+ * The ORDER BY list over the inner select's aliases: keys, rank, then id,
+ * in the direction of the first key (so that created_at DESC, id DESC reads
+ * an index in one direction, and lists newest first as REST does; a search
+ * without an order breaks ties newest first too, as REST's does).
+ */
 static void sql_order_list(struct sql *q, const struct q_select *s, bool ranked, const char *prefix)
 {
 	for (size_t i = 0; i < s->norder; i++) {
@@ -383,7 +388,8 @@ static void sql_order_list(struct sql *q, const struct q_select *s, bool ranked,
 	}
 	if (ranked && !s->norder)
 		buf_addf(&q->text, "%sq_rank", prefix);
-	buf_addf(&q->text, "%s%sc0 ASC", s->norder || ranked ? ", " : "", prefix);
+	bool desc = s->norder ? s->order[0].desc : ranked;
+	buf_addf(&q->text, "%s%sc0 %s", s->norder || ranked ? ", " : "", prefix, desc ? "DESC" : "ASC");
 }
 
 /*

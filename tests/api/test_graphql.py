@@ -149,7 +149,7 @@ def test_spec_query_filters_matches_rest(api, world):
     got = data(api, SPEC_QUERY_FILTERS)["insights"]
     rest = [api.insight(i["id"]) for i in api.all_insights(status="published", priority="high")
             if i["category"] and i["category"]["name"] == "Technical"]
-    rest.sort(key=lambda i: (i["created_at"], -i["id"]), reverse=True)
+    rest.sort(key=lambda i: (i["created_at"], i["id"]), reverse=True)  # REST: newest first
     assert ids_of(got) == [i["id"] for i in rest]
     assert sorted(ids_of(got)) == world_ids(world, 0, 3)
     for g, r in zip(got, rest):
@@ -267,15 +267,15 @@ def test_where_on_other_tables(api, world):
 
 @pytest.mark.parametrize("order, expected", [
     ("{priority: asc}", [2, 0, 3, 1, 4]),
-    ("{priority: desc}", [4, 1, 0, 3, 2]),
+    ("{priority: desc}", [4, 1, 3, 0, 2]),  # ties: id in the first key's direction
     ("[{priority: desc}, {id: desc}]", [4, 1, 3, 0, 2]),
     ("{category_id: asc}", [0, 3, 1, 4, 2]),
     ("{category_id: asc_nulls_first}", [2, 0, 3, 1, 4]),
-    ("{category_id: desc}", [2, 4, 1, 0, 3]),
-    ("{category_id: desc_nulls_last}", [4, 1, 0, 3, 2]),
+    ("{category_id: desc}", [2, 4, 1, 3, 0]),
+    ("{category_id: desc_nulls_last}", [4, 1, 3, 0, 2]),
     ("{category: {name: asc}}", [1, 4, 0, 3, 2]),
-    ("{category: {name: desc_nulls_last}}", [0, 3, 4, 1, 2]),
-    ("{tags_aggregate: {count: desc}}", [0, 1, 4, 2, 3]),
+    ("{category: {name: desc_nulls_last}}", [3, 0, 4, 1, 2]),
+    ("{tags_aggregate: {count: desc}}", [0, 4, 1, 3, 2]),
     ("[{author: asc}, {title: desc}]", [2, 0, 4, 1, 3]),
 ])
 def test_order_by(api, world, order, expected):
@@ -632,3 +632,27 @@ def test_hostile_documents(api, world, server):
                       headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 200 and r.json()["errors"][0]["extensions"]["code"] == "parse-failed"
     assert requests.get(server.url + "/health", timeout=HTTP_TIMEOUT).status_code == 200
+
+
+def test_schema_answers_are_kept_by_request(api):
+    """Introspection answers are kept by the request's text: the same query
+    with other variables is another answer."""
+    q = "query($n: String!) { __type(name: $n) { name kind fields { name } } }"
+    a = data(api, q, {"n": "tags"})
+    assert a == data(api, q, {"n": "tags"})
+    assert a["__type"]["name"] == "tags" and a["__type"]["kind"] == "OBJECT"
+    b = data(api, q, {"n": "order_by"})
+    assert b == {"__type": {"name": "order_by", "kind": "ENUM", "fields": None}}
+    assert data(api, q, {"n": "nope"}) == {"__type": None}
+    assert data(api, "{ __schema { queryType { name } } }") == {"__schema": {"queryType": {"name": "query_root"}}}
+    assert data(api, '{ __type(name: "tags") { name } }') == {"__type": {"name": "tags"}}
+    # A query that reads data is never kept, even beside introspection.
+    both = '{ __typename tags_aggregate { aggregate { count } } }'
+    first = data(api, both)["tags_aggregate"]["aggregate"]["count"]
+    api.create_tag(name=f"kept-{uid()}")
+    assert data(api, both)["tags_aggregate"]["aggregate"]["count"] == first + 1
+    name = f"kept-{uid()}"
+    before = data(api, "{ tags_aggregate { aggregate { count } } }")
+    api.create_tag(name=name)
+    after = data(api, "{ tags_aggregate { aggregate { count } } }")
+    assert after["tags_aggregate"]["aggregate"]["count"] == before["tags_aggregate"]["aggregate"]["count"] + 1

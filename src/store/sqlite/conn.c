@@ -212,9 +212,6 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 		sq_conn_free(c);
 		return st != OK ? st : E_INTERNAL;
 	}
-	/* The trigram index's vocabulary, for the substring filters' plans (query.c). */
-	sq_exec(c, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.insights_trgm_vocab"
-		   " USING fts5vocab(main, 'insights_trgm', 'row')");
 	sqlite3_progress_handler(c->db, 1000, sq_progress, c);
 	sqlite3_wal_hook(c->db, sq_wal_hook, s); /* instead of auto-checkpoints */
 	*out = c;

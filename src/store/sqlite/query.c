@@ -272,26 +272,11 @@ static bool sq_search_text(struct sql *q, const char *text, struct sql_param *ou
 #define SQ_TRIGRAM_SELECTIVE 0.05
 
 /*
- * How many insights hold trigram `t` (three lower-case ASCII characters),
- * from the index's vocabulary (a table of each connection's own, made when
- * it opens: conn.c); -1 when it cannot tell.
- */
-static int64_t sq_trigram_docs(struct sq_conn *c, const char *t)
-{
-	struct error err = ERROR_INIT;
-	sqlite3_stmt *s = sq_dyn_stmt(c, "SELECT doc FROM temp.insights_trgm_vocab WHERE term = ?1", &err);
-	if (!s)
-		return -1;
-	sqlite3_bind_text(s, 1, t, 3, SQLITE_TRANSIENT);
-	int rc = sq_step(s);
-	int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(s);
-	return n;
-}
-
-/*
  * Whether the trigram index narrows `pattern` to a small share of the
- * insights: the rarest trigram of its literal runs bounds the matches.
+ * insights: the rows holding every trigram of its literal runs (what the
+ * index would hand the exact test) are at most SQ_TRIGRAM_SELECTIVE of
+ * them. Counting stops one row past that share, so the question costs at
+ * most that much however common the pattern is.
  */
 static bool sq_trigram_selective(struct sq_conn *c, const char *pattern)
 {
@@ -303,25 +288,41 @@ static bool sq_trigram_selective(struct sq_conn *c, const char *pattern)
 	sqlite3_reset(s);
 	if (total < 1000)
 		return false; /* a table this small is read faster than the index */
-	int64_t best = -1;
+	/* Every trigram as an FTS5 string ("ab""c": a quote doubled), all of them required. */
+	struct buf q = BUF_INIT;
 	size_t run = 0;
-	char t[4] = { 0 };
+	char t[3] = { 0 };
 	for (const char *p = pattern; *p; p++) {
 		if (*p == '%' || *p == '_') {
 			run = 0;
 			continue;
 		}
-		char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
 		t[0] = t[1];
 		t[1] = t[2];
-		t[2] = ch;
+		t[2] = *p >= 'A' && *p <= 'Z' ? (char)(*p + 32) : *p;
 		if (++run < 3)
 			continue;
-		int64_t docs = sq_trigram_docs(c, t);
-		if (docs >= 0 && (best < 0 || docs < best))
-			best = docs;
+		buf_adds(&q, q.len ? " \"" : "\"");
+		for (int k = 0; k < 3; k++) {
+			if (t[k] == '"')
+				buf_addch(&q, '"');
+			buf_addch(&q, t[k]);
+		}
+		buf_addch(&q, '"');
 	}
-	return best >= 0 && (double)best <= SQ_TRIGRAM_SELECTIVE * (double)total;
+	int64_t cap = (int64_t)(SQ_TRIGRAM_SELECTIVE * (double)total), n = -1;
+	s = q.len ? sq_dyn_stmt(c, "SELECT count(*) FROM (SELECT 1 FROM insights_trgm"
+				  " WHERE insights_trgm MATCH ?1 LIMIT ?2)", &err) : NULL;
+	if (s) {
+		sqlite3_bind_text(s, 1, q.data, (int)q.len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, cap + 1);
+		if (sq_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+	buf_release(&q);
+	return n >= 0 && n <= cap;
 }
 
 /*

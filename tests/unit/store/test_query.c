@@ -260,18 +260,18 @@ static void check_filters(struct fx *f)
 
 static void check_orders(struct fx *f)
 {
-	/* Ties broken by id; nulls placed as asked. */
+	/* Ties broken by id, in the first key's direction; nulls placed as asked. */
 	struct q_order prio = { .kind = QO_COLUMN, .column = QI_PRIORITY };
 	CHECK_STR(select_insights(f, NULL, &prio, 1, -1, 0), "2,0,4,1,3");
 	prio.desc = true;
-	CHECK_STR(select_insights(f, NULL, &prio, 1, -1, 0), "3,1,0,4,2");
-	CHECK_STR(select_insights(f, NULL, &prio, 1, 2, 1), "1,0");
+	CHECK_STR(select_insights(f, NULL, &prio, 1, -1, 0), "3,1,4,0,2"); /* ties: id descending too */
+	CHECK_STR(select_insights(f, NULL, &prio, 1, 2, 1), "1,4");
 	CHECK_STR(select_insights(f, NULL, &prio, 1, 10, 4), "2");
 	struct q_order cat = { .kind = QO_COLUMN, .column = QI_CATEGORY_ID, .nulls_first = true };
 	CHECK_STR(select_insights(f, NULL, &cat, 1, 1, 0), "2");
 	cat.nulls_first = false;
 	cat.desc = true;
-	CHECK_STR(select_insights(f, NULL, &cat, 1, -1, 0), "0,4,1,3,2");
+	CHECK_STR(select_insights(f, NULL, &cat, 1, -1, 0), "4,0,3,1,2");
 	/* By the category's name (Databases < Technical < none), by the number of tags. */
 	struct q_order by_name = { .kind = QO_REL_COLUMN, .rel = QR_INSIGHT_CATEGORY,
 				   .column = QC_NAME };
