@@ -7,9 +7,12 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "auth/token.h"
+#include "core/audit.h"
 #include "core/validate.h"
 #include "lib/cpus.h"
 #include "lib/banned.h"
@@ -167,6 +170,59 @@ enum status svc_batch_end(struct service *svc, bool commit, struct error *err)
 
 #define CALL(svc, op, ...) store_##op((svc)->store, __VA_ARGS__)
 
+/*
+ * An audited write: the write and its audit entry in one transaction, so
+ * that a rejected or rolled-back write leaves no entry and an entry never
+ * describes a write that did not happen. The transaction is the caller's
+ * batch when it has one open (a GraphQL mutation), or a batch of its own.
+ */
+struct audited {
+	bool own;
+	struct arena a;   /* the field lists and the changes' text */
+};
+
+static enum status audit_open(struct service *svc, struct audited *au, struct error *err)
+{
+	au->own = batch.svc != svc;
+	au->a = (struct arena)ARENA_INIT;
+	return au->own ? svc_batch_begin(svc, err) : OK;
+}
+
+/* Records that the calling thread's actor did `action` to `resource` `id`. */
+static enum status audit_record(struct service *svc, struct audited *au, const char *action,
+				const char *resource, int64_t id, const struct audit_fields *old,
+				const struct audit_fields *new, struct error *err)
+{
+	const struct actor *who = actor_current();
+	struct audit_entry e = {
+		.actor = who->name,
+		.role = role_name(who->role),
+		.action = action,
+		.resource = resource,
+		.resource_id = id,
+		.request_id = who->request_id,
+		.changes = audit_changes(&au->a, old, new),
+	};
+	clock_timestamp(e.time);
+	return store_audit_append(svc->store, &e, err);
+}
+
+/* Ends an audited write: commits its own batch when rc is OK, undoes it otherwise. */
+static enum status audit_close(struct service *svc, struct audited *au, enum status rc,
+			       struct error *err)
+{
+	if (au->own) {
+		if (rc == OK) {
+			rc = svc_batch_end(svc, true, err);
+		} else {
+			struct error undone = ERROR_INIT;
+			svc_batch_end(svc, false, &undone);
+		}
+	}
+	arena_release(&au->a);
+	return rc;
+}
+
 enum status svc_health(struct service *svc, struct error *err)
 {
 	error_clear(err);
@@ -258,10 +314,26 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 {
 	if (insight_input_check(in, true, err))
 		return err->status;
-	enum status rc = CALL(svc, insight_create, a, in, out, err);
+	/* An authenticated actor who names no author is the author. */
+	struct insight_input named;
+	const struct actor *who = actor_current();
+	if (who->authenticated && (!in->author.set || !in->author.v)) {
+		named = *in;
+		named.author = (struct opt_str){ .set = true, .v = who->name };
+		in = &named;
+	}
+	struct audited au;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, insight_create, a, in, out, err);
+	if (rc == OK) {
+		struct audit_fields now;
+		audit_fields_insight(&now, &au.a, out);
+		rc = audit_record(svc, &au, "create", "insight", out->id, NULL, &now, err);
+	}
 	if (rc == OK)
 		count(svc, &svc->counters.insights_created, 1);
-	return wrote(svc, rc);
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_insight_create_many(struct service *svc, const struct insight_input *in,
@@ -292,19 +364,42 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 {
 	if (insight_input_check(in, false, err))
 		return err->status;
-	enum status rc = CALL(svc, insight_update, a, id, in, out, err);
+	struct audited au;
+	struct insight old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, insight_get, &au.a, id, &old, err);
+	if (rc == OK)
+		rc = CALL(svc, insight_update, a, id, in, out, err);
+	if (rc == OK) {
+		struct audit_fields was, now;
+		audit_fields_insight(&was, &au.a, &old);
+		audit_fields_insight(&now, &au.a, out);
+		rc = audit_record(svc, &au, "update", "insight", id, &was, &now, err);
+	}
 	if (rc == OK)
 		count(svc, &svc->counters.insights_updated, 1);
-	return wrote(svc, rc);
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err)
 {
 	error_clear(err);
-	enum status rc = CALL(svc, insight_delete, id, err);
+	struct audited au;
+	struct insight old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, insight_get, &au.a, id, &old, err);
+	if (rc == OK)
+		rc = CALL(svc, insight_delete, id, err);
+	if (rc == OK) {
+		struct audit_fields was;
+		audit_fields_insight(&was, &au.a, &old);
+		rc = audit_record(svc, &au, "delete", "insight", id, &was, NULL, err);
+	}
 	if (rc == OK)
 		count(svc, &svc->counters.insights_deleted, 1);
-	return wrote(svc, rc);
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_insight_related(struct service *svc, struct arena *a, int64_t id, int64_t limit,
@@ -334,7 +429,16 @@ enum status svc_tag_create(struct service *svc, struct arena *a,
 {
 	if (tag_input_check(in, true, err))
 		return err->status;
-	return wrote(svc, CALL(svc, tag_create, a, in, out, err));
+	struct audited au;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, tag_create, a, in, out, err);
+	if (rc == OK) {
+		struct audit_fields now;
+		audit_fields_tag(&now, out);
+		rc = audit_record(svc, &au, "create", "tag", out->id, NULL, &now, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
@@ -342,13 +446,38 @@ enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
 {
 	if (tag_input_check(in, false, err))
 		return err->status;
-	return wrote(svc, CALL(svc, tag_update, a, id, in, out, err));
+	struct audited au;
+	struct tag old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, tag_get, &au.a, id, &old, err);
+	if (rc == OK)
+		rc = CALL(svc, tag_update, a, id, in, out, err);
+	if (rc == OK) {
+		struct audit_fields was, now;
+		audit_fields_tag(&was, &old);
+		audit_fields_tag(&now, out);
+		rc = audit_record(svc, &au, "update", "tag", id, &was, &now, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err)
 {
 	error_clear(err);
-	return wrote(svc, CALL(svc, tag_delete, id, err));
+	struct audited au;
+	struct tag old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, tag_get, &au.a, id, &old, err);
+	if (rc == OK)
+		rc = CALL(svc, tag_delete, id, err);
+	if (rc == OK) {
+		struct audit_fields was;
+		audit_fields_tag(&was, &old);
+		rc = audit_record(svc, &au, "delete", "tag", id, &was, NULL, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_category_get(struct service *svc, struct arena *a, int64_t id,
@@ -384,7 +513,16 @@ enum status svc_category_create(struct service *svc, struct arena *a,
 {
 	if (category_input_check(in, true, err) || reserved_name(in, err))
 		return err->status;
-	return wrote(svc, CALL(svc, category_create, a, in, out, err));
+	struct audited au;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, category_create, a, in, out, err);
+	if (rc == OK) {
+		struct audit_fields now;
+		audit_fields_category(&now, out);
+		rc = audit_record(svc, &au, "create", "category", out->id, NULL, &now, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_category_update(struct service *svc, struct arena *a, int64_t id,
@@ -395,13 +533,38 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 		return err->status;
 	if (in->parent_id.set && in->parent_id.v == id)
 		return problem_parent_cycle(err, id);
-	return wrote(svc, CALL(svc, category_update, a, id, in, out, err));
+	struct audited au;
+	struct category old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, category_get, &au.a, id, &old, err);
+	if (rc == OK)
+		rc = CALL(svc, category_update, a, id, in, out, err);
+	if (rc == OK) {
+		struct audit_fields was, now;
+		audit_fields_category(&was, &old);
+		audit_fields_category(&now, out);
+		rc = audit_record(svc, &au, "update", "category", id, &was, &now, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_category_delete(struct service *svc, int64_t id, struct error *err)
 {
 	error_clear(err);
-	return wrote(svc, CALL(svc, category_delete, id, err));
+	struct audited au;
+	struct category old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, category_get, &au.a, id, &old, err);
+	if (rc == OK)
+		rc = CALL(svc, category_delete, id, err);
+	if (rc == OK) {
+		struct audit_fields was;
+		audit_fields_category(&was, &old);
+		rc = audit_record(svc, &au, "delete", "category", id, &was, NULL, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
 }
 
 enum status svc_statistics(struct service *svc, struct arena *a,
@@ -452,4 +615,154 @@ enum status svc_recount_tags(struct service *svc, struct arena *a,
 {
 	error_clear(err);
 	return wrote(svc, CALL(svc, recount_tags, a, fixes, n, err));
+}
+
+/* ---- API tokens and the audit trail ------------------------------------------ */
+
+/* Seconds in "90d", "12h", "30m" or "3600s" (at most ten years); -1 otherwise. */
+static int64_t duration_seconds(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0 || s[0] == '+' || s[0] == ' ')
+		return -1;
+	int64_t unit = 0;
+	if (!strcmp(end, "d"))
+		unit = 86400;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else if (!strcmp(end, "m"))
+		unit = 60;
+	else if (!strcmp(end, "s"))
+		unit = 1;
+	if (!unit || v > 3650LL * 86400 / unit)
+		return -1;
+	return (int64_t)v * unit;
+}
+
+static void token_input_check(const struct token_input *in, enum role *role, int64_t *ttl,
+			      struct error *err)
+{
+	size_t len = in->name ? strlen(in->name) : 0;
+	if (!in->name) {
+		error_invalid(err, "name", "missing", "Field required");
+	} else if (len == 0 || len > TOKEN_NAME_MAX ||
+		   strspn(in->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789._-") != len) {
+		error_invalid(err, "name", "string_pattern_mismatch",
+			      "A token's name is 1 to %d letters, digits, '.', '_' or '-'",
+			      TOKEN_NAME_MAX);
+	}
+	if (!in->role)
+		error_invalid(err, "role", "missing", "Field required");
+	else if (role_parse(in->role, role))
+		error_invalid(err, "role", "enum",
+			      "Input should be 'reader', 'editor', 'admin' or 'metrics'");
+	*ttl = 0;
+	if (in->expires_in && (*ttl = duration_seconds(in->expires_in)) < 0)
+		error_invalid(err, "expires_in", "value_error",
+			      "A duration such as '90d', '12h', '30m' or '3600s' (at most 3650 days)");
+}
+
+enum status svc_token_create(struct service *svc, struct arena *a, const struct token_input *in,
+			     char secret[TOKEN_SECRET_SIZE], struct token *out, struct error *err)
+{
+	enum role role = ROLE_NONE;
+	int64_t ttl;
+	secret[0] = '\0';
+	token_input_check(in, &role, &ttl, err);
+	if (err->status)
+		return err->status;
+	_Static_assert(AUTH_TOKEN_SIZE <= TOKEN_SECRET_SIZE, "a token fits its buffer");
+	if (auth_token_new(secret, err))
+		return err->status;
+	char hash[AUTH_HASH_HEX];
+	auth_hash_hex(secret, strlen(secret), hash);
+	struct token row = { .name = in->name, .role = role, .hash = hash,
+			     .last4 = secret + strlen(secret) - 4 };
+	time_t now = time(NULL);
+	clock_format(now, row.created_at);
+	if (ttl)
+		clock_format(now + (time_t)ttl, row.expires_at);
+	struct audited au;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, token_create, a, &row, out, err);
+	if (rc == OK) {
+		struct audit_fields now_fields;
+		audit_fields_token(&now_fields, out);
+		rc = audit_record(svc, &au, "create", "token", out->id, NULL, &now_fields, err);
+	}
+	rc = audit_close(svc, &au, wrote(svc, rc), err);
+	if (rc != OK)
+		memset(secret, 0, TOKEN_SECRET_SIZE);
+	return rc;
+}
+
+enum status svc_token_list(struct service *svc, struct arena *a, struct token **out, size_t *n,
+			   struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, token_list, a, out, n, err);
+}
+
+enum status svc_token_revoke(struct service *svc, const char *name, struct error *err)
+{
+	error_clear(err);
+	struct audited au;
+	struct token old;
+	enum status rc = audit_open(svc, &au, err);
+	if (rc == OK)
+		rc = CALL(svc, token_delete, &au.a, name, &old, err);
+	if (rc == OK) {
+		struct audit_fields was;
+		audit_fields_token(&was, &old);
+		rc = audit_record(svc, &au, "delete", "token", old.id, &was, NULL, err);
+	}
+	return audit_close(svc, &au, wrote(svc, rc), err);
+}
+
+enum status svc_token_check(struct service *svc, struct arena *a, const char *secret,
+			    const char *now, struct token *out, struct error *err)
+{
+	error_clear(err);
+	memset(out, 0, sizeof(*out));
+	/* A typo or a random string never reaches the database. */
+	if (!auth_token_well_formed(secret))
+		return error_set(err, E_NOTFOUND, "Token not found");
+	char hash[AUTH_HASH_HEX];
+	auth_hash_hex(secret, strlen(secret), hash);
+	enum status rc = CALL(svc, token_find, a, hash, out, err);
+	if (rc)
+		return rc;
+	/* The index found it by hash; compare again in constant time all the same. */
+	if (strlen(out->hash) != strlen(hash) || !auth_equal(out->hash, hash, strlen(hash)) ||
+	    out->role == ROLE_NONE || (out->expires_at[0] && strcmp(out->expires_at, now) <= 0)) {
+		memset(out, 0, sizeof(*out));
+		return error_set(err, E_NOTFOUND, "Token not found");
+	}
+	return OK;
+}
+
+enum status svc_token_touch(struct service *svc, const int64_t *ids, size_t n, const char *at,
+			    struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, token_touch, ids, n, at, err);
+}
+
+enum status svc_audit_find(struct service *svc, struct arena *a, const struct audit_filter *f,
+			   struct audit_page *out, struct error *err)
+{
+	error_clear(err);
+	assert(f->page >= 1 && f->page_size >= 1 && f->page_size <= PAGE_SIZE_MAX);
+	return CALL(svc, audit_find, a, f, out, err);
+}
+
+enum status svc_audit_prune(struct service *svc, const char *before, int64_t *deleted,
+			    struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, audit_prune, before, deleted, err);
 }

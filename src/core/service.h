@@ -18,6 +18,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 
+#include "core/access.h"
 #include "core/model.h"
 #include "lib/arena.h"
 #include "lib/error.h"
@@ -175,5 +176,43 @@ enum status svc_optimize(struct service *svc, struct error *err);
 enum status svc_gauges(struct service *svc, struct store_gauges *out, struct error *err);
 enum status svc_recount_tags(struct service *svc, struct arena *a,
 			     struct tag_fix **fixes, size_t *n, struct error *err);
+
+/* ---- API tokens and the audit trail (core/access.h) ---------------------- */
+
+struct token_input {
+	const char *name;        /* 1..TOKEN_NAME_MAX of letters, digits, ".", "_", "-" */
+	const char *role;        /* reader, editor, admin, metrics */
+	const char *expires_in;  /* "90d", "12h", "30m", "3600s"; NULL: never expires */
+};
+
+#define TOKEN_SECRET_SIZE 64
+
+/*
+ * Creates a token: its secret (given once, in `secret`) comes from the
+ * OS's random bytes; only its hash is stored. Problems are located at
+ * [name], [role], [expires_in]; E_CONFLICT when the name is taken.
+ */
+enum status svc_token_create(struct service *svc, struct arena *a, const struct token_input *in,
+			     char secret[TOKEN_SECRET_SIZE], struct token *out, struct error *err);
+enum status svc_token_list(struct service *svc, struct arena *a, struct token **out, size_t *n,
+			   struct error *err);
+/* Deletes the token named `name`: it stops working. E_NOTFOUND when none. */
+enum status svc_token_revoke(struct service *svc, const char *name, struct error *err);
+/*
+ * The token whose secret is `secret`, when it is well formed, stored and
+ * not expired at `now` (a timestamp); E_NOTFOUND otherwise (without saying
+ * which: the caller answers 401 either way).
+ */
+enum status svc_token_check(struct service *svc, struct arena *a, const char *secret,
+			    const char *now, struct token *out, struct error *err);
+/* Records that tokens `ids` were used at `at` (kept coarsely by the caller). */
+enum status svc_token_touch(struct service *svc, const int64_t *ids, size_t n, const char *at,
+			    struct error *err);
+/* A page of the audit trail, newest first. */
+enum status svc_audit_find(struct service *svc, struct arena *a, const struct audit_filter *f,
+			   struct audit_page *out, struct error *err);
+/* Deletes audit entries older than `before`; *deleted gets how many. */
+enum status svc_audit_prune(struct service *svc, const char *before, int64_t *deleted,
+			    struct error *err);
 
 #endif

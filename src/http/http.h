@@ -71,6 +71,21 @@ struct http_cache_hooks {
 	void (*store)(void *app, struct http_request *req, uint64_t tag);
 };
 
+/*
+ * Admission: authentication, rate limits and roles, for an application
+ * that wants them. `admit` runs on the event loop once the body is complete
+ * and a route matched, before the response cache: it returns true to go
+ * on, or answers the request itself (401, 403, 429) and returns false; it
+ * may add headers and set the request's principal. `enter` and `leave` run
+ * on the thread that runs the handler, just before and after it (either
+ * may be NULL).
+ */
+struct http_gate {
+	bool (*admit)(void *app, struct http_request *req);
+	void (*enter)(void *app, struct http_request *req);
+	void (*leave)(void *app, struct http_request *req);
+};
+
 struct http_config {
 	const char *host;
 	unsigned port;              /* 0: any free port (see http_server_port) */
@@ -95,6 +110,7 @@ struct http_config {
 	void *app;                  /* handed back by http_app() */
 	http_observer observe;      /* may be NULL */
 	const struct http_cache_hooks *cache; /* may be NULL */
+	const struct http_gate *gate;         /* may be NULL: every request is admitted */
 };
 
 struct http_server;
@@ -145,6 +161,9 @@ const struct http_route *http_endpoint_route(const struct http_request *req);
 const char *http_request_id(const struct http_request *req);
 /* The matched route's `data`. */
 const void *http_route_data(const struct http_request *req);
+/* What the gate admitted the request as (request memory; NULL: not set). */
+void http_set_principal(struct http_request *req, void *p);
+void *http_principal(const struct http_request *req);
 /* The value of path parameter `i` of the route (in pattern order) and its name. */
 const char *http_param(const struct http_request *req, unsigned i, const char **name);
 /* The first value of a query-string argument, decoded; NULL when absent. */

@@ -112,6 +112,7 @@ struct http_request {
 	struct header *headers;
 	uint64_t start_ns;
 	bool cache_miss;     /* looked up in the cache and missed: store the answer */
+	void *principal;     /* who the gate admitted (http_set_principal) */
 	uint64_t cache_tag;
 	uint64_t body_deadline_ns;
 	size_t body_held;    /* bytes of body counted in the server's body_bytes */
@@ -175,6 +176,8 @@ const struct http_route *http_matched_route(const struct http_request *req) { re
 const struct http_route *http_endpoint_route(const struct http_request *req) { return req->path_route; }
 const char *http_request_id(const struct http_request *req) { return req->request_id; }
 const void *http_route_data(const struct http_request *req) { return req->route ? req->route->data : NULL; }
+void http_set_principal(struct http_request *req, void *p) { req->principal = p; }
+void *http_principal(const struct http_request *req) { return req->principal; }
 struct arena *http_arena(struct http_request *req) { return &req->arena; }
 void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
 unsigned http_response_status(const struct http_request *req) { return req->status; }
@@ -732,7 +735,12 @@ static enum MHD_Result queue(struct http_request *req)
 
 static void run_handler(struct http_request *req)
 {
+	const struct http_gate *gate = req->srv->cfg.gate;
+	if (gate && gate->enter)
+		gate->enter(req->srv->cfg.app, req);
 	req->route->handler(req);
+	if (gate && gate->leave)
+		gate->leave(req->srv->cfg.app, req);
 	if (!req->responded) {
 		log_error("handler for %s %s gave no response", req->method_name, req->route->pattern);
 		respond_detail(req, 500, "Internal Server Error");
@@ -811,6 +819,9 @@ static void dispatch(struct http_request *req)
 		return;
 	}
 	const struct http_config *cfg = &req->srv->cfg;
+	/* Before the cache: a cached answer is no answer for who may not read it. */
+	if (cfg->gate && !cfg->gate->admit(cfg->app, req))
+		return;
 	if ((req->route->flags & HTTP_ROUTE_CACHE) && cfg->cache) {
 		if (cfg->cache->lookup(cfg->app, req, &req->cache_tag))
 			return; /* answered from the cache, on the loop */

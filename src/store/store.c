@@ -443,16 +443,101 @@ enum status store_aggregate(struct store *st, struct arena *a, const struct q_ag
 	return rc;
 }
 
+/* The store whose batch the calling thread has open, or NULL. */
+static _Thread_local const struct store *batch_of;
+
 enum status store_batch_begin(struct store *st, struct error *err)
 {
 	CALL(batch_begin, err);
+	if (rc == OK)
+		batch_of = st;
 	return rc;
 }
 
 enum status store_batch_end(struct store *st, bool commit, struct error *err)
 {
 	/* The batch's writes publish their version at its end. */
+	batch_of = NULL;
 	CALL(batch_end, commit, err);
+	return rc;
+}
+
+enum status store_token_create(struct store *st, struct arena *a, const struct token *in,
+				struct token *out, struct error *err)
+{
+	ZERO(out);
+	CALL(token_create, a, in, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_token_list(struct store *st, struct arena *a, struct token **out, size_t *n,
+			      struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(token_list, a, out, n, err);
+	if (rc) {
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+enum status store_token_find(struct store *st, struct arena *a, const char *hash,
+			      struct token *out, struct error *err)
+{
+	ZERO(out);
+	CALL(token_find, a, hash, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_token_delete(struct store *st, struct arena *a, const char *name,
+				struct token *out, struct error *err)
+{
+	ZERO(out);
+	CALL(token_delete, a, name, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_token_touch(struct store *st, const int64_t *ids, size_t n, const char *at,
+			       struct error *err)
+{
+	if (n == 0)
+		return OK;
+	CALL(token_touch, ids, n, at, err);
+	return rc;
+}
+
+enum status store_audit_append(struct store *st, const struct audit_entry *e, struct error *err)
+{
+	/* Alone it would commit even if the write it describes did not. */
+	if (batch_of != st)
+		return error_set(err, E_INTERNAL, "an audit entry is written inside a batch only");
+	CALL(audit_append, e, err);
+	return rc;
+}
+
+enum status store_audit_find(struct store *st, struct arena *a, const struct audit_filter *f,
+			      struct audit_page *out, struct error *err)
+{
+	ZERO(out);
+	CALL(audit_find, a, f, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_audit_prune(struct store *st, const char *before, int64_t *deleted,
+			       struct error *err)
+{
+	*deleted = 0;
+	CALL(audit_prune, before, deleted, err);
 	return rc;
 }
 

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "conf/dburl.h"
+#include "core/access.h"
 #include "core/model.h"
 #include "core/query.h"
 #include "lib/arena.h"
@@ -92,7 +93,7 @@ struct store_gauges {
 #define STORE_REMOTE 2u
 
 /* The interface version drivers are written against; bumped when slots change. */
-#define STORE_DRIVER_VERSION 4
+#define STORE_DRIVER_VERSION 5
 
 /*
  * What a watching driver reports (see `watch`): whether it hears other
@@ -248,6 +249,37 @@ struct store_driver {
 				 struct q_agg_rows *out, struct error *err);
 
 	/*
+	 * API tokens (core/access.h). A token is stored as its hash, never
+	 * itself. token_create: E_CONFLICT when the name is taken.
+	 * token_list: every token, ordered by name. token_find: the token
+	 * with this hash, E_NOTFOUND when none. token_delete: removes the
+	 * token named `name` and gives the row it was; E_NOTFOUND when none.
+	 * token_touch: last_used_at = at for the tokens `ids`.
+	 */
+	enum status (*token_create)(struct store *st, struct arena *a, const struct token *in,
+				    struct token *out, struct error *err);
+	enum status (*token_list)(struct store *st, struct arena *a, struct token **out,
+				  size_t *n, struct error *err);
+	enum status (*token_find)(struct store *st, struct arena *a, const char *hash,
+				  struct token *out, struct error *err);
+	enum status (*token_delete)(struct store *st, struct arena *a, const char *name,
+				    struct token *out, struct error *err);
+	enum status (*token_touch)(struct store *st, const int64_t *ids, size_t n, const char *at,
+				   struct error *err);
+	/*
+	 * The audit trail. audit_append writes one entry (its id is assigned)
+	 * in the calling thread's batch, so that it commits or rolls back with
+	 * the write it describes. audit_find: a page, newest first, and the
+	 * total. audit_prune: deletes entries older than `before`.
+	 */
+	enum status (*audit_append)(struct store *st, const struct audit_entry *e,
+				    struct error *err);
+	enum status (*audit_find)(struct store *st, struct arena *a, const struct audit_filter *f,
+				  struct audit_page *out, struct error *err);
+	enum status (*audit_prune)(struct store *st, const char *before, int64_t *deleted,
+				   struct error *err);
+
+	/*
 	 * A batch: every operation the calling thread makes on the store
 	 * between batch_begin and batch_end runs in one write transaction, on
 	 * one connection, its reads seeing its writes; batch_end commits it
@@ -344,6 +376,22 @@ enum status store_select(struct store *st, struct arena *a, const struct q_selec
 			 struct q_rows *out, struct error *err);
 enum status store_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
 			    struct q_agg_rows *out, struct error *err);
+enum status store_token_create(struct store *st, struct arena *a, const struct token *in,
+				struct token *out, struct error *err);
+enum status store_token_list(struct store *st, struct arena *a, struct token **out, size_t *n,
+			      struct error *err);
+enum status store_token_find(struct store *st, struct arena *a, const char *hash,
+			      struct token *out, struct error *err);
+enum status store_token_delete(struct store *st, struct arena *a, const char *name,
+				struct token *out, struct error *err);
+enum status store_token_touch(struct store *st, const int64_t *ids, size_t n, const char *at,
+			       struct error *err);
+/* E_INTERNAL outside a batch: an audit entry never commits alone. */
+enum status store_audit_append(struct store *st, const struct audit_entry *e, struct error *err);
+enum status store_audit_find(struct store *st, struct arena *a, const struct audit_filter *f,
+			      struct audit_page *out, struct error *err);
+enum status store_audit_prune(struct store *st, const char *before, int64_t *deleted,
+			       struct error *err);
 /*
  * Begins a batch on the calling thread (see store_driver.batch_begin):
  * until store_batch_end, its operations run in one transaction.

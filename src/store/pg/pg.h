@@ -17,6 +17,7 @@
  *   rows.c     reading rows (through store/common.h) and tags of several insights
  *   find.c     point reads, lists, ranked search, statistics and trends
  *   write.c    writes of insights, tags and categories; maintenance
+ *   access.c   API tokens and the audit trail
  *   migrate.c  the schema migrations (migrations/NNNN_name.sql, embedded)
  *
  * Every name defined here starts with pg_, PG_ or P_ (pg_conn_take,
@@ -327,6 +328,13 @@ struct pg_op {
 	size_t ndays;
 	const struct q_select *select;
 	const struct q_aggregate *aggregate;
+	/* Tokens and the audit trail (access.c). */
+	const char *key;                        /* a token's name or hash; a time */
+	const struct token *token_in;
+	const struct audit_entry *audit_in;
+	const struct audit_filter *audit_filter;
+	struct token **token_rows;
+	int64_t *tally;                         /* rows a maintenance write touched */
 };
 
 enum pg_run_mode {
@@ -414,5 +422,23 @@ enum status pg_select(struct store *st, struct arena *a, const struct q_select *
 		      struct q_rows *out, struct error *err);
 enum status pg_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
 			 struct q_agg_rows *out, struct error *err);
+
+/* ---- API tokens and the audit trail (access.c) ------------------------------------ */
+
+enum status pg_token_create(struct store *st, struct arena *a, const struct token *in,
+			    struct token *out, struct error *err);
+enum status pg_token_list(struct store *st, struct arena *a, struct token **out, size_t *n,
+			  struct error *err);
+enum status pg_token_find(struct store *st, struct arena *a, const char *hash, struct token *out,
+			  struct error *err);
+enum status pg_token_delete(struct store *st, struct arena *a, const char *name,
+			    struct token *out, struct error *err);
+enum status pg_token_touch(struct store *st, const int64_t *ids, size_t n, const char *at,
+			   struct error *err);
+enum status pg_audit_append(struct store *st, const struct audit_entry *e, struct error *err);
+enum status pg_audit_find(struct store *st, struct arena *a, const struct audit_filter *f,
+			  struct audit_page *out, struct error *err);
+enum status pg_audit_prune(struct store *st, const char *before, int64_t *deleted,
+			   struct error *err);
 
 #endif

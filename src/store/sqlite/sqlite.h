@@ -10,6 +10,7 @@
  *   rows.c     binding parameters and reading rows (through store/common.h)
  *   find.c     point reads, lists, ranked search, statistics and trends
  *   write.c    writes of insights, tags and categories; maintenance
+ *   access.c   API tokens and the audit trail
  *   migrate.c  the schema migrations (migrations/NNNN_name.sql, embedded)
  *
  * Durability: WAL mode with synchronous=NORMAL. A committed transaction is
@@ -342,5 +343,22 @@ enum status sq_select(struct store *st, struct arena *a, const struct q_select *
 		      struct q_rows *out, struct error *err);
 enum status sq_aggregate(struct store *st, struct arena *a, const struct q_aggregate *q,
 			 struct q_agg_rows *out, struct error *err);
+
+/* ---- API tokens and the audit trail (access.c) ------------------------------- */
+enum status sq_token_create(struct store *st, struct arena *a, const struct token *in,
+			    struct token *out, struct error *err);
+enum status sq_token_list(struct store *st, struct arena *a, struct token **out, size_t *n,
+			  struct error *err);
+enum status sq_token_find(struct store *st, struct arena *a, const char *hash, struct token *out,
+			  struct error *err);
+enum status sq_token_delete(struct store *st, struct arena *a, const char *name,
+			    struct token *out, struct error *err);
+enum status sq_token_touch(struct store *st, const int64_t *ids, size_t n, const char *at,
+			   struct error *err);
+enum status sq_audit_append(struct store *st, const struct audit_entry *e, struct error *err);
+enum status sq_audit_find(struct store *st, struct arena *a, const struct audit_filter *f,
+			  struct audit_page *out, struct error *err);
+enum status sq_audit_prune(struct store *st, const char *before, int64_t *deleted,
+			   struct error *err);
 
 #endif
