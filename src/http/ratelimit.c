@@ -125,7 +125,11 @@ struct ratelimit *ratelimit_new(struct ratelimit_policy p, size_t max_keys)
 	if (!max_keys)
 		max_keys = RATELIMIT_DEFAULT_KEYS;
 	assert(max_keys < NONE / 2);
-	struct ratelimit *rl = xcalloc(1, sizeof(*rl));
+	/* The shards' alignment is more than malloc's. */
+	struct ratelimit *rl = aligned_alloc(_Alignof(struct ratelimit), sizeof(*rl));
+	if (!rl)
+		abort();
+	memset(rl, 0, sizeof(*rl));
 	rl->p = p;
 	uint64_t key[2];
 	if (getrandom(key, sizeof(key), 0) != sizeof(key)) {
