@@ -333,6 +333,9 @@ static int cmd_serve(const struct config *cfg)
 		.response_memory = cfg->response_memory,
 		.body_memory = cfg->body_memory,
 		.cors_origins = cfg->cors_origins,
+		.trusted_proxies = cfg->trusted_proxies,
+		.tls_cert_file = cfg->tls_cert,
+		.tls_key_file = cfg->tls_key,
 		.routes = api_routes,
 		.nroutes = api_nroutes,
 		.app = &app,
@@ -357,7 +360,11 @@ static int cmd_serve(const struct config *cfg)
 	bool parsed = dburl_parse(cfg->database_url, &u, why_url, sizeof(why_url)) == 0;
 	char port[16];
 	snprintf(port, sizeof(port), "%u", http_server_port(srv));
-	const char *fields[] = { "version", INSIGHTS_VERSION, "host", cfg->host, "port", port,
+	char url[300];
+	bool v6 = strchr(cfg->host, ':') != NULL;
+	snprintf(url, sizeof(url), "%s://%s%s%s:%s", http_server_tls(srv) ? "https" : "http",
+		 v6 ? "[" : "", cfg->host, v6 ? "]" : "", port);
+	const char *fields[] = { "version", INSIGHTS_VERSION, "url", url, "host", cfg->host, "port", port,
 				 "database", store_name(st), "database_url",
 				 parsed ? u.redacted : "(unparsable)", NULL };
 	log_fields(LOG_INFO, "insights started", fields);

@@ -32,6 +32,8 @@ void api_observe(void *appv, const struct http_request *req)
 		.status = status,
 		.duration_ms = (double)ns / 1e6,
 		.bytes = http_response_size(req),
+		/* Worked out once and kept by the request: not a change an observer sees. */
+		.client = http_client_addr((struct http_request *)req),
 	};
 	log_request(&line);
 }

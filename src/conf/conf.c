@@ -71,8 +71,16 @@ static const struct conf_key keys[] = {
 	  "seconds serve waits for a PostgreSQL database that is not reachable yet (0: none)" },
 	{ "shutdown-grace", "INSIGHTS_SHUTDOWN_GRACE", "10", T_UINT, AT(shutdown_grace_s), CONF_SERVE,
 	  0, 3600, "seconds to let requests in flight finish on SIGTERM" },
-	{ "cors-origins", "INSIGHTS_CORS_ORIGINS", "*", T_STR, AT(cors_origins), CONF_SERVE, 0, 0,
-	  "allowed CORS origins: * or a comma-separated list (empty: CORS off)" },
+	{ "cors-origins", "INSIGHTS_CORS_ORIGINS", NULL, T_STR, AT(cors_origins), CONF_SERVE, 0, 0,
+	  "allowed CORS origins: * or a comma-separated list (empty: CORS off; unset: * without "
+	  "authentication, none with it)" },
+	{ "trusted-proxies", "INSIGHTS_TRUSTED_PROXIES", "", T_STR, AT(trusted_proxies), CONF_SERVE,
+	  0, 0, "proxies whose X-Forwarded-For names the client: addresses and CIDR ranges, "
+	  "comma-separated (10.0.0.0/8,::1)" },
+	{ "tls-cert", "INSIGHTS_TLS_CERT", "", T_STR, AT(tls_cert), CONF_SERVE, 0, 0,
+	  "PEM certificate (chain) file: serve HTTPS, with --tls-key" },
+	{ "tls-key", "INSIGHTS_TLS_KEY", "", T_STR, AT(tls_key), CONF_SERVE, 0, 0,
+	  "PEM private key file of --tls-cert" },
 	{ "search-window", "INSIGHTS_SEARCH_WINDOW", "10000", T_UINT, AT(search_window), CONF_SERVE,
 	  0, 100000000, "rank only the newest N matches of a very common search (0: all)" },
 	{ "response-cache", "INSIGHTS_RESPONSE_CACHE", "1", T_UINT, AT(response_cache), CONF_SERVE,
@@ -232,6 +240,6 @@ void conf_print_help(FILE *out, unsigned scope)
 		if (!(k->scope & scope))
 			continue;
 		fprintf(out, "  --%-16s %s\n  %-18s env %s, default %s\n", k->flag, k->help, "",
-			k->env, *k->def ? k->def : "(none)");
+			k->env, k->def && *k->def ? k->def : k->def ? "(none)" : "(unset)");
 	}
 }

@@ -28,7 +28,10 @@ struct config {
 	unsigned busy_timeout_ms;
 	unsigned shutdown_grace_s;
 	unsigned startup_timeout_s;
-	const char *cors_origins;
+	const char *cors_origins;   /* NULL: not set (see http_config) */
+	const char *trusted_proxies;
+	const char *tls_cert;
+	const char *tls_key;
 	unsigned response_cache;
 	unsigned search_window;
 	unsigned graphql_max_depth;

@@ -104,7 +104,32 @@ struct http_config {
 	size_t response_memory;
 	/* Bytes of request bodies still arriving, across connections (503 past it). 0: no bound. */
 	size_t body_memory;
-	const char *cors_origins;   /* "*" or a comma-separated list; NULL or "": no CORS */
+	/*
+	 * "*" or a comma-separated list of origins; "": no CORS; NULL (not
+	 * configured): "*" without credentials, no CORS with them (cors.h).
+	 */
+	const char *cors_origins;
+	/*
+	 * Requests carry credentials (authentication is on): CORS allows only
+	 * listed origins (an explicit "*" fails http_server_start), answers
+	 * them with Access-Control-Allow-Credentials, and preflights allow the
+	 * Authorization, Idempotency-Key and If-Match headers.
+	 */
+	bool credentials;
+	/*
+	 * Peers whose X-Forwarded-For is believed (http_client_addr): addresses
+	 * and CIDR ranges, IPv4 or IPv6, comma-separated; NULL or "": none.
+	 * A bad item fails http_server_start.
+	 */
+	const char *trusted_proxies;
+	/*
+	 * PEM files of the certificate (chain) and private key: serve HTTPS
+	 * only, with Strict-Transport-Security on every answer. Both or neither
+	 * (NULL or ""); read once by http_server_start, which fails, naming
+	 * the file, when one cannot be read or used.
+	 */
+	const char *tls_cert_file;
+	const char *tls_key_file;
 	const struct http_route *routes;
 	size_t nroutes;
 	void *app;                  /* handed back by http_app() */
@@ -123,6 +148,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 		      char *why, size_t whylen);
 /* The port actually bound (useful when the configuration asked for 0). */
 unsigned http_server_port(const struct http_server *srv);
+/* True when the server speaks HTTPS (http_config's tls_cert_file). */
+bool http_server_tls(const struct http_server *srv);
 /*
  * Stops accepting connections, waits up to `grace_ms` for requests in
  * flight to complete, then closes every connection and frees the server.
@@ -170,6 +197,15 @@ const char *http_param(const struct http_request *req, unsigned i, const char **
 const char *http_query(struct http_request *req, const char *key);
 /* A request header (case-insensitive name); NULL when absent. */
 const char *http_header(struct http_request *req, const char *name);
+/*
+ * The client's IP address as text (IPv4 dotted, IPv6 in its canonical
+ * form; an IPv4 client of a dual-stack socket as IPv4): the peer's, or,
+ * when the peer is one of http_config's trusted_proxies, the right-most
+ * X-Forwarded-For address that is not itself a trusted proxy (cidr.h says
+ * how malformed members are read). Worked out at the first call, kept in
+ * the request's arena.
+ */
+const char *http_client_addr(struct http_request *req);
 /* The body received (possibly empty); `len` receives its length. */
 const char *http_body(const struct http_request *req, size_t *len);
 /* The request's arena: memory that lives until the request completes. */

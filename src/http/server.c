@@ -34,13 +34,21 @@
  * chunked, an HTTP/1.1 request without Host. (A Content-Length that is not
  * a number never reaches us: libmicrohttpd 0.9.75 answers it 400 itself,
  * sending its response head twice, and closes the connection.)
+ *
+ * TLS: with a certificate and key, every daemon serves HTTPS through
+ * libmicrohttpd's GnuTLS, all with the same credentials, and every answer
+ * carries Strict-Transport-Security. The answers written straight to a
+ * socket (408 and 503 above, 413 and 503 mid-body) would be plain text in
+ * a TLS stream: over TLS the connection is only shut down.
  */
 #include "http/http.h"
 
 #include <microhttpd.h>
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,9 +59,12 @@
 #include <malloc.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http/cidr.h"
+#include "http/cors.h"
 #include "http/router.h"
 #include "lib/clock.h"
 #include "lib/cpus.h"
@@ -117,6 +128,7 @@ struct http_request {
 	uint64_t body_deadline_ns;
 	size_t body_held;    /* bytes of body counted in the server's body_bytes */
 	size_t resp_held;    /* bytes of response counted in resp_bytes */
+	const char *client_addr; /* http_client_addr(), once asked */
 	struct http_request *next_job;
 };
 
@@ -131,6 +143,7 @@ struct conn_state {
 	bool head_done;          /* the access handler has seen its headers */
 	bool saw_nul;            /* a %00 in the path or query of the current request */
 	bool closed;             /* the guard answered 408 and shut it down */
+	bool tls;                /* nothing may be written to the socket but TLS records */
 	struct conn_state *prev, *next;
 };
 
@@ -142,9 +155,10 @@ struct http_server {
 	unsigned port;
 	atomic_int inflight;
 
-	bool cors_any;
-	char **origins;
-	size_t norigins;
+	struct http_cors cors;
+	struct cidr_list trusted;  /* proxies whose X-Forwarded-For is believed */
+	bool tls;
+	char *tls_cert, *tls_key;  /* PEM, kept while the daemons live */
 
 	pthread_t *workers;
 	unsigned nworkers;
@@ -205,6 +219,41 @@ const char *http_query(struct http_request *req, const char *key)
 const char *http_header(struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Joins every X-Forwarded-For field of the request, in order, with commas. */
+static enum MHD_Result add_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	(void)kind;
+	struct buf *b = cls;
+	if (value && !strcasecmp(key, "X-Forwarded-For"))
+		buf_addf(b, "%s%s", b->len ? "," : "", value);
+	return MHD_YES;
+}
+
+const char *http_client_addr(struct http_request *req)
+{
+	if (req->client_addr)
+		return req->client_addr;
+	char peer[CIDR_ADDR_TEXT] = "unknown";
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer,
+			  sizeof(peer));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
+			  sizeof(peer));
+	struct buf xff = BUF_INIT;
+	if (req->srv->trusted.n && cidr_list_match(&req->srv->trusted, peer))
+		MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_forwarded, &xff);
+	char out[CIDR_ADDR_TEXT];
+	cidr_client_addr(&req->srv->trusted, peer, xff.len ? xff.data : NULL, out);
+	buf_release(&xff);
+	req->client_addr = arena_strdup(&req->arena, out);
+	return req->client_addr;
 }
 
 /* One argument as "k<len>:<key>" then "v<len>:<value>", or "n" without a value. */
@@ -331,15 +380,7 @@ static void allow_header(struct http_request *req, unsigned methods)
 
 static const char *allowed_origin(struct http_request *req)
 {
-	const char *origin = http_header(req, "Origin");
-	if (!origin)
-		return NULL;
-	if (req->srv->cors_any)
-		return "*";
-	for (size_t i = 0; i < req->srv->norigins; i++)
-		if (!strcmp(req->srv->origins[i], origin))
-			return origin;
-	return NULL;
+	return http_cors_origin_allowed(&req->srv->cors, http_header(req, "Origin"));
 }
 
 /* Answers a CORS preflight request. */
@@ -352,8 +393,11 @@ static void preflight(struct http_request *req)
 	}
 	http_add_header(req, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
 	const char *asked = http_header(req, "Access-Control-Request-Headers");
+	/* With credentials, a fixed list: "*" would not cover Authorization anyway. */
 	http_add_header(req, "Access-Control-Allow-Headers",
-			asked ? asked : "Content-Type, Authorization, X-Request-ID");
+			asked && !req->srv->cors.credentials
+				? asked
+				: "Content-Type, Authorization, X-Request-ID, Idempotency-Key, If-Match");
 	http_add_header(req, "Access-Control-Max-Age", "600");
 	http_respond(req, 204, NULL, NULL);
 }
@@ -418,6 +462,12 @@ static struct conn_state *conn_state_of(struct MHD_Connection *conn)
 static void write_and_shut(struct conn_state *cs, unsigned status, const char *reason,
 			   const char *detail)
 {
+	if (cs->tls) {
+		/* Plain text in a TLS stream: the client would only see a broken record. */
+		shutdown(cs->fd, SHUT_RDWR);
+		cs->closed = true;
+		return;
+	}
 	char body[160], head[384];
 	int blen = snprintf(body, sizeof(body), "{\"detail\":\"%s\"}", detail);
 	int hlen = snprintf(head, sizeof(head),
@@ -448,6 +498,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		const union MHD_ConnectionInfo *info =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		cs->fd = info ? info->connect_fd : MHD_INVALID_SOCKET;
+		cs->tls = srv->tls;
 		cs->waiting_since = clock_mono_ns();
 		pthread_mutex_lock(&srv->conns_lock);
 		cs->next = srv->conns;
@@ -726,7 +777,11 @@ static enum MHD_Result queue(struct http_request *req)
 					"X-Request-ID, X-Insights-Version");
 		if (strcmp(origin, "*"))
 			MHD_add_response_header(r, "Vary", "Origin");
+		if (req->srv->cors.credentials)
+			MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
 	}
+	if (req->srv->tls)
+		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
 	enum MHD_Result ret = MHD_queue_response(req->conn, req->status, r);
 	MHD_destroy_response(r);
 	req->state = REQ_QUEUED;
@@ -851,7 +906,7 @@ static enum MHD_Result answer_mid_body(struct http_request *req, unsigned status
 	respond_detail(req, status, detail);
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (info) {
+	if (info && !req->srv->tls) { /* over TLS, only the hang-up */
 		struct buf b = BUF_INIT;
 		buf_addf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
 			     "X-Request-ID: %s\r\n%s%s%sContent-Length: %zu\r\n\r\n",
@@ -1014,31 +1069,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ------------------------------------------------- */
 
-static void parse_origins(struct http_server *srv, const char *list)
-{
-	if (!list || !*list)
-		return;
-	if (!strcmp(list, "*")) {
-		srv->cors_any = true;
-		return;
-	}
-	const char *p = list;
-	while (*p) {
-		p += strspn(p, " ,");
-		size_t n = strcspn(p, ",");
-		size_t trim = n;
-		while (trim && p[trim - 1] == ' ')
-			trim--;
-		if (trim) {
-			srv->origins = xrealloc(srv->origins, (srv->norigins + 1) * sizeof(char *));
-			srv->origins[srv->norigins++] = xstrndup(p, trim);
-			if (trim == 1 && p[0] == '*')
-				srv->cors_any = true;
-		}
-		p += n;
-	}
-}
-
 /*
  * Fails when something else already listens on the address: with
  * SO_REUSEPORT our own daemons would otherwise silently share the port with
@@ -1061,11 +1091,95 @@ static int probe_free(const struct sockaddr *sa, socklen_t len, char *why, size_
 	return 0;
 }
 
+/*
+ * Reads a PEM file of `what` (a certificate or private key) that must hold
+ * `marker`, into a string. Messages name the file, never its bytes.
+ */
+static char *read_pem(const char *path, const char *what, const char *marker, char *why,
+		      size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot read the TLS %s file '%s': %s", what, path,
+			 strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "cannot read the TLS %s file '%s': not a regular file", what,
+			 path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size <= 0 || st.st_size > (1 << 20)) {
+		snprintf(why, whylen, "the TLS %s file '%s' is %s", what, path,
+			 st.st_size <= 0 ? "empty" : "larger than 1 MiB");
+		close(fd);
+		return NULL;
+	}
+	size_t len = (size_t)st.st_size, got = 0;
+	char *pem = xmalloc(len + 1);
+	while (got < len) {
+		ssize_t n = read(fd, pem + got, len - got);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			snprintf(why, whylen, "cannot read the TLS %s file '%s': %s", what, path,
+				 n < 0 ? strerror(errno) : "it shrank while read");
+			close(fd);
+			free(pem);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	pem[len] = '\0';
+	if (!strstr(pem, marker)) {
+		snprintf(why, whylen, "the TLS %s file '%s' holds no PEM %s", what, path, what);
+		explicit_bzero(pem, len);
+		free(pem);
+		return NULL;
+	}
+	return pem;
+}
+
+/* Reads the certificate and key of cfg, when given; 0, or -1 with a reason. */
+static int load_tls(struct http_server *srv, const struct http_config *cfg, char *why,
+		    size_t whylen)
+{
+	bool cert = cfg->tls_cert_file && *cfg->tls_cert_file;
+	bool key = cfg->tls_key_file && *cfg->tls_key_file;
+	if (!cert && !key)
+		return 0;
+	if (!cert || !key) {
+		snprintf(why, whylen, "TLS needs both a certificate and a key (--tls-cert and "
+				      "--tls-key, INSIGHTS_TLS_CERT and INSIGHTS_TLS_KEY): %s is missing",
+			 cert ? "the key" : "the certificate");
+		return -1;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(why, whylen, "this libmicrohttpd was built without TLS support");
+		return -1;
+	}
+	srv->tls_cert = read_pem(cfg->tls_cert_file, "certificate", "-----BEGIN CERTIFICATE-----",
+				 why, whylen);
+	if (!srv->tls_cert)
+		return -1;
+	srv->tls_key = read_pem(cfg->tls_key_file, "key", "PRIVATE KEY-----", why, whylen);
+	if (!srv->tls_key)
+		return -1;
+	srv->tls = true;
+	return 0;
+}
+
 static void free_server(struct http_server *srv)
 {
-	for (size_t i = 0; i < srv->norigins; i++)
-		free(srv->origins[i]);
-	free(srv->origins);
+	http_cors_release(&srv->cors);
+	cidr_list_release(&srv->trusted);
+	free(srv->tls_cert);
+	if (srv->tls_key)
+		explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_key);
 	free(srv->workers);
 	pthread_mutex_destroy(&srv->qlock);
 	pthread_cond_destroy(&srv->qcond);
@@ -1101,7 +1215,21 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 	pthread_mutex_init(&srv->qlock, NULL);
 	pthread_cond_init(&srv->qcond, NULL);
 	pthread_mutex_init(&srv->conns_lock, NULL);
-	parse_origins(srv, cfg->cors_origins);
+	char reason[240];
+	if (http_cors_init(&srv->cors, cfg->cors_origins, cfg->credentials, why, whylen)) {
+		free_server(srv);
+		return -1;
+	}
+	if (cidr_list_parse(cfg->trusted_proxies, &srv->trusted, reason, sizeof(reason))) {
+		snprintf(why, whylen, "trusted proxies (--trusted-proxies, INSIGHTS_TRUSTED_PROXIES): %s",
+			 reason);
+		free_server(srv);
+		return -1;
+	}
+	if (load_tls(srv, cfg, why, whylen)) {
+		free_server(srv);
+		return -1;
+	}
 
 	char port[16];
 	snprintf(port, sizeof(port), "%u", cfg->port);
@@ -1135,6 +1263,14 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The same credentials for every loop; an empty array without TLS. */
+	struct MHD_OptionItem tls_opts[] = {
+		{ srv->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (srv->tls)
+		flags |= MHD_USE_TLS;
 
 	for (unsigned i = 0; i < threads; i++) {
 		struct MHD_Daemon *d = MHD_start_daemon(
@@ -1150,7 +1286,15 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 			/* Per-connection buffer for headers and reads, cleared for every request. */
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 			MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+			MHD_OPTION_ARRAY, tls_opts,
 			MHD_OPTION_END);
+		if (!d && srv->tls && i == 0) {
+			snprintf(why, whylen, "cannot serve TLS with the certificate '%s' and the key "
+					      "'%s': not a valid certificate and key, or not a pair",
+				 cfg->tls_cert_file, cfg->tls_key_file);
+			free_server(srv);
+			return -1;
+		}
 		if (!d) {
 			snprintf(why, whylen, "cannot listen on %s:%u: %s", cfg->host, srv->port ? srv->port : cfg->port,
 				 errno ? strerror(errno) : "libmicrohttpd failed to start");
@@ -1195,6 +1339,11 @@ int http_server_start(const struct http_config *cfg, struct http_server **out,
 unsigned http_server_port(const struct http_server *srv)
 {
 	return srv->port;
+}
+
+bool http_server_tls(const struct http_server *srv)
+{
+	return srv->tls;
 }
 
 void http_server_stop(struct http_server *srv, unsigned grace_ms)

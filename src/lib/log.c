@@ -161,9 +161,13 @@ void log_request(const struct log_request *r)
 		int n = snprintf(num, sizeof(num), "%.3f", r->duration_ms);
 		jsonw_raw(&w, num, (size_t)n);
 		jsonw_kint(&w, "bytes", (int64_t)r->bytes);
+		if (r->client)
+			jsonw_kstr(&w, "client", r->client);
 	} else {
 		buf_addf(&line, " %s %s %u %.3fms %zuB request_id=%s", r->method, r->route, r->status,
 			 r->duration_ms, r->bytes, r->request_id);
+		if (r->client)
+			buf_addf(&line, " client=%s", r->client);
 	}
 	line_end(&line, &w);
 }

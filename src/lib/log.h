@@ -41,6 +41,7 @@ struct log_request {
 	unsigned status;
 	double duration_ms;
 	size_t bytes;           /* response body */
+	const char *client;     /* the client's address (http_client_addr); may be NULL */
 };
 
 /* Logs a request at info (error for a 5xx status). */
