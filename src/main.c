@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/cache.h"
 #include "conf/conf.h"
 #include "conf/dburl.h"
@@ -46,6 +49,7 @@ static int cmd_serve(const struct config *cfg);
 static int cmd_migrate(const struct config *cfg);
 static int cmd_recount_tags(const struct config *cfg);
 static int cmd_seed(const struct config *cfg);
+static int cmd_token(const struct config *cfg);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, CONF_SERVE, "apply pending migrations, then serve the API" },
@@ -54,6 +58,9 @@ static const struct command commands[] = {
 	  "set every tag's usage_count to its real number of insights, printing each fix" },
 	{ "seed", cmd_seed, CONF_DB | CONF_SEED,
 	  "fill the database with a deterministic, realistic demo dataset" },
+	{ "token", cmd_token, CONF_DB | CONF_TOKEN,
+	  "API tokens: token create --name NAME --role ROLE [--expires-in 90d] | token list | "
+	  "token revoke NAME" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -207,6 +214,70 @@ static int cmd_recount_tags(const struct config *cfg)
 	return rc;
 }
 
+/* An option's value, or NULL for an empty (unset) one. */
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* `insights token VERB [NAME]`: the verb and name, read before the options. */
+static const char *token_verb;
+static const char *token_arg;
+
+static int cmd_token(const struct config *cfg)
+{
+	struct store *st;
+	int rc = open_migrated(cfg, false, &st);
+	if (rc)
+		return rc;
+	struct service svc;
+	service_init(&svc, st);
+	struct arena a = ARENA_INIT;
+	struct error err = ERROR_INIT;
+	if (!strcmp(token_verb, "create")) {
+		struct token_input in = { .name = nonempty(cfg->token_name),
+					  .role = nonempty(cfg->token_role),
+					  .expires_in = nonempty(cfg->token_expires_in) };
+		char secret[TOKEN_SECRET_SIZE];
+		struct token t;
+		if (svc_token_create(&svc, &a, &in, secret, &t, &err)) {
+			fprintf(stderr, "insights token create: %s\n",
+				err.nproblems ? err.problems[0].msg : err.detail);
+			rc = err.status == E_INVALID ? 2 : 1;
+		} else {
+			/* The secret on stdout alone, so that scripts can capture it; the rest on stderr. */
+			printf("%s\n", secret);
+			fprintf(stderr, "token '%s' (%s) created%s%s; it is shown only this once\n",
+				t.name, role_name(t.role), t.expires_at[0] ? ", expires " : "",
+				t.expires_at);
+			memset(secret, 0, sizeof(secret));
+		}
+	} else if (!strcmp(token_verb, "list")) {
+		struct token *t;
+		size_t n;
+		if (svc_token_list(&svc, &a, &t, &n, &err)) {
+			log_error("cannot list tokens: %s", err.detail);
+			rc = 1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			printf("%-24s %-8s ...%s created %s expires %s last used %s\n", t[i].name,
+			       role_name(t[i].role), t[i].last4, t[i].created_at,
+			       t[i].expires_at[0] ? t[i].expires_at : "never",
+			       t[i].last_used_at[0] ? t[i].last_used_at : "never");
+	} else {
+		if (svc_token_revoke(&svc, token_arg, &err)) {
+			fprintf(stderr, "insights token revoke: %s\n", err.detail);
+			rc = 1;
+		} else {
+			fprintf(stderr, "token '%s' revoked\n", token_arg);
+		}
+	}
+	arena_release(&a);
+	service_release(&svc);
+	store_close(st);
+	return rc;
+}
+
 static void seed_progress(void *arg, uint64_t done)
 {
 	const uint64_t *total = arg;
@@ -271,8 +342,48 @@ static unsigned default_loops(const struct store *st)
  */
 #define MMAP_THRESHOLD (128 * 1024)
 
+/* Whether `host` only ever reaches this machine (127.0.0.0/8, ::1, localhost). */
+static bool loopback_host(const char *host)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (!strcmp(host, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &v6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&v6);
+	return false;
+}
+
+/*
+ * --auth: as given, or on unless every listening address is loopback.
+ * Returns 0 and sets *on, or -1 for a value that is neither.
+ */
+static int auth_mode(const struct config *cfg, bool *on)
+{
+	bool local = loopback_host(cfg->host);
+	if (!*cfg->auth)
+		*on = !local;
+	else if (!strcmp(cfg->auth, "on"))
+		*on = true;
+	else if (!strcmp(cfg->auth, "off"))
+		*on = false;
+	else
+		return -1;
+	if (!*on && !local)
+		log_warn("authentication is off on %s, which is not a loopback address: anyone who "
+			 "reaches the port can read and change everything", cfg->host);
+	return 0;
+}
+
 static int cmd_serve(const struct config *cfg)
 {
+	bool auth_on;
+	if (auth_mode(cfg, &auth_on)) {
+		log_error("--auth must be off or on, not '%s'", cfg->auth);
+		return 2;
+	}
 	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	/*
 	 * glibc gives busy threads heaps of their own, up to eight per CPU,
@@ -310,7 +421,8 @@ static int cmd_serve(const struct config *cfg)
 	app.version = INSIGHTS_VERSION;
 	app.graphql = (struct gql_config){ .max_depth = cfg->graphql_max_depth,
 					   .max_fields = cfg->graphql_max_fields,
-					   .max_limit = cfg->graphql_max_limit };
+					   .max_limit = cfg->graphql_max_limit,
+					   .allowed = api_graphql_allowed };
 	/* Other instances' writes invalidate the cache only if the store reports them. */
 	bool shared = store_flags(st) & STORE_SHARED;
 	app.cache = cfg->response_cache && (!shared || store_can_watch(st)) ? cache_new(CACHE_TTL_MS)
@@ -341,12 +453,39 @@ static int cmd_serve(const struct config *cfg)
 		.app = &app,
 		.observe = api_observe,
 		.cache = &api_cache_hooks,
+		.gate = &api_gate,
+		.credentials = auth_on,
 	};
+	struct api_auth_config ac = {
+		.on = auth_on,
+		.metrics_public = cfg->metrics_public,
+		.jwt_secret_file = nonempty(cfg->jwt_secret_file),
+		.jwt_jwks_file = nonempty(cfg->jwt_jwks_file),
+		.jwt_public_key_file = nonempty(cfg->jwt_public_key_file),
+		.jwt_issuer = nonempty(cfg->jwt_issuer),
+		.jwt_audience = nonempty(cfg->jwt_audience),
+		.jwt_role_claim = nonempty(cfg->jwt_role_claim),
+		.jwt_name_claim = nonempty(cfg->jwt_name_claim),
+		.rate_limit = cfg->rate_limit,
+		.rate_burst = cfg->rate_burst,
+		.fail_limit = cfg->auth_fail_limit,
+		.audit_retention_days = cfg->audit_retention_days,
+	};
+	app.auth = NULL;
+	char why_auth[300];
+	if (api_auth_start(&app, &ac, why_auth, sizeof(why_auth))) {
+		log_error("cannot start authentication: %s", why_auth);
+		cache_free(app.cache);
+		service_release(&app.svc);
+		store_close(st);
+		return 2;
+	}
 	metrics_init(api_routes, api_nroutes);
 	struct http_server *srv;
 	char why[256];
 	if (http_server_start(&hc, &srv, why, sizeof(why))) {
 		log_error("cannot start the HTTP server: %s", why);
+		api_auth_stop(&app);
 		cache_free(app.cache);
 		metrics_release();
 		service_release(&app.svc);
@@ -365,7 +504,7 @@ static int cmd_serve(const struct config *cfg)
 	snprintf(url, sizeof(url), "%s://%s%s%s:%s", http_server_tls(srv) ? "https" : "http",
 		 v6 ? "[" : "", cfg->host, v6 ? "]" : "", port);
 	const char *fields[] = { "version", INSIGHTS_VERSION, "url", url, "host", cfg->host, "port", port,
-				 "database", store_name(st), "database_url",
+				 "auth", auth_on ? "on" : "off", "database", store_name(st), "database_url",
 				 parsed ? u.redacted : "(unparsable)", NULL };
 	log_fields(LOG_INFO, "insights started", fields);
 	if (parsed)
@@ -375,6 +514,7 @@ static int cmd_serve(const struct config *cfg)
 	sigwait(&stop, &sig);
 	log_info("received %s: finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	http_server_stop(srv, cfg->shutdown_grace_s * 1000u);
+	api_auth_stop(&app);
 	cache_free(app.cache);
 	metrics_release();
 	service_release(&app.svc);
@@ -413,9 +553,24 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
+	int skip = 2;
+	if (cmd->run == cmd_token) {
+		token_verb = argc > 2 ? argv[2] : "";
+		if (!strcmp(token_verb, "revoke") && argc > 3 && strncmp(argv[3], "--", 2)) {
+			token_arg = argv[3];
+			skip = 4;
+		} else if (!strcmp(token_verb, "create") || !strcmp(token_verb, "list")) {
+			skip = 3;
+		} else {
+			fprintf(stderr, "usage: insights token create --name NAME --role ROLE "
+					"[--expires-in 90d]\n       insights token list\n"
+					"       insights token revoke NAME\n");
+			return 2;
+		}
+	}
 	struct config cfg;
 	char why[300];
-	if (conf_load(&cfg, cmd->scope, argc - 2, argv + 2, why, sizeof(why))) {
+	if (conf_load(&cfg, cmd->scope, argc - skip, argv + skip, why, sizeof(why))) {
 		fprintf(stderr, "insights %s: %s\nusage: insights %s [options]\n"
 				"Run 'insights %s --help' for the options.\n",
 			cmd->name, why, cmd->name, cmd->name);

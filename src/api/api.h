@@ -21,12 +21,14 @@
 #include "lib/jsonw.h"
 
 struct response_cache;
+struct api_auth;
 
 struct app {
 	struct service svc;
 	const char *version;
 	struct response_cache *cache; /* NULL: responses are never cached */
 	struct gql_config graphql;    /* the GraphQL API's limits */
+	struct api_auth *auth;        /* authentication (api/auth.h); NULL: off */
 };
 
 /* The response cache's hooks for the HTTP server (see http_cache_hooks). */

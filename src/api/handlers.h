@@ -26,6 +26,13 @@ void api_statistics_authors(struct http_request *req);
 
 void api_metrics(struct http_request *req);
 
+/* Tokens, identity and the audit trail (admin.c). */
+void api_token_list(struct http_request *req);
+void api_token_create(struct http_request *req);
+void api_token_revoke(struct http_request *req);
+void api_auth_me(struct http_request *req);
+void api_audit(struct http_request *req);
+
 /* The GraphQL API (graphql.c): POST and GET /v1/graphql and /graphql. */
 void api_graphql(struct http_request *req);
 /* Appends graphql_operations_total to a metrics page. */

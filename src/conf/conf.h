@@ -32,6 +32,22 @@ struct config {
 	const char *trusted_proxies;
 	const char *tls_cert;
 	const char *tls_key;
+	const char *auth;
+	unsigned metrics_public;
+	const char *jwt_secret_file;
+	const char *jwt_jwks_file;
+	const char *jwt_public_key_file;
+	const char *jwt_issuer;
+	const char *jwt_audience;
+	const char *jwt_role_claim;
+	const char *jwt_name_claim;
+	const char *rate_limit;
+	unsigned rate_burst;
+	const char *auth_fail_limit;
+	unsigned audit_retention_days;
+	const char *token_name;
+	const char *token_role;
+	const char *token_expires_in;
 	unsigned response_cache;
 	unsigned search_window;
 	unsigned graphql_max_depth;
@@ -48,6 +64,7 @@ struct config {
 #define CONF_SERVE 1u
 #define CONF_DB 2u /* every command that opens the database */
 #define CONF_SEED 4u
+#define CONF_TOKEN 8u /* insights token ... */
 
 /*
  * Fills `cfg` for a command whose options are `scope`: defaults, then the

@@ -312,8 +312,6 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err)
 {
-	if (insight_input_check(in, true, err))
-		return err->status;
 	/* An authenticated actor who names no author is the author. */
 	struct insight_input named;
 	const struct actor *who = actor_current();
@@ -322,6 +320,8 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 		named.author = (struct opt_str){ .set = true, .v = who->name };
 		in = &named;
 	}
+	if (insight_input_check(in, true, err))
+		return err->status;
 	struct audited au;
 	enum status rc = audit_open(svc, &au, err);
 	if (rc == OK)

@@ -842,6 +842,18 @@ static bool run(struct gx *x, struct buf *data, struct gql_outcome *outcome)
 	const struct gql_selection_set *sets[] = { op->set };
 	if (!gx_collect(x, root, sets, 1, &fields, &n))
 		return false;
+	for (size_t i = 0; x->cfg->allowed && i < n; i++) {
+		const char *kind = op->kind == GQL_MUTATION ? "mutation" : "query";
+		enum gql_field_kind fk = fields[i].def->kind;
+		if (fk == GF_SCHEMA || fk == GF_TYPE || fk == GF_META)
+			continue; /* the schema is no one's data */
+		if (!x->cfg->allowed(kind, fields[i].def->name)) {
+			gx_push(x, "selectionSet");
+			gx_push(x, fields[i].ast->name);
+			return gx_fail(x, "permission-error", "no permission to run %s field '%s'",
+				       kind, fields[i].def->name);
+		}
+	}
 	x->schema_only = op->kind == GQL_QUERY;
 	for (size_t i = 0; i < n; i++)
 		x->schema_only &= fields[i].def->kind == GF_SCHEMA || fields[i].def->kind == GF_TYPE ||

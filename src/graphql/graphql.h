@@ -29,6 +29,12 @@ struct gql_config {
 	unsigned max_depth;   /* nesting of selection sets */
 	unsigned max_fields;  /* fields (aliases included) in a document, fragments counted once */
 	int64_t max_limit;    /* the largest `limit`; rows of a list without one */
+	/*
+	 * Whether the calling thread's actor may run root field `field` of an
+	 * operation of type `op` ("query", "mutation"); NULL: everyone may. A
+	 * field refused fails the operation with a permission-error.
+	 */
+	bool (*allowed)(const char *op, const char *field);
 };
 
 struct gql_request {
