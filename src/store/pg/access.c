@@ -95,8 +95,9 @@ enum status pg_token_create(struct store *st, struct arena *a, const struct toke
 static enum status pg_body_token_list(struct pg_conn *c, struct pg_op *op, struct error *err)
 {
 	PGresult *r;
+	struct pg_params none = { 0 };
 	enum status rc = pg_q_built(c, "SELECT " TOKEN_COLS " FROM api_tokens"
-				    " ORDER BY name COLLATE \"C\"", NULL, &r, err);
+				    " ORDER BY name COLLATE \"C\"", &none, &r, err);
 	if (rc)
 		return rc;
 	int rows = PQntuples(r);
