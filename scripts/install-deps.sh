@@ -7,7 +7,7 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev)
+build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev libssl-dev)
 test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus)
 bench=(wrk nginx-light)
 # libFuzzer's runtime comes with compiler-rt (mk/fuzz.mk).
