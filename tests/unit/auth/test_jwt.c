@@ -828,7 +828,7 @@ TEST(jwt_claim_paths)
 		"\"realm_access\":{\"roles\":[\"admin\",\"viewer\"]},"
 		"\"https://hasura.io/jwt/claims\":{\"x-hasura-default-role\":\"author\","
 		"\"x-hasura-user-id\":\"42\"},\"deep\":{\"a\":[[{\"b\":\"x\"}]]},"
-		"\"n\":7,\"empty\":\"\",\"long\":\"0123456789012345678901234567890123456789012345678901234567890123\"}";
+		"\"n\":7,\"empty\":\"\",\"nul\":\"ad\\u0000min\",\"long\":\"0123456789012345678901234567890123456789012345678901234567890123\"}";
 	static const struct {
 		const char *role, *name;
 		const char *role_want, *name_want; /* role_want NULL: fails with reason name_want */
@@ -848,6 +848,8 @@ TEST(jwt_claim_paths)
 		{ ".sub.x", NULL, NULL, "no role claim" },
 		{ ".deep.a[0].b", NULL, NULL, "no role claim" },
 		{ ".sub", ".flag", NULL, "bad name claim" },
+		{ ".nul", NULL, NULL, "no role claim" },
+		{ ".sub", ".nul", NULL, "bad name claim" },
 		{ ".sub", ".realm_access", NULL, "bad name claim" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
