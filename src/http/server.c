@@ -247,7 +247,7 @@ const char *http_client_addr(struct http_request *req)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
 			  sizeof(peer));
 	struct buf xff = BUF_INIT;
-	if (req->srv->trusted.n && cidr_list_match(&req->srv->trusted, peer))
+	if (req->srv->trusted.n) /* whether the peer is one, cidr_client_addr() decides */
 		MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_forwarded, &xff);
 	char out[CIDR_ADDR_TEXT];
 	cidr_client_addr(&req->srv->trusted, peer, xff.len ? xff.data : NULL, out);
@@ -393,7 +393,7 @@ static void preflight(struct http_request *req)
 	}
 	http_add_header(req, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
 	const char *asked = http_header(req, "Access-Control-Request-Headers");
-	/* With credentials, a fixed list: "*" would not cover Authorization anyway. */
+	/* With credentials, the headers the API reads, not whatever a page asks for. */
 	http_add_header(req, "Access-Control-Allow-Headers",
 			asked && !req->srv->cors.credentials
 				? asked

@@ -116,7 +116,7 @@ def refuse(servers, *args):
     """Runs serve with args that must keep it from starting; returns its stderr."""
     db = servers.database()
     proc = run_cli("serve", "--host", "127.0.0.1", "--port", str(free_port()), "--database", db.url,
-                   "--log-format", "text", *args, timeout=60)
+                   "--log-format", "text", *args, timeout=30)
     assert proc.returncode != 0, proc
     return proc.stderr
 

@@ -73,6 +73,15 @@ TEST(ratelimit_refills_over_time)
 	ratelimit_take(rl, "slow", t + 60 * SEC, &v);
 	CHECK(v.allowed);
 	ratelimit_free(rl);
+
+	/* A very fast rate: a token in less than a second is still "retry after 1". */
+	rl = ratelimit_new((struct ratelimit_policy){ .rate = 3e8, .burst = 1 }, 10);
+	ratelimit_take(rl, "fast", t, &v);
+	CHECK(v.allowed);
+	ratelimit_take(rl, "fast", t + 3, &v); /* 0.9 of a token */
+	CHECK(!v.allowed);
+	CHECK(v.retry_after_s == 1);
+	ratelimit_free(rl);
 }
 
 TEST(ratelimit_keys_are_independent)
