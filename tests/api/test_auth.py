@@ -229,6 +229,16 @@ def test_every_role_on_every_operation(secured):
             assert resp.status_code == want, f"{what}: {resp.status_code}"
 
 
+def test_cached_answers_need_a_credential_too(secured):
+    srv, tokens = secured
+    reader = caller(srv, tokens["reader"])
+    for path in ("/tags", "/categories", "/statistics", "/insights"):
+        assert reader.get(path).status_code == 200
+        assert reader.get(path).status_code == 200  # now from the response cache
+        assert Client(srv.url).get(path).status_code == 401, path
+        assert caller(srv, tokens["metrics"]).get(path).status_code == 403, path
+
+
 def test_metrics_public_opens_metrics_only(servers):
     srv = servers.start(args=["--auth", "on", "--metrics-public", "1"])
     assert Client(srv.url).get("/metrics", check=False).status_code == 200
@@ -713,3 +723,32 @@ def test_no_credential_in_logs_errors_or_metrics(servers, keys):
         for cred in (root, jwt, expired, root[4:20], jwt.split(".")[2], secret.decode()):
             assert cred not in text
     assert "authentication failed" in log
+
+
+# ---------------------------------------------------------------------------
+# CORS with credentials
+
+def test_cors_with_auth_lists_origins_never_star(servers, tmp_path):
+    srv = servers.start(args=["--auth", "on"], env={"INSIGHTS_CORS_ORIGINS": "https://app.example.com"})
+    resp = requests.get(srv.url + "/health", headers={"Origin": "https://app.example.com"},
+                        timeout=HTTP_TIMEOUT)
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert resp.headers.get("Access-Control-Allow-Credentials") == "true"
+    other = requests.get(srv.url + "/health", headers={"Origin": "https://evil.example.com"},
+                         timeout=HTTP_TIMEOUT)
+    assert "Access-Control-Allow-Origin" not in other.headers
+    pre = requests.options(srv.url + "/insights", timeout=HTTP_TIMEOUT, headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert pre.status_code == 204
+    assert "authorization" in pre.headers["Access-Control-Allow-Headers"].lower()
+    # The default (unset) is no CORS at all with auth on.
+    plain = servers.start(args=["--auth", "on"])
+    resp = requests.get(plain.url + "/health", headers={"Origin": "https://app.example.com"},
+                        timeout=HTTP_TIMEOUT)
+    assert "Access-Control-Allow-Origin" not in resp.headers
+    # An explicit * refuses to start.
+    proc = run_cli("serve", "--auth", "on", "--port", "0", "--cors-origins", "*",
+                   "--database", "sqlite:///" + str(tmp_path / "c.db"), timeout=30)
+    assert proc.returncode != 0
+    assert "INSIGHTS_CORS_ORIGINS" in proc.stderr or "origins" in proc.stderr
