@@ -752,3 +752,25 @@ def test_cors_with_auth_lists_origins_never_star(servers, tmp_path):
                    "--database", "sqlite:///" + str(tmp_path / "c.db"), timeout=30)
     assert proc.returncode != 0
     assert "INSIGHTS_CORS_ORIGINS" in proc.stderr or "origins" in proc.stderr
+
+
+def last_used(db, name):
+    """A token's last_used_at, or None (psql prints a NULL as an empty line, sqlite3 as None)."""
+    rows = db.query(f"SELECT coalesce(last_used_at, 'never') FROM api_tokens WHERE name = '{name}'")
+    assert len(rows) == 1, rows
+    return None if rows[0][0] == "never" else rows[0][0]
+
+
+def test_last_use_is_kept_without_a_write_per_request(servers):
+    db = servers.database()
+    token = make_token(db.url, "used", "reader")
+    make_token(db.url, "unused", "reader")
+    srv = servers.start(db, args=["--auth", "on"])
+    for _ in range(20):
+        assert caller(srv, token).get("/tags").status_code == 200
+    # Not written per request: nothing yet (it is written about once a minute)...
+    assert last_used(db, "used") is None
+    # ...and at the latest when the server stops.
+    assert srv.stop() == 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", last_used(db, "used") or "")
+    assert last_used(db, "unused") is None
