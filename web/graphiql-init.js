@@ -63,8 +63,9 @@
       account.hidden = false;
       bar.hidden = false;
     } else {
+      // Nobody to name (authentication off, or signed out): no bar.
       account.hidden = true;
-      bar.hidden = !getToken();
+      bar.hidden = true;
     }
   }
 
