@@ -4,7 +4,8 @@
 // attached (a bearer token kept in the tab's session storage, for when the
 // server requires authentication) and where a 401 turns into a sign-in
 // prompt (the listeners registered with onUnauthorized) instead of a broken
-// view. It also carries the data version of the last write this tab made
+// view. Who the token is (GET /auth/me) is kept here too, so that a 403 can
+// be explained with the role that was refused. It also carries the data version of the last write this tab made
 // (X-Insights-Version) on later reads, so that no cached answer older than
 // the tab's own write is shown, whichever instance answers.
 
@@ -24,6 +25,8 @@ let token = null;
 try { token = sessionStorage.getItem(TOKEN_KEY); } catch (e) { token = null; }
 let minVersion = 0;
 const unauthorized = new Set();
+// GET /auth/me's answer for the current token ({ name, role, authenticated }), or null.
+let identity = null;
 
 export function setToken(value) {
   token = value || null;
@@ -35,16 +38,23 @@ export function setToken(value) {
 
 export function hasToken() { return !!token; }
 
+export function getIdentity() { return identity; }
+export function setIdentity(me) { identity = me || null; }
+
 // fn() is called on every 401; returns a function that unregisters it.
 export function onUnauthorized(fn) {
   unauthorized.add(fn);
   return () => unauthorized.delete(fn);
 }
 
-export async function request(method, path, body) {
+// opts.token: a credential to try instead of the tab's (the sign-in prompt
+// checks one before keeping it); such a request's 401 is the caller's to
+// explain and prompts no one.
+export async function request(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const credential = opts.token !== undefined ? opts.token : token;
+  if (credential) headers.Authorization = `Bearer ${credential}`;
   if (method === 'GET' && minVersion) headers['X-Insights-Min-Version'] = String(minVersion);
   let resp;
   try {
@@ -62,7 +72,7 @@ export async function request(method, path, body) {
   let text = '';
   try { text = await resp.text(); } catch (e) { throw new ApiError(0, 'The server cannot be reached.'); }
   if (resp.status === 401) {
-    unauthorized.forEach((fn) => fn());
+    if (opts.token === undefined) unauthorized.forEach((fn) => fn());
     throw new ApiError(401, 'Sign in to see this.');
   }
   let data = null;
@@ -87,6 +97,12 @@ export async function getAll(path) {
 export function describe(err) {
   if (!(err instanceof ApiError)) return 'Something went wrong in the dashboard.';
   if (err.status === 0) return 'The server cannot be reached. Is it running?';
+  if (err.status === 403) {
+    return identity && identity.role && identity.role !== 'anonymous'
+      ? `Your role (${identity.role}) cannot do this.`
+      : 'Your credentials do not allow this.';
+  }
+  if (err.status === 429) return 'Too many requests: wait a moment, then try again.';
   if (typeof err.detail === 'string') return err.detail;
   if (Array.isArray(err.detail)) return err.detail.map((p) => `${(p.loc || []).slice(1).join('.')}: ${p.msg}`).join('; ');
   return `The server answered ${err.status}.`;

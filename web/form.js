@@ -2,10 +2,13 @@
 // starts from the specification's content template; the preview shows the
 // content as the server renders it (POST /render, the same safe renderer as
 // the detail view), refreshed as one types. 422 problems are shown next to
-// their fields; any other refusal above the form, in the API's words.
+// their fields; any other refusal above the form, in the API's words (a
+// 403 in the role's: "Your role (reader) cannot do this.").
 import { html, useEffect, useRef, useState } from './preact-htm.js';
 
-import { describe, get, getAll, problemsByField, request } from './api.js';
+import {
+  describe, get, getAll, getIdentity, problemsByField, request,
+} from './api.js';
 import {
   Failure, Loading, PRIORITIES, STATUSES, Title, categoryTree, flatten, useLoad,
 } from './util.js';
@@ -94,7 +97,8 @@ function Editor({ initial, id, cats, tags }) {
       setSaving(false);
       const byField = problemsByField(err);
       setProblems(byField);
-      setError(Object.keys(byField).length ? 'Some fields need attention.' : describe(err));
+      setError(Object.keys(byField).length ? 'Some fields need attention.'
+        : err.status === 403 ? `${describe(err)} Saving needs an editor or admin token.` : describe(err));
       const first = Object.keys(byField).find((k) => document.getElementById(`in-${k}`));
       if (first) document.getElementById(`in-${first}`).focus();
     }
@@ -167,5 +171,12 @@ export function Form({ id }) {
     title: '', description: '', content: TEMPLATE, source: '', author: '', category_id: '',
     priority: 'medium', status: 'draft', tag_ids: [],
   };
-  return html`<${Title}>${title}<//><${Editor} key=${id || 'new'} initial=${initial} id=${id} cats=${cats} tags=${tags} />`;
+  // A role that may read but not write (known from GET /auth/me): said
+  // before the user types, not only when the server refuses the save.
+  const me = getIdentity();
+  const readOnly = me && me.authenticated && !['editor', 'admin'].includes(me.role);
+  return html`<${Title}>${title}<//>
+    ${readOnly && html`<div class="notice" id="form-readonly"><p>You are signed in as <strong>${me.name}</strong> with the role
+      ${' '}<strong>${me.role}</strong>: you can fill in and preview this form, but saving needs an editor or admin token.</p></div>`}
+    <${Editor} key=${id || 'new'} initial=${initial} id=${id} cats=${cats} tags=${tags} />`;
 }

@@ -102,7 +102,12 @@ describe('dashboard', () => {
   test('the overview shows the numbers of the API', async () => {
     const page = await openPage(browser, server);
     const stats = await server.get('/statistics');
+    const me = page.waitForResponse((r) => new URL(r.url()).pathname === '/auth/me');
     await visit(page, server, '#/', '#chart-category');
+    // Authentication off: /auth/me says anonymous, and nothing about signing in shows.
+    assert.deepEqual(await (await me).json(), { name: 'anonymous', role: 'anonymous', authenticated: false });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    assert.equal(await page.$('#account, dialog.signin, #signin-open, #signout'), null);
     assert.equal(await page.textContent('#total-insights'), stats.total_insights.toLocaleString('en'));
     await page.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('chart-status')));
     const status = await chartData(page, 'chart-status');

@@ -46,6 +46,8 @@ test('GraphiQL loads offline, runs a query and explores the schema', async () =>
   await page.getByText('query_root').first().click();
   await page.getByText('insights_groups').first().waitFor();
   await page.screenshot({ path: shotPath('graphiql-docs') });
+  // Authentication off: the sign-in bar never showed.
+  assert.equal(await page.isHidden('#auth'), true);
   assert.deepEqual(page.problems, []);
   await page.close();
 });

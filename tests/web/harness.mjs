@@ -39,14 +39,23 @@ export class Server {
     this.stderr = '';
   }
 
-  // Seeds `count` insights (deterministic), then serves on a free port.
-  async start(count) {
+  // Seeds `count` insights (deterministic), creates the API tokens asked
+  // for with the CLI (tokens: { name: role }; kept in this.tokens[name]),
+  // then serves on a free port with `args` added (['--auth', 'on']).
+  async start(count, { args = [], tokens = {} } = {}) {
     const seed = spawnSync(BIN, ['seed', '--count', String(count), '--random-seed', '12', '--database', this.dbUrl],
       { encoding: 'utf8' });
     if (seed.status !== 0) throw new Error(`seed failed: ${seed.stderr}`);
+    this.tokens = {};
+    for (const [name, role] of Object.entries(tokens)) {
+      const made = spawnSync(BIN, ['token', 'create', '--name', name, '--role', role, '--database', this.dbUrl],
+        { encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(`token create failed: ${made.stderr}`);
+      this.tokens[name] = made.stdout.trim();
+    }
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
-    this.proc = spawn(BIN, ['serve', '--port', String(this.port), '--database', this.dbUrl, '--log-level', 'warn'],
+    this.proc = spawn(BIN, ['serve', '--port', String(this.port), '--database', this.dbUrl, '--log-level', 'warn', ...args],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.stderr += d; });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
@@ -61,11 +70,13 @@ export class Server {
     throw new Error(`the server did not become healthy: ${this.stderr}`);
   }
 
-  // The API, as a test reads it to know what the page should show.
+  // The API, as a test reads it to know what the page should show (with
+  // this.bearer, when set, as the credential).
   async api(method, p, body) {
+    const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    if (this.bearer) headers.Authorization = `Bearer ${this.bearer}`;
     const r = await fetch(this.url + p, {
-      method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();
     if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${text}`);
