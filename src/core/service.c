@@ -15,6 +15,7 @@
 #include "core/audit.h"
 #include "core/validate.h"
 #include "lib/cpus.h"
+#include "lib/log.h"
 #include "lib/banned.h"
 
 void service_init(struct service *svc, struct store *store)
@@ -185,7 +186,12 @@ static enum status audit_open(struct service *svc, struct audited *au, struct er
 {
 	au->own = batch.svc != svc;
 	au->a = (struct arena)ARENA_INIT;
-	return au->own ? svc_batch_begin(svc, err) : OK;
+	if (!au->own)
+		return OK;
+	enum status rc = svc_batch_begin(svc, err);
+	if (rc != OK)
+		au->own = false; /* nothing to end */
+	return rc;
 }
 
 /* Records that the calling thread's actor did `action` to `resource` `id`. */
@@ -222,6 +228,40 @@ static enum status audit_close(struct service *svc, struct audited *au, enum sta
 	arena_release(&au->a);
 	return rc;
 }
+
+#define AUDIT_ATTEMPTS 3
+
+/*
+ * The loop of AUDITED: opens the write's transaction before the body, and
+ * after it closes the transaction and decides whether to run the body
+ * again. A write in a transaction of its own that failed in a way that may
+ * pass (a deadlock, a serialization failure: err->transient) runs again,
+ * AUDIT_ATTEMPTS times in all, after a short random pause, as the store
+ * retries a single write; one inside the caller's batch is never retried
+ * here (the batch fails as a whole).
+ */
+static bool audit_step(struct service *svc, struct audited *au, enum status *rc,
+		       struct error *err, int *attempt)
+{
+	if (*attempt > 0) {
+		bool own = au->own;
+		*rc = audit_close(svc, au, *rc, err);
+		if (!own || *rc != E_UNAVAILABLE || !err->transient || *attempt >= AUDIT_ATTEMPTS)
+			return false;
+		error_clear(err);
+		log_debug("retrying a transaction (attempt %d)", *attempt + 1);
+		unsigned seed = (unsigned)clock_mono_ns();
+		struct timespec pause = { 0, (long)(1 + rand_r(&seed) % (8u << *attempt)) * 1000000L };
+		nanosleep(&pause, NULL);
+	}
+	(*attempt)++;
+	*rc = audit_open(svc, au, err);
+	return true;
+}
+
+/* Runs the block that follows as one audited write (audit_step). */
+#define AUDITED(svc, au, rc, err) \
+	for (int audit_attempt_ = 0; audit_step((svc), &(au), &(rc), (err), &audit_attempt_);)
 
 enum status svc_health(struct service *svc, struct error *err)
 {
@@ -323,17 +363,20 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 	if (insight_input_check(in, true, err))
 		return err->status;
 	struct audited au;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, insight_create, a, in, out, err);
-	if (rc == OK) {
-		struct audit_fields now;
-		audit_fields_insight(&now, &au.a, out);
-		rc = audit_record(svc, &au, "create", "insight", out->id, NULL, &now, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, insight_create, a, in, out, err);
+		if (rc == OK) {
+			struct audit_fields now;
+			audit_fields_insight(&now, &au.a, out);
+			rc = audit_record(svc, &au, "create", "insight", out->id, NULL, &now, err);
+		}
+		if (rc == OK)
+			count(svc, &svc->counters.insights_created, 1);
+		rc = wrote(svc, rc);
 	}
-	if (rc == OK)
-		count(svc, &svc->counters.insights_created, 1);
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_insight_create_many(struct service *svc, const struct insight_input *in,
@@ -366,20 +409,23 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 		return err->status;
 	struct audited au;
 	struct insight old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, insight_get, &au.a, id, &old, err);
-	if (rc == OK)
-		rc = CALL(svc, insight_update, a, id, in, out, err);
-	if (rc == OK) {
-		struct audit_fields was, now;
-		audit_fields_insight(&was, &au.a, &old);
-		audit_fields_insight(&now, &au.a, out);
-		rc = audit_record(svc, &au, "update", "insight", id, &was, &now, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, insight_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = CALL(svc, insight_update, a, id, in, out, err);
+		if (rc == OK) {
+			struct audit_fields was, now;
+			audit_fields_insight(&was, &au.a, &old);
+			audit_fields_insight(&now, &au.a, out);
+			rc = audit_record(svc, &au, "update", "insight", id, &was, &now, err);
+		}
+		if (rc == OK)
+			count(svc, &svc->counters.insights_updated, 1);
+		rc = wrote(svc, rc);
 	}
-	if (rc == OK)
-		count(svc, &svc->counters.insights_updated, 1);
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err)
@@ -387,19 +433,22 @@ enum status svc_insight_delete(struct service *svc, int64_t id, struct error *er
 	error_clear(err);
 	struct audited au;
 	struct insight old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, insight_get, &au.a, id, &old, err);
-	if (rc == OK)
-		rc = CALL(svc, insight_delete, id, err);
-	if (rc == OK) {
-		struct audit_fields was;
-		audit_fields_insight(&was, &au.a, &old);
-		rc = audit_record(svc, &au, "delete", "insight", id, &was, NULL, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, insight_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = CALL(svc, insight_delete, id, err);
+		if (rc == OK) {
+			struct audit_fields was;
+			audit_fields_insight(&was, &au.a, &old);
+			rc = audit_record(svc, &au, "delete", "insight", id, &was, NULL, err);
+		}
+		if (rc == OK)
+			count(svc, &svc->counters.insights_deleted, 1);
+		rc = wrote(svc, rc);
 	}
-	if (rc == OK)
-		count(svc, &svc->counters.insights_deleted, 1);
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_insight_related(struct service *svc, struct arena *a, int64_t id, int64_t limit,
@@ -430,15 +479,18 @@ enum status svc_tag_create(struct service *svc, struct arena *a,
 	if (tag_input_check(in, true, err))
 		return err->status;
 	struct audited au;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, tag_create, a, in, out, err);
-	if (rc == OK) {
-		struct audit_fields now;
-		audit_fields_tag(&now, out);
-		rc = audit_record(svc, &au, "create", "tag", out->id, NULL, &now, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, tag_create, a, in, out, err);
+		if (rc == OK) {
+			struct audit_fields now;
+			audit_fields_tag(&now, out);
+			rc = audit_record(svc, &au, "create", "tag", out->id, NULL, &now, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
@@ -448,18 +500,21 @@ enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
 		return err->status;
 	struct audited au;
 	struct tag old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, tag_get, &au.a, id, &old, err);
-	if (rc == OK)
-		rc = CALL(svc, tag_update, a, id, in, out, err);
-	if (rc == OK) {
-		struct audit_fields was, now;
-		audit_fields_tag(&was, &old);
-		audit_fields_tag(&now, out);
-		rc = audit_record(svc, &au, "update", "tag", id, &was, &now, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, tag_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = CALL(svc, tag_update, a, id, in, out, err);
+		if (rc == OK) {
+			struct audit_fields was, now;
+			audit_fields_tag(&was, &old);
+			audit_fields_tag(&now, out);
+			rc = audit_record(svc, &au, "update", "tag", id, &was, &now, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err)
@@ -467,17 +522,20 @@ enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err)
 	error_clear(err);
 	struct audited au;
 	struct tag old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, tag_get, &au.a, id, &old, err);
-	if (rc == OK)
-		rc = CALL(svc, tag_delete, id, err);
-	if (rc == OK) {
-		struct audit_fields was;
-		audit_fields_tag(&was, &old);
-		rc = audit_record(svc, &au, "delete", "tag", id, &was, NULL, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, tag_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = CALL(svc, tag_delete, id, err);
+		if (rc == OK) {
+			struct audit_fields was;
+			audit_fields_tag(&was, &old);
+			rc = audit_record(svc, &au, "delete", "tag", id, &was, NULL, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_category_get(struct service *svc, struct arena *a, int64_t id,
@@ -514,15 +572,18 @@ enum status svc_category_create(struct service *svc, struct arena *a,
 	if (category_input_check(in, true, err) || reserved_name(in, err))
 		return err->status;
 	struct audited au;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, category_create, a, in, out, err);
-	if (rc == OK) {
-		struct audit_fields now;
-		audit_fields_category(&now, out);
-		rc = audit_record(svc, &au, "create", "category", out->id, NULL, &now, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, category_create, a, in, out, err);
+		if (rc == OK) {
+			struct audit_fields now;
+			audit_fields_category(&now, out);
+			rc = audit_record(svc, &au, "create", "category", out->id, NULL, &now, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_category_update(struct service *svc, struct arena *a, int64_t id,
@@ -535,18 +596,21 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 		return problem_parent_cycle(err, id);
 	struct audited au;
 	struct category old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, category_get, &au.a, id, &old, err);
-	if (rc == OK)
-		rc = CALL(svc, category_update, a, id, in, out, err);
-	if (rc == OK) {
-		struct audit_fields was, now;
-		audit_fields_category(&was, &old);
-		audit_fields_category(&now, out);
-		rc = audit_record(svc, &au, "update", "category", id, &was, &now, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, category_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = CALL(svc, category_update, a, id, in, out, err);
+		if (rc == OK) {
+			struct audit_fields was, now;
+			audit_fields_category(&was, &old);
+			audit_fields_category(&now, out);
+			rc = audit_record(svc, &au, "update", "category", id, &was, &now, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_category_delete(struct service *svc, int64_t id, struct error *err)
@@ -554,17 +618,20 @@ enum status svc_category_delete(struct service *svc, int64_t id, struct error *e
 	error_clear(err);
 	struct audited au;
 	struct category old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, category_get, &au.a, id, &old, err);
-	if (rc == OK)
-		rc = CALL(svc, category_delete, id, err);
-	if (rc == OK) {
-		struct audit_fields was;
-		audit_fields_category(&was, &old);
-		rc = audit_record(svc, &au, "delete", "category", id, &was, NULL, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, category_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = CALL(svc, category_delete, id, err);
+		if (rc == OK) {
+			struct audit_fields was;
+			audit_fields_category(&was, &old);
+			rc = audit_record(svc, &au, "delete", "category", id, &was, NULL, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_statistics(struct service *svc, struct arena *a,
@@ -686,15 +753,17 @@ enum status svc_token_create(struct service *svc, struct arena *a, const struct 
 	if (ttl)
 		clock_format(now + (time_t)ttl, row.expires_at);
 	struct audited au;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, token_create, a, &row, out, err);
-	if (rc == OK) {
-		struct audit_fields now_fields;
-		audit_fields_token(&now_fields, out);
-		rc = audit_record(svc, &au, "create", "token", out->id, NULL, &now_fields, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, token_create, a, &row, out, err);
+		if (rc == OK) {
+			struct audit_fields now_fields;
+			audit_fields_token(&now_fields, out);
+			rc = audit_record(svc, &au, "create", "token", out->id, NULL, &now_fields, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	rc = audit_close(svc, &au, wrote(svc, rc), err);
 	if (rc != OK)
 		memset(secret, 0, TOKEN_SECRET_SIZE);
 	return rc;
@@ -712,15 +781,18 @@ enum status svc_token_revoke(struct service *svc, const char *name, struct error
 	error_clear(err);
 	struct audited au;
 	struct token old;
-	enum status rc = audit_open(svc, &au, err);
-	if (rc == OK)
-		rc = CALL(svc, token_delete, &au.a, name, &old, err);
-	if (rc == OK) {
-		struct audit_fields was;
-		audit_fields_token(&was, &old);
-		rc = audit_record(svc, &au, "delete", "token", old.id, &was, NULL, err);
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = CALL(svc, token_delete, &au.a, name, &old, err);
+		if (rc == OK) {
+			struct audit_fields was;
+			audit_fields_token(&was, &old);
+			rc = audit_record(svc, &au, "delete", "token", old.id, &was, NULL, err);
+		}
+		rc = wrote(svc, rc);
 	}
-	return audit_close(svc, &au, wrote(svc, rc), err);
+	return rc;
 }
 
 enum status svc_token_check(struct service *svc, struct arena *a, const char *secret,

@@ -78,7 +78,10 @@ enum status pg_fail(struct pg_conn *c, const PGresult *r, struct error *err)
 	    !strncmp(state, "53", 2)) {
 		c->broken = true;
 		log_error("postgresql (%s): database unavailable: %s", role, msg);
-		return error_set(err, E_UNAVAILABLE, "The database is unavailable");
+		error_set(err, E_UNAVAILABLE, "The database is unavailable");
+		/* Broken before COMMIT was sent: nothing was written, a new connection may do. */
+		err->transient = !c->committing;
+		return E_UNAVAILABLE;
 	}
 	if (!strcmp(state, "57014")) {
 		log_warn("postgresql (%s): statement exceeded the query timeout", role);
@@ -86,7 +89,10 @@ enum status pg_fail(struct pg_conn *c, const PGresult *r, struct error *err)
 	}
 	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03")) {
 		log_warn("postgresql (%s): %s (%s)", role, msg, state);
-		return error_set(err, E_UNAVAILABLE, "The database is busy; try again");
+		error_set(err, E_UNAVAILABLE, "The database is busy; try again");
+		/* A deadlock or a serialization failure: the transaction, run again, may pass. */
+		err->transient = strcmp(state, "55P03") != 0;
+		return E_UNAVAILABLE;
 	}
 	/*
 	 * A replica that has not yet replayed a migration the primary applied
