@@ -190,8 +190,9 @@ enum status sq_token_touch(struct store *st, const int64_t *ids, size_t n, const
 
 enum status sq_audit_append(struct store *st, const struct audit_entry *e, struct error *err)
 {
+	/* An append: it touches no insight, so the group's pending index entries can wait. */
 	struct sq_txn t;
-	enum status rc = sq_txn_begin(sq_of(st), SQ_WRITE, &t, err);
+	enum status rc = sq_txn_begin(sq_of(st), SQ_APPEND, &t, err);
 	if (rc)
 		return rc;
 	sqlite3_stmt *s = sq_dyn_stmt(t.c,

@@ -200,7 +200,7 @@ enum status sq_run_on_id(struct sq_conn *c, enum sq_stmt which, int64_t id, int 
 enum sq_txn_mode {
 	SQ_READ,
 	SQ_WRITE,  /* any write */
-	SQ_APPEND, /* inserts insights only: their indexing is deferred to the commit */
+	SQ_APPEND, /* inserts that change no indexed insight: new insights' indexing waits for the commit */
 };
 
 struct sq_txn {

@@ -289,7 +289,13 @@ enum status sq_batch_begin(struct store *st, struct error *err)
 	if (!b)
 		return error_set(err, E_INTERNAL, "out of memory");
 	b->s = s;
-	enum status rc = sq_txn_begin(s, SQ_WRITE, &b->t, err);
+	/*
+	 * Opened as an append: its own writes flush the group's pending index
+	 * entries when they need to (sq_txn_nested), so that a batch holding
+	 * one new insight (a create and its audit entry) leaves the indexing
+	 * to the group's commit, as a lone create does.
+	 */
+	enum status rc = sq_txn_begin(s, SQ_APPEND, &b->t, err);
 	if (rc) {
 		free(b);
 		return rc;
