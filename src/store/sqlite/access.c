@@ -109,24 +109,23 @@ enum status sq_token_list(struct store *st, struct arena *a, struct token **out,
 				      err);
 	if (!s)
 		return sq_txn_end(&t, err->status, err);
-	size_t cap = 0;
-	struct token *rows = NULL;
+	size_t cap = 16, count = 0;
+	struct token *rows = arena_alloc(a, cap * sizeof(*rows));
 	int src;
 	while ((src = sq_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct token *grown = arena_alloc(a, ncap * sizeof(*grown));
-			if (cap)
-				memcpy(grown, rows, cap * sizeof(*grown));
+		if (count == cap) {
+			struct token *grown = arena_alloc(a, 2 * cap * sizeof(*grown));
+			memcpy(grown, rows, cap * sizeof(*grown));
 			rows = grown;
-			cap = ncap;
+			cap *= 2;
 		}
-		sq_read_token(s, a, &rows[(*n)++]);
+		sq_read_token(s, a, &rows[count++]);
 	}
 	if (src != SQLITE_DONE)
 		rc = sq_fail(t.c, src, err);
 	sqlite3_reset(s);
 	*out = rows;
+	*n = count;
 	return sq_txn_end(&t, rc, err);
 }
 
