@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev libssl-dev)
-test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus)
+test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus openssl)
 bench=(wrk nginx-light)
 # libFuzzer's runtime comes with compiler-rt (mk/fuzz.mk).
 fuzz=(clang libclang-rt-14-dev)
