@@ -75,6 +75,9 @@ static bool write_failed(struct gx *x, const struct error *err)
 		return gx_fail(x, "constraint-violation", "%s", err->detail);
 	case E_NOTFOUND:
 		return gx_fail(x, "not-found", "%s", err->detail);
+	case E_PRECONDITION:
+		/* _expected_revision did not match: Hasura's code for a failed check. */
+		return gx_fail(x, "constraint-violation", "%s", err->detail);
 	case E_UNAVAILABLE:
 		x->http_status = 503;
 		return gx_fail_at(x, "$", "unexpected", "%s", err->detail);

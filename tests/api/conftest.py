@@ -38,8 +38,8 @@ TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 INSIGHT_KEYS = {"id", "title", "description", "content", "source", "author", "category_id",
-                "priority", "status", "created_at", "updated_at", "published_at", "tags",
-                "category"}
+                "priority", "status", "created_at", "updated_at", "published_at", "revision",
+                "tags", "category"}
 TAG_KEYS = {"id", "name", "slug", "description", "color", "created_at", "usage_count"}
 CATEGORY_KEYS = {"id", "name", "slug", "description", "parent_id", "color", "icon",
                  "created_at", "updated_at", "insight_count"}
@@ -278,6 +278,7 @@ def assert_insight(ins):
     assert_timestamp(ins["created_at"])
     assert_timestamp(ins["updated_at"])
     assert_timestamp(ins["published_at"], nullable=True)
+    assert isinstance(ins["revision"], int) and ins["revision"] >= 1
     assert ins["updated_at"] >= ins["created_at"]
     assert isinstance(ins["tags"], list)
     for tag in ins["tags"]:
