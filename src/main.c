@@ -470,6 +470,7 @@ static int cmd_serve(const struct config *cfg)
 		.rate_burst = cfg->rate_burst,
 		.fail_limit = cfg->auth_fail_limit,
 		.audit_retention_days = cfg->audit_retention_days,
+		.revision_retention_days = cfg->revision_retention_days,
 	};
 	app.auth = NULL;
 	char why_auth[300];

@@ -73,6 +73,25 @@ struct api_out {
 void api_begin(struct api_out *o);
 void api_end(struct http_request *req, struct api_out *o, unsigned status);
 
+/* ---- conditional requests (revisions.c) ------------------------------------ */
+
+/* Adds ETag: "<version>". */
+void api_etag(struct http_request *req, int64_t version);
+/* When If-None-Match lists "<version>": answers 304 with the ETag and returns true. */
+bool api_not_modified(struct http_request *req, int64_t version);
+/*
+ * The version a write of row `id` of `table` must find (the use cases'
+ * `expected`): 0 without If-Match; the row's version when If-Match lists it;
+ * -1 (no version) when it does not. False after answering (404: no row).
+ */
+bool api_if_match(struct http_request *req, enum q_table table, int64_t id, int64_t *expected);
+/*
+ * Answers a failed write of row `id` (where: as api_fail_input, or NULL);
+ * a 412 carries the row's current ETag.
+ */
+void api_fail_write(struct http_request *req, enum q_table table, int64_t id,
+		    struct error *err, const char *where);
+
 /* ---- reading -------------------------------------------------------- */
 
 /*

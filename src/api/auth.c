@@ -1,7 +1,8 @@
 /*
  * auth.c: the gate of auth.h: who a request is, whether it may go on, and
  * the actor its handler runs as; the cache of API tokens; the thread that
- * records tokens' last use and prunes the audit trail.
+ * records tokens' last use and prunes the audit trail (and deleted insights'
+ * revisions).
  */
 #include "api/auth.h"
 
@@ -33,7 +34,7 @@ struct cached_token {
 };
 
 #define CACHE_SLOTS 256
-/* How often tokens' last use is written, and the audit trail pruned. */
+/* How often tokens' last use is written, and the audit trail and revisions pruned. */
 #define TOUCH_EVERY_S 60
 #define PRUNE_EVERY_S 3600
 
@@ -322,6 +323,22 @@ static void prune_audit(struct api_auth *au)
 		log_info("pruned %lld audit entries older than %s", (long long)deleted, before);
 }
 
+/* Forgets the revisions of insights deleted longer ago than the retention. */
+static void prune_revisions(struct api_auth *au)
+{
+	if (!au->cfg.revision_retention_days)
+		return;
+	char before[TS_SIZE];
+	clock_format(time(NULL) - (time_t)au->cfg.revision_retention_days * 86400, before);
+	struct error err = ERROR_INIT;
+	int64_t deleted = 0;
+	if (svc_revision_prune(&au->app->svc, before, &deleted, &err))
+		log_warn("could not prune deleted insights' revisions: %s", err.detail);
+	else if (deleted)
+		log_info("pruned %lld revisions of insights deleted before %s", (long long)deleted,
+			 before);
+}
+
 static void *upkeep_main(void *arg)
 {
 	struct api_auth *au = arg;
@@ -338,6 +355,7 @@ static void *upkeep_main(void *arg)
 		uint64_t now = clock_mono_ns();
 		if (!stop && now >= next_prune) {
 			prune_audit(au);
+			prune_revisions(au);
 			next_prune = now + PRUNE_EVERY_S * 1000000000ull;
 		}
 		pthread_mutex_lock(&au->stop_lock);

@@ -40,6 +40,7 @@ struct api_auth_config {
 	unsigned rate_burst;
 	const char *fail_limit;       /* failed authentications per address: "10/m" */
 	unsigned audit_retention_days; /* 0: kept forever */
+	unsigned revision_retention_days; /* deleted insights' revisions; 0: kept forever */
 };
 
 /* Seconds a token read from the database is trusted before it is read again. */

@@ -74,6 +74,7 @@ void encode_insight_html(struct jsonw *w, const struct insight *in, const char *
 	kts(w, "created_at", in->created_at);
 	kts(w, "updated_at", in->updated_at);
 	kts(w, "published_at", in->published_at);
+	jsonw_kint(w, "revision", in->revision);
 	jsonw_key(w, "tags");
 	jsonw_array_open(w);
 	for (size_t i = 0; i < in->ntags; i++)
@@ -86,6 +87,48 @@ void encode_insight_html(struct jsonw *w, const struct insight *in, const char *
 		jsonw_null(w);
 	if (content_html)
 		jsonw_kstr(w, "content_html", content_html);
+	jsonw_object_close(w);
+}
+
+void encode_revision(struct jsonw *w, const struct insight_revision *r)
+{
+	const struct insight *v = &r->v;
+	jsonw_object_open(w);
+	jsonw_kint(w, "id", v->id);
+	jsonw_kint(w, "revision", v->revision);
+	jsonw_kstr(w, "title", v->title);
+	jsonw_kstr(w, "description", v->description);
+	jsonw_kstr(w, "content", v->content);
+	jsonw_kstr(w, "source", v->source);
+	jsonw_kstr(w, "author", v->author);
+	jsonw_kid(w, "category_id", v->category_id);
+	jsonw_kstr(w, "priority", priority_name(v->priority));
+	jsonw_kstr(w, "status", lifecycle_name(v->status));
+	kts(w, "created_at", v->created_at);
+	kts(w, "updated_at", v->updated_at);
+	kts(w, "published_at", v->published_at);
+	jsonw_key(w, "tag_ids");
+	jsonw_array_open(w);
+	for (size_t i = 0; i < r->ntag_ids; i++)
+		jsonw_int(w, r->tag_ids[i]);
+	jsonw_array_close(w);
+	jsonw_kstr(w, "actor", r->actor);
+	kts(w, "deleted_at", r->deleted_at);
+	jsonw_object_close(w);
+}
+
+void encode_revision_page(struct jsonw *w, const struct revision_page *p, int64_t page,
+			  int64_t page_size)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "total", p->total);
+	jsonw_kint(w, "page", page);
+	jsonw_kint(w, "page_size", page_size);
+	jsonw_key(w, "revisions");
+	jsonw_array_open(w);
+	for (size_t i = 0; i < p->n; i++)
+		encode_revision(w, &p->items[i]);
+	jsonw_array_close(w);
 	jsonw_object_close(w);
 }
 

@@ -22,6 +22,11 @@ void encode_category(struct jsonw *w, const struct category *c, bool counted);
 void encode_insight(struct jsonw *w, const struct insight *in);
 /* The same with a last member "content_html" (omitted when NULL). */
 void encode_insight_html(struct jsonw *w, const struct insight *in, const char *content_html);
+/* A revision: the insight's fields as they were, tag_ids, actor, deleted_at. */
+void encode_revision(struct jsonw *w, const struct insight_revision *r);
+/* {"total", "page", "page_size", "revisions": [...]} */
+void encode_revision_page(struct jsonw *w, const struct revision_page *p, int64_t page,
+			  int64_t page_size);
 void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t page,
 			 int64_t page_size);
 void encode_statistics(struct jsonw *w, const struct statistics *s);

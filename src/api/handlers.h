@@ -49,6 +49,11 @@ void api_graphiql_asset(struct http_request *req);
 void api_insight_get(struct http_request *req);
 void api_insight_related(struct http_request *req);
 void api_render(struct http_request *req);
+/* An insight's revisions and restores (revisions.c). */
+void api_revision_list(struct http_request *req);
+void api_revision_get(struct http_request *req);
+void api_revision_restore(struct http_request *req);
+void api_insight_restore(struct http_request *req);
 
 /* The web dashboard (dashboard.c): the page and its files. */
 void api_dashboard(struct http_request *req);

@@ -40,6 +40,9 @@ void api_insight_get(struct http_request *req)
 		api_fail(req, &err);
 		return;
 	}
+	if (api_not_modified(req, in.revision))
+		return;
+	api_etag(req, in.revision);
 	const char *html = NULL;
 	if (format && !strcmp(format, "html"))
 		html = in.content ? markdown_html(in.content, strlen(in.content), http_arena(req)) : "";

@@ -17,15 +17,19 @@ struct resource {
 	enum status (*decode)(json_object *o, struct arena *a, void *in, struct error *err);
 	enum status (*create)(struct service *svc, struct arena *a, const void *in, void *out,
 			      struct error *err);
-	enum status (*update)(struct service *svc, struct arena *a, int64_t id, const void *in,
-			      void *out, struct error *err);
+	/* Conditional: `expected` as service.h's svc_*_update_if has it. */
+	enum status (*update)(struct service *svc, struct arena *a, int64_t id, int64_t expected,
+			      const void *in, void *out, struct error *err);
 	enum status (*get)(struct service *svc, struct arena *a, int64_t id, void *out,
 			   struct error *err);
-	enum status (*remove)(struct service *svc, int64_t id, struct error *err);
+	enum status (*remove)(struct service *svc, int64_t id, int64_t expected, struct error *err);
 	/* Lists by skip/limit; NULL when the resource has its own list (insights). */
 	enum status (*list)(struct service *svc, struct arena *a, struct range r, void **rows,
 			    size_t *n, struct error *err);
 	void (*encode)(struct jsonw *w, const void *row);
+	/* Its table (whose version is the entity tag) and a row's version. */
+	enum q_table table;
+	int64_t (*version)(const void *row);
 };
 
 /* ---- adapters: typed functions behind the descriptor's void pointers -- */
@@ -34,8 +38,10 @@ static enum status insight_decode(json_object *o, struct arena *a, void *in, str
 { return decode_insight_input(o, a, in, err); }
 static enum status insight_create(struct service *svc, struct arena *a, const void *in, void *out, struct error *err)
 { return svc_insight_create(svc, a, in, out, err); }
-static enum status insight_update(struct service *svc, struct arena *a, int64_t id, const void *in, void *out, struct error *err)
-{ return svc_insight_update(svc, a, id, in, out, err); }
+static enum status insight_update(struct service *svc, struct arena *a, int64_t id, int64_t expected, const void *in, void *out, struct error *err)
+{ return svc_insight_update_if(svc, a, id, expected, in, out, err); }
+static int64_t insight_version(const void *row)
+{ return ((const struct insight *)row)->revision; }
 static enum status insight_get(struct service *svc, struct arena *a, int64_t id, void *out, struct error *err)
 { return svc_insight_get(svc, a, id, out, err); }
 static void insight_encode(struct jsonw *w, const void *row)
@@ -45,8 +51,8 @@ static enum status tag_decode(json_object *o, struct arena *a, void *in, struct 
 { return decode_tag_input(o, a, in, err); }
 static enum status tag_create(struct service *svc, struct arena *a, const void *in, void *out, struct error *err)
 { return svc_tag_create(svc, a, in, out, err); }
-static enum status tag_update(struct service *svc, struct arena *a, int64_t id, const void *in, void *out, struct error *err)
-{ return svc_tag_update(svc, a, id, in, out, err); }
+static enum status tag_update(struct service *svc, struct arena *a, int64_t id, int64_t expected, const void *in, void *out, struct error *err)
+{ return svc_tag_update_if(svc, a, id, expected, in, out, err); }
 static enum status tag_get(struct service *svc, struct arena *a, int64_t id, void *out, struct error *err)
 { return svc_tag_get(svc, a, id, out, err); }
 static enum status tag_list(struct service *svc, struct arena *a, struct range r, void **rows, size_t *n, struct error *err)
@@ -58,8 +64,8 @@ static enum status category_decode(json_object *o, struct arena *a, void *in, st
 { return decode_category_input(o, a, in, err); }
 static enum status category_create(struct service *svc, struct arena *a, const void *in, void *out, struct error *err)
 { return svc_category_create(svc, a, in, out, err); }
-static enum status category_update(struct service *svc, struct arena *a, int64_t id, const void *in, void *out, struct error *err)
-{ return svc_category_update(svc, a, id, in, out, err); }
+static enum status category_update(struct service *svc, struct arena *a, int64_t id, int64_t expected, const void *in, void *out, struct error *err)
+{ return svc_category_update_if(svc, a, id, expected, in, out, err); }
 static enum status category_get(struct service *svc, struct arena *a, int64_t id, void *out, struct error *err)
 { return svc_category_get(svc, a, id, out, err); }
 static enum status category_list(struct service *svc, struct arena *a, struct range r, void **rows, size_t *n, struct error *err)
@@ -69,15 +75,17 @@ static void category_encode(struct jsonw *w, const void *row)
 
 const struct resource api_insights = {
 	sizeof(struct insight_input), sizeof(struct insight), insight_decode, insight_create,
-	insight_update, insight_get, svc_insight_delete, NULL, insight_encode,
+	insight_update, insight_get, svc_insight_delete_if, NULL, insight_encode, QT_INSIGHTS,
+	insight_version,
 };
 const struct resource api_tags = {
 	sizeof(struct tag_input), sizeof(struct tag), tag_decode, tag_create, tag_update, tag_get,
-	svc_tag_delete, tag_list, tag_encode,
+	svc_tag_delete_if, tag_list, tag_encode, QT_TAGS, NULL,
 };
 const struct resource api_categories = {
 	sizeof(struct category_input), sizeof(struct category), category_decode, category_create,
-	category_update, category_get, svc_category_delete, category_list, category_encode,
+	category_update, category_get, svc_category_delete_if, category_list, category_encode,
+	QT_CATEGORIES, NULL,
 };
 
 /* ---- the shared handlers ------------------------------------------- */
@@ -134,10 +142,23 @@ void api_get(struct http_request *req)
 		return;
 	struct error err = ERROR_INIT;
 	void *out = arena_alloc(http_arena(req), r->row_size);
-	if (r->get(&api_app(req)->svc, http_arena(req), id, out, &err))
+	/*
+	 * A tag's or category's version is not in its row: read first, it is
+	 * at most as new as the row, so that an If-Match with it never passes
+	 * for a version the client has not seen.
+	 */
+	int64_t version = 0;
+	if ((!r->version && svc_version(&api_app(req)->svc, r->table, id, &version, &err)) ||
+	    r->get(&api_app(req)->svc, http_arena(req), id, out, &err)) {
 		api_fail(req, &err);
-	else
-		answer_row(req, r, out, 200);
+		return;
+	}
+	if (r->version)
+		version = r->version(out);
+	if (api_not_modified(req, version))
+		return;
+	api_etag(req, version);
+	answer_row(req, r, out, 200);
 }
 
 /* PUT /{resource}/{id}: a partial update. */
@@ -151,12 +172,17 @@ void api_update(struct http_request *req)
 	void *in = read_input(req, r, &err);
 	if (!in)
 		return;
+	int64_t expected;
+	if (!api_if_match(req, r->table, id, &expected))
+		return;
 	void *out = arena_alloc(http_arena(req), r->row_size);
-	if (r->update(&api_app(req)->svc, http_arena(req), id, in, out, &err)) {
-		api_fail_input(req, &err, "body");
+	if (r->update(&api_app(req)->svc, http_arena(req), id, expected, in, out, &err)) {
+		api_fail_write(req, r->table, id, &err, "body");
 		return;
 	}
 	api_version_header(req);
+	if (r->version)
+		api_etag(req, r->version(out));
 	answer_row(req, r, out, 200);
 }
 
@@ -168,8 +194,11 @@ void api_delete(struct http_request *req)
 	if (!api_path_id(req, 0, &id))
 		return;
 	struct error err = ERROR_INIT;
-	if (r->remove(&api_app(req)->svc, id, &err)) {
-		api_fail(req, &err);
+	int64_t expected;
+	if (!api_if_match(req, r->table, id, &expected))
+		return;
+	if (r->remove(&api_app(req)->svc, id, expected, &err)) {
+		api_fail_write(req, r->table, id, &err, NULL);
 		return;
 	}
 	api_version_header(req);

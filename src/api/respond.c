@@ -23,6 +23,7 @@ static const unsigned http_status_of[] = {
 	[E_TOOLARGE] = 413,
 	[E_UNAVAILABLE] = 503,
 	[E_INTERNAL] = 500,
+	[E_PRECONDITION] = 412,
 };
 
 unsigned api_http_status(enum status s)

@@ -89,17 +89,20 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 		row->status = in->status;
 	copy_ts(row->updated_at, now);
 	follow_lifecycle(row, was, now);
+	if (in->published_at)
+		copy_ts(row->published_at, in->published_at);
 }
 
 void insight_init(struct insight *row, const struct insight_input *in, const char *now)
 {
-	if (in->created_at)
-		now = in->created_at;
 	memset(row, 0, sizeof(*row));
 	row->priority = PRIORITY_MEDIUM;
 	row->status = LIFECYCLE_DRAFT;
-	copy_ts(row->created_at, now);
-	insight_apply(row, in, now);
+	row->id = in->id;
+	row->revision = in->revision ? in->revision : 1;
+	copy_ts(row->created_at, in->created_at ? in->created_at : now);
+	/* A restore keeps its creation time but is made now; a replay is made then. */
+	insight_apply(row, in, in->created_at && !in->id ? in->created_at : now);
 }
 
 void tag_apply(struct tag *row, const struct tag_input *in)

@@ -90,6 +90,7 @@ struct insight {
 	char created_at[TS_SIZE];
 	char updated_at[TS_SIZE];
 	char published_at[TS_SIZE];
+	int64_t revision;            /* 1 when created; moves on every change */
 	struct tag *tags;            /* ordered by tag id */
 	size_t ntags;
 	struct category *category;   /* NULL when category_id is 0 */
@@ -120,6 +121,36 @@ struct insight_input {
 	 * command, imports); NULL: now. Never decoded from a request.
 	 */
 	const char *created_at;
+	/*
+	 * Restores (core/service.c), never decoded from a request: `id` makes
+	 * a create bring back a deleted insight under its id (0: a new id),
+	 * `revision` the revision it starts at (0: 1), and `published_at`
+	 * replaces what the lifecycle rule would give (NULL: the rule; "": none).
+	 */
+	int64_t id;
+	int64_t revision;
+	const char *published_at;
+};
+
+/*
+ * A revision of an insight: its fields as they were at `v.revision` (v.tags
+ * unused), the ids of its tags, who made it (NULL: unknown, for versions
+ * made before revisions were kept or by a bulk load) and, while the insight
+ * is deleted, when it was ("" otherwise). The time it was made is
+ * v.updated_at: every change sets it.
+ */
+struct insight_revision {
+	struct insight v;
+	int64_t *tag_ids;            /* ascending */
+	size_t ntag_ids;
+	const char *actor;
+	char deleted_at[TS_SIZE];
+};
+
+struct revision_page {
+	int64_t total;
+	struct insight_revision *items;   /* newest first */
+	size_t n;
 };
 
 struct tag_input {

@@ -22,6 +22,7 @@ static const struct q_column insight_columns[QI__COUNT] = {
 	[QI_CREATED_AT] = { "created_at", QTY_TIMESTAMP, false },
 	[QI_UPDATED_AT] = { "updated_at", QTY_TIMESTAMP, false },
 	[QI_PUBLISHED_AT] = { "published_at", QTY_TIMESTAMP, true },
+	[QI_REVISION] = { "revision", QTY_INT, false },
 };
 
 static const struct q_column tag_columns[QG__COUNT] = {

@@ -24,7 +24,7 @@ enum q_table { QT_INSIGHTS, QT_TAGS, QT_CATEGORIES, QT__COUNT };
 /* Columns of each table, in the order of their row structs (model.h). */
 enum q_insight_col { QI_ID, QI_TITLE, QI_DESCRIPTION, QI_CONTENT, QI_SOURCE, QI_AUTHOR,
 		     QI_CATEGORY_ID, QI_PRIORITY, QI_STATUS, QI_CREATED_AT, QI_UPDATED_AT,
-		     QI_PUBLISHED_AT, QI__COUNT };
+		     QI_PUBLISHED_AT, QI_REVISION, QI__COUNT };
 enum q_tag_col { QG_ID, QG_NAME, QG_SLUG, QG_DESCRIPTION, QG_COLOR, QG_CREATED_AT,
 		 QG_USAGE_COUNT, QG__COUNT };
 enum q_category_col { QC_ID, QC_NAME, QC_SLUG, QC_DESCRIPTION, QC_PARENT_ID, QC_COLOR, QC_ICON,

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -348,6 +349,56 @@ enum status svc_aggregate(struct service *svc, struct arena *a, const struct q_a
 	return rc;
 }
 
+/*
+ * The version check of a conditional write (If-Match, _expected_revision),
+ * inside the write's batch: the row is locked (PostgreSQL) or the write
+ * lock held (SQLite) from here to the commit, so two writers expecting the
+ * same version cannot both pass. `expected` 0: no condition (the row is
+ * still locked when `lock`).
+ */
+static enum status check_version(struct service *svc, enum q_table table, int64_t id,
+				 int64_t expected, bool lock, struct error *err)
+{
+	static const char *const what[QT__COUNT] = {
+		[QT_INSIGHTS] = "Insight", [QT_TAGS] = "Tag", [QT_CATEGORIES] = "Category",
+	};
+	if (!expected && !lock)
+		return OK;
+	int64_t now;
+	enum status rc = CALL(svc, row_version, table, id, true, &now, err);
+	if (rc == OK && expected && now != expected)
+		rc = error_set(err, E_PRECONDITION, "%s was modified", what[table]);
+	return rc;
+}
+
+/* The revision an insight row is, made by `actor` (NULL: unknown); strings borrowed. */
+static void revision_of(struct insight_revision *r, struct arena *a, const struct insight *in,
+			const char *actor)
+{
+	memset(r, 0, sizeof(*r));
+	r->v = *in;
+	r->v.tags = NULL;
+	r->v.ntags = 0;
+	r->v.category = NULL;
+	r->tag_ids = ARENA_NEW_ARRAY(a, int64_t, in->ntags ? in->ntags : 1);
+	for (size_t i = 0; i < in->ntags; i++)
+		r->tag_ids[r->ntag_ids++] = in->tags[i].id;
+	r->actor = actor;
+}
+
+/*
+ * Keeps an insight's revision `row` was, made by the calling thread's actor
+ * when `made` (or by someone unknown, when it was never kept: a version
+ * from before revisions were kept, or from a bulk load).
+ */
+static enum status revision_keep(struct service *svc, struct arena *a, const struct insight *row,
+				 bool made, struct error *err)
+{
+	struct insight_revision r;
+	revision_of(&r, a, row, made ? actor_current()->name : NULL);
+	return CALL(svc, revision_add, &r, err);
+}
+
 enum status svc_insight_create(struct service *svc, struct arena *a,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err)
@@ -367,6 +418,8 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 	AUDITED (svc, au, rc, err) {
 		if (rc == OK)
 			rc = CALL(svc, insight_create, a, in, out, err);
+		if (rc == OK)
+			rc = revision_keep(svc, &au.a, out, true, err);
 		if (rc == OK) {
 			struct audit_fields now;
 			audit_fields_insight(&now, &au.a, out);
@@ -405,6 +458,35 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err)
 {
+	return svc_insight_update_if(svc, a, id, 0, in, out, err);
+}
+
+/* An update in the caller's audited batch, after `old` was read under the version check. */
+static enum status update_audited(struct service *svc, struct audited *au, struct arena *a,
+				  int64_t id, const struct insight *old, const char *action,
+				  const struct insight_input *in, struct insight *out,
+				  struct error *err)
+{
+	enum status rc = revision_keep(svc, &au->a, old, false, err);
+	if (rc == OK)
+		rc = CALL(svc, insight_update, a, id, in, out, err);
+	if (rc == OK)
+		rc = revision_keep(svc, &au->a, out, true, err);
+	if (rc == OK) {
+		struct audit_fields was, now;
+		audit_fields_insight(&was, &au->a, old);
+		audit_fields_insight(&now, &au->a, out);
+		rc = audit_record(svc, au, action, "insight", id, &was, &now, err);
+	}
+	if (rc == OK)
+		count(svc, &svc->counters.insights_updated, 1);
+	return rc;
+}
+
+enum status svc_insight_update_if(struct service *svc, struct arena *a, int64_t id,
+				  int64_t expected, const struct insight_input *in,
+				  struct insight *out, struct error *err)
+{
 	if (insight_input_check(in, false, err))
 		return err->status;
 	struct audited au;
@@ -412,17 +494,11 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 	enum status rc = OK;
 	AUDITED (svc, au, rc, err) {
 		if (rc == OK)
+			rc = check_version(svc, QT_INSIGHTS, id, expected, true, err);
+		if (rc == OK)
 			rc = CALL(svc, insight_get, &au.a, id, &old, err);
 		if (rc == OK)
-			rc = CALL(svc, insight_update, a, id, in, out, err);
-		if (rc == OK) {
-			struct audit_fields was, now;
-			audit_fields_insight(&was, &au.a, &old);
-			audit_fields_insight(&now, &au.a, out);
-			rc = audit_record(svc, &au, "update", "insight", id, &was, &now, err);
-		}
-		if (rc == OK)
-			count(svc, &svc->counters.insights_updated, 1);
+			rc = update_audited(svc, &au, a, id, &old, "update", in, out, err);
 		rc = wrote(svc, rc);
 	}
 	return rc;
@@ -430,15 +506,30 @@ enum status svc_insight_update(struct service *svc, struct arena *a, int64_t id,
 
 enum status svc_insight_delete(struct service *svc, int64_t id, struct error *err)
 {
+	return svc_insight_delete_if(svc, id, 0, err);
+}
+
+enum status svc_insight_delete_if(struct service *svc, int64_t id, int64_t expected,
+				  struct error *err)
+{
 	error_clear(err);
 	struct audited au;
 	struct insight old;
+	char now[TS_SIZE];
+	clock_timestamp(now);
 	enum status rc = OK;
 	AUDITED (svc, au, rc, err) {
 		if (rc == OK)
+			rc = check_version(svc, QT_INSIGHTS, id, expected, true, err);
+		if (rc == OK)
 			rc = CALL(svc, insight_get, &au.a, id, &old, err);
+		/* Its last version is kept with the others, for a restore within the retention. */
+		if (rc == OK)
+			rc = revision_keep(svc, &au.a, &old, false, err);
 		if (rc == OK)
 			rc = CALL(svc, insight_delete, id, err);
+		if (rc == OK)
+			rc = CALL(svc, revision_retire, id, now, err);
 		if (rc == OK) {
 			struct audit_fields was;
 			audit_fields_insight(&was, &au.a, &old);
@@ -496,12 +587,20 @@ enum status svc_tag_create(struct service *svc, struct arena *a,
 enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
 			   const struct tag_input *in, struct tag *out, struct error *err)
 {
+	return svc_tag_update_if(svc, a, id, 0, in, out, err);
+}
+
+enum status svc_tag_update_if(struct service *svc, struct arena *a, int64_t id, int64_t expected,
+			      const struct tag_input *in, struct tag *out, struct error *err)
+{
 	if (tag_input_check(in, false, err))
 		return err->status;
 	struct audited au;
 	struct tag old;
 	enum status rc = OK;
 	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = check_version(svc, QT_TAGS, id, expected, false, err);
 		if (rc == OK)
 			rc = CALL(svc, tag_get, &au.a, id, &old, err);
 		if (rc == OK)
@@ -519,11 +618,19 @@ enum status svc_tag_update(struct service *svc, struct arena *a, int64_t id,
 
 enum status svc_tag_delete(struct service *svc, int64_t id, struct error *err)
 {
+	return svc_tag_delete_if(svc, id, 0, err);
+}
+
+enum status svc_tag_delete_if(struct service *svc, int64_t id, int64_t expected,
+			      struct error *err)
+{
 	error_clear(err);
 	struct audited au;
 	struct tag old;
 	enum status rc = OK;
 	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = check_version(svc, QT_TAGS, id, expected, false, err);
 		if (rc == OK)
 			rc = CALL(svc, tag_get, &au.a, id, &old, err);
 		if (rc == OK)
@@ -590,6 +697,13 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 				const struct category_input *in, struct category *out,
 				struct error *err)
 {
+	return svc_category_update_if(svc, a, id, 0, in, out, err);
+}
+
+enum status svc_category_update_if(struct service *svc, struct arena *a, int64_t id,
+				   int64_t expected, const struct category_input *in,
+				   struct category *out, struct error *err)
+{
 	if (category_input_check(in, false, err) || reserved_name(in, err))
 		return err->status;
 	if (in->parent_id.set && in->parent_id.v == id)
@@ -598,6 +712,8 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 	struct category old;
 	enum status rc = OK;
 	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = check_version(svc, QT_CATEGORIES, id, expected, false, err);
 		if (rc == OK)
 			rc = CALL(svc, category_get, &au.a, id, &old, err);
 		if (rc == OK)
@@ -615,11 +731,19 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 
 enum status svc_category_delete(struct service *svc, int64_t id, struct error *err)
 {
+	return svc_category_delete_if(svc, id, 0, err);
+}
+
+enum status svc_category_delete_if(struct service *svc, int64_t id, int64_t expected,
+				   struct error *err)
+{
 	error_clear(err);
 	struct audited au;
 	struct category old;
 	enum status rc = OK;
 	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = check_version(svc, QT_CATEGORIES, id, expected, false, err);
 		if (rc == OK)
 			rc = CALL(svc, category_get, &au.a, id, &old, err);
 		if (rc == OK)
@@ -837,4 +961,205 @@ enum status svc_audit_prune(struct service *svc, const char *before, int64_t *de
 {
 	error_clear(err);
 	return CALL(svc, audit_prune, before, deleted, err);
+}
+
+/* ---- revisions and versions ----------------------------------------------------- */
+
+enum status svc_version(struct service *svc, enum q_table table, int64_t id, int64_t *version,
+			struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, row_version, table, id, false, version, err);
+}
+
+/*
+ * An insight never changed since revisions were kept (or since a bulk load)
+ * has no kept revision: its one revision is the insight as it is.
+ */
+static enum status only_revision(struct service *svc, struct arena *a, int64_t id,
+				 struct insight_revision *out, struct error *err)
+{
+	struct insight now;
+	enum status rc = CALL(svc, insight_get, a, id, &now, err);
+	if (rc == OK)
+		revision_of(out, a, &now, NULL);
+	return rc;
+}
+
+enum status svc_revision_list(struct service *svc, struct arena *a, int64_t id, int64_t page,
+			      int64_t page_size, struct revision_page *out, struct error *err)
+{
+	error_clear(err);
+	assert(page >= 1 && page_size >= 1 && page_size <= PAGE_SIZE_MAX);
+	enum status rc = CALL(svc, revision_find, a, id, page, page_size, out, err);
+	if (rc || out->total)
+		return rc;
+	struct insight_revision only;
+	rc = only_revision(svc, a, id, &only, err);
+	if (rc)
+		return rc;
+	out->total = 1;
+	if (page == 1) {
+		out->items = ARENA_NEW(a, struct insight_revision);
+		out->items[0] = only;
+		out->n = 1;
+	}
+	return OK;
+}
+
+enum status svc_revision_get(struct service *svc, struct arena *a, int64_t id, int64_t n,
+			     struct insight_revision *out, struct error *err)
+{
+	error_clear(err);
+	assert(n >= 1);
+	enum status rc = CALL(svc, revision_get, a, id, n, out, err);
+	if (rc != E_NOTFOUND)
+		return rc;
+	/* Not kept: the insight's own revision when it has never been changed. */
+	struct error quiet = ERROR_INIT;
+	struct insight_revision only;
+	if (only_revision(svc, a, id, &only, &quiet) == OK && only.v.revision == n) {
+		error_clear(err);
+		*out = only;
+		return OK;
+	}
+	if (quiet.status != OK && quiet.status != E_NOTFOUND)
+		return error_set(err, quiet.status, "%s", quiet.detail);
+	return err->status;
+}
+
+/* The input that makes an insight what revision `r` was: every field, its tags. */
+static void input_of(struct insight_input *in, const struct insight_revision *r)
+{
+	memset(in, 0, sizeof(*in));
+	const struct insight *v = &r->v;
+	in->title = (struct opt_str){ true, v->title };
+	in->description = (struct opt_str){ true, v->description };
+	in->content = (struct opt_str){ true, v->content };
+	in->source = (struct opt_str){ true, v->source };
+	in->author = (struct opt_str){ true, v->author };
+	in->category_id = (struct opt_id){ true, v->category_id };
+	in->priority_set = in->status_set = in->tag_ids_set = true;
+	in->priority = v->priority;
+	in->status = v->status;
+	in->tag_ids = r->tag_ids;
+	in->ntag_ids = r->ntag_ids;
+	in->published_at = v->published_at;
+}
+
+/*
+ * What a restore refers to and is gone (the store's problems about a missing
+ * category or tag) becomes a conflict that says why, e.g. "Cannot restore
+ * revision 3: tag 5 does not exist".
+ */
+static enum status gone_refs(struct error *err, const char *what)
+{
+	if (err->status != E_INVALID || !err->nproblems)
+		return err->status;
+	char why[200] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < err->nproblems && len < sizeof(why) - 1; i++) {
+		const char *msg = err->problems[i].msg;
+		if (!strncmp(msg, "Value error, ", 13))
+			msg += 13;
+		int w = snprintf(why + len, sizeof(why) - len, "%s%s", i ? "; " : "", msg);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	error_clear(err);
+	return error_set(err, E_CONFLICT, "Cannot restore %s: %s", what, why);
+}
+
+enum status svc_revision_restore(struct service *svc, struct arena *a, int64_t id, int64_t n,
+				 int64_t expected, struct insight *out, struct error *err)
+{
+	error_clear(err);
+	struct audited au;
+	struct insight old;
+	struct insight_revision r;
+	struct insight_input in;
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = check_version(svc, QT_INSIGHTS, id, expected, true, err);
+		if (rc == OK)
+			rc = CALL(svc, insight_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = svc_revision_get(svc, &au.a, id, n, &r, err);
+		if (rc == OK) {
+			input_of(&in, &r);
+			rc = update_audited(svc, &au, a, id, &old, "restore", &in, out, err);
+			if (rc == E_INVALID) {
+				char what[48];
+				snprintf(what, sizeof(what), "revision %lld", (long long)n);
+				rc = gone_refs(err, what);
+			}
+		}
+		rc = wrote(svc, rc);
+	}
+	return rc;
+}
+
+enum status svc_insight_restore(struct service *svc, struct arena *a, int64_t id,
+				struct insight *out, struct error *err)
+{
+	error_clear(err);
+	struct audited au;
+	struct insight_revision r;
+	struct insight_input in;
+	int64_t exists;
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK) {
+			rc = CALL(svc, row_version, QT_INSIGHTS, id, false, &exists, err);
+			if (rc == OK)
+				rc = error_set(err, E_CONFLICT, "Insight %lld is not deleted", (long long)id);
+			else if (rc == E_NOTFOUND) {
+				error_clear(err);
+				rc = OK;
+			}
+		}
+		if (rc == OK) {
+			rc = CALL(svc, revision_get, &au.a, id, 0, &r, err);
+			if (rc == OK && !r.deleted_at[0])
+				rc = error_set(err, E_NOTFOUND, "Revision not found");
+			if (rc == E_NOTFOUND) {
+				error_clear(err);
+				rc = error_set(err, E_NOTFOUND, "No deleted insight %lld is kept",
+					       (long long)id);
+			}
+		}
+		if (rc == OK) {
+			/* Back under its id, at a new revision, created when it was. */
+			input_of(&in, &r);
+			in.id = id;
+			in.revision = r.v.revision + 1;
+			in.created_at = r.v.created_at;
+			rc = CALL(svc, insight_create, a, &in, out, err);
+			if (rc == E_INVALID)
+				rc = gone_refs(err, "the insight");
+		}
+		if (rc == OK)
+			rc = CALL(svc, revision_retire, id, NULL, err);
+		if (rc == OK)
+			rc = revision_keep(svc, &au.a, out, true, err);
+		if (rc == OK) {
+			struct audit_fields now;
+			audit_fields_insight(&now, &au.a, out);
+			rc = audit_record(svc, &au, "restore", "insight", id, NULL, &now, err);
+		}
+		if (rc == OK)
+			count(svc, &svc->counters.insights_created, 1);
+		rc = wrote(svc, rc);
+	}
+	return rc;
+}
+
+enum status svc_revision_prune(struct service *svc, const char *before, int64_t *deleted,
+			       struct error *err)
+{
+	error_clear(err);
+	enum status rc = CALL(svc, revision_prune, before, deleted, err);
+	return rc;
 }

@@ -215,4 +215,62 @@ enum status svc_audit_find(struct service *svc, struct arena *a, const struct au
 enum status svc_audit_prune(struct service *svc, const char *before, int64_t *deleted,
 			    struct error *err);
 
+/* ---- revisions and versions (issue 14) ------------------------------------------ */
+
+/*
+ * Conditional writes: as svc_*_update and svc_*_delete, when the row is
+ * at revision (insights) or version (tags, categories) `expected`;
+ * otherwise E_PRECONDITION ("Insight was modified") and nothing written.
+ * The check and the write are one transaction: of writers expecting the
+ * same version, one wins. `expected` 0: no condition (the plain use cases).
+ * Every change of an insight keeps the revision it makes (and the one it
+ * replaces, if that was never kept), with the calling thread's actor.
+ */
+enum status svc_insight_update_if(struct service *svc, struct arena *a, int64_t id,
+				  int64_t expected, const struct insight_input *in,
+				  struct insight *out, struct error *err);
+enum status svc_insight_delete_if(struct service *svc, int64_t id, int64_t expected,
+				  struct error *err);
+enum status svc_tag_update_if(struct service *svc, struct arena *a, int64_t id, int64_t expected,
+			      const struct tag_input *in, struct tag *out, struct error *err);
+enum status svc_tag_delete_if(struct service *svc, int64_t id, int64_t expected,
+			      struct error *err);
+enum status svc_category_update_if(struct service *svc, struct arena *a, int64_t id,
+				   int64_t expected, const struct category_input *in,
+				   struct category *out, struct error *err);
+enum status svc_category_delete_if(struct service *svc, int64_t id, int64_t expected,
+				   struct error *err);
+/* The current revision of insight `id` (QT_INSIGHTS) or version of a tag or category. */
+enum status svc_version(struct service *svc, enum q_table table, int64_t id, int64_t *version,
+			struct error *err);
+/*
+ * A page of insight `id`'s revisions, newest first, and their total; also
+ * those of a deleted insight while they are kept. E_NOTFOUND when neither
+ * the insight nor a revision of it exists.
+ */
+enum status svc_revision_list(struct service *svc, struct arena *a, int64_t id, int64_t page,
+			      int64_t page_size, struct revision_page *out, struct error *err);
+/* Revision `n` (>= 1) of insight `id`; E_NOTFOUND when there is none. */
+enum status svc_revision_get(struct service *svc, struct arena *a, int64_t id, int64_t n,
+			     struct insight_revision *out, struct error *err);
+/*
+ * Makes insight `id` what revision `n` was (every field, its tags; its
+ * published_at too), as a new revision, through the update path (counts and
+ * the search index follow). E_CONFLICT naming what is gone when its
+ * category or a tag no longer exists; `expected` as for svc_insight_update_if.
+ */
+enum status svc_revision_restore(struct service *svc, struct arena *a, int64_t id, int64_t n,
+				 int64_t expected, struct insight *out, struct error *err);
+/*
+ * Brings deleted insight `id` back, as its last revision was, under its id,
+ * with its tags and category, at a new revision. E_NOTFOUND when no
+ * revision of it is kept (never existed, or pruned); E_CONFLICT when it is
+ * not deleted, or naming its category or a tag that no longer exists.
+ */
+enum status svc_insight_restore(struct service *svc, struct arena *a, int64_t id,
+				struct insight *out, struct error *err);
+/* Forgets the revisions of insights deleted before `before`; *deleted counts them. */
+enum status svc_revision_prune(struct service *svc, const char *before, int64_t *deleted,
+			       struct error *err);
+
 #endif

@@ -444,6 +444,9 @@ static void write_column(struct jsonw *w, enum q_table t, const struct q_row *r,
 		case QI_PUBLISHED_AT:
 			write_ts(w, in->published_at);
 			return;
+		case QI_REVISION:
+			jsonw_int(w, in->revision);
+			return;
 		case QI__COUNT:
 			break;
 		}

@@ -75,6 +75,9 @@ static bool write_failed(struct gx *x, const struct error *err)
 		return gx_fail(x, "constraint-violation", "%s", err->detail);
 	case E_NOTFOUND:
 		return gx_fail(x, "not-found", "%s", err->detail);
+	case E_PRECONDITION:
+		/* _expected_revision did not match: Hasura's code for a failed check. */
+		return gx_fail(x, "constraint-violation", "%s", err->detail);
 	case E_UNAVAILABLE:
 		x->http_status = 503;
 		return gx_fail_at(x, "$", "unexpected", "%s", err->detail);
@@ -148,21 +151,22 @@ static enum status create_row(struct gx *x, enum q_table t, const union input *i
 	return rc;
 }
 
-static enum status update_row(struct gx *x, enum q_table t, int64_t id, const union input *in,
-			      struct error *err)
+/* `expected`: the revision or version the row must be at (_expected_revision); 0: any. */
+static enum status update_row(struct gx *x, enum q_table t, int64_t id, int64_t expected,
+			      const union input *in, struct error *err)
 {
 	switch (t) {
 	case QT_INSIGHTS: {
 		struct insight out;
-		return svc_insight_update(x->svc, x->a, id, &in->insight, &out, err);
+		return svc_insight_update_if(x->svc, x->a, id, expected, &in->insight, &out, err);
 	}
 	case QT_TAGS: {
 		struct tag out;
-		return svc_tag_update(x->svc, x->a, id, &in->tag, &out, err);
+		return svc_tag_update_if(x->svc, x->a, id, expected, &in->tag, &out, err);
 	}
 	case QT_CATEGORIES: {
 		struct category out;
-		return svc_category_update(x->svc, x->a, id, &in->category, &out, err);
+		return svc_category_update_if(x->svc, x->a, id, expected, &in->category, &out, err);
 	}
 	case QT__COUNT:
 		break;
@@ -170,15 +174,16 @@ static enum status update_row(struct gx *x, enum q_table t, int64_t id, const un
 	return E_INTERNAL;
 }
 
-static enum status delete_row(struct gx *x, enum q_table t, int64_t id, struct error *err)
+static enum status delete_row(struct gx *x, enum q_table t, int64_t id, int64_t expected,
+			      struct error *err)
 {
 	switch (t) {
 	case QT_INSIGHTS:
-		return svc_insight_delete(x->svc, id, err);
+		return svc_insight_delete_if(x->svc, id, expected, err);
 	case QT_TAGS:
-		return svc_tag_delete(x->svc, id, err);
+		return svc_tag_delete_if(x->svc, id, expected, err);
 	case QT_CATEGORIES:
-		return svc_category_delete(x->svc, id, err);
+		return svc_category_delete_if(x->svc, id, expected, err);
 	case QT__COUNT:
 		break;
 	}
@@ -341,6 +346,21 @@ static bool set_input(struct gx *x, struct gx_field *f, enum q_table t, union in
 	return ok;
 }
 
+/*
+ * The *_by_pk mutations' _expected_revision (not Hasura's: ours): the
+ * revision (insights) or version (tags, categories) the row must be at for
+ * the write to happen, compared inside its transaction. 0 when absent or null.
+ */
+static int64_t expected_revision(struct gx *x, struct gx_field *f)
+{
+	const struct gql_value *e = arg(x, f, "_expected_revision");
+	if (!e || e->kind == GQL_NULL)
+		return 0;
+	int64_t v;
+	/* Below 1: a revision no row has, which the write's own check refuses. */
+	return gx_int(e, &v) && v >= 1 ? v : -1;
+}
+
 static bool update(struct gx *x, struct gx_field *f, enum q_table t, struct jsonw *w)
 {
 	union input in;
@@ -355,7 +375,11 @@ static bool update(struct gx *x, struct gx_field *f, enum q_table t, struct json
 		struct error err = ERROR_INIT;
 		gx_push(x, "args");
 		gx_push(x, "_set");
-		enum status rc = update_row(x, t, id, &in, &err);
+		enum status rc = update_row(x, t, id, expected_revision(x, f), &in, &err);
+		if (rc == E_PRECONDITION) {
+			gx_pop(x);
+			gx_push(x, "_expected_revision");
+		}
 		if (rc == E_NOTFOUND) {
 			gx_pop(x);
 			gx_pop(x);
@@ -376,7 +400,7 @@ static bool update(struct gx *x, struct gx_field *f, enum q_table t, struct json
 	gx_push(x, "_set");
 	for (size_t i = 0; i < n; i++) {
 		struct error err = ERROR_INIT;
-		if (update_row(x, t, ids[i], &in, &err) != OK)
+		if (update_row(x, t, ids[i], 0, &in, &err) != OK)
 			return write_failed(x, &err);
 	}
 	gx_pop(x);
@@ -411,10 +435,16 @@ static bool delete(struct gx *x, struct gx_field *f, enum q_table t, struct json
 	} else if (!read_returning(x, f, t, ids, n)) {
 		return false;
 	}
+	int64_t expected = f->def->kind == GF_DELETE_BY_PK ? expected_revision(x, f) : 0;
 	for (size_t i = 0; i < n; i++) {
 		struct error err = ERROR_INIT;
-		if (delete_row(x, t, ids[i], &err) != OK)
+		if (delete_row(x, t, ids[i], expected, &err) != OK) {
+			if (err.status == E_PRECONDITION) {
+				gx_push(x, "args");
+				gx_push(x, "_expected_revision");
+			}
 			return write_failed(x, &err);
+		}
 	}
 	if (f->def->kind == GF_DELETE_BY_PK)
 		gx_write_row(x, w, f->kids, f->nkids, t, &before.rows.rows[0]);

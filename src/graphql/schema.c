@@ -466,6 +466,17 @@ static void define_table(enum q_table t)
 	free(args);
 }
 
+/* What _expected_revision (an extension: Hasura has no such argument) means for `t`. */
+static const char *expected_doc(enum q_table t)
+{
+	return t == QT_INSIGHTS
+		       ? "write only if the insight is still at this revision (its `revision`, "
+			 "the REST API's ETag): else a constraint-violation error and nothing written "
+			 "(not in Hasura)"
+		       : "write only if the row is still at this version (the REST API's ETag): "
+			 "else a constraint-violation error and nothing written (not in Hasura)";
+}
+
 /* Root fields of one table: reads on `q`, writes on `mu`. */
 static void root_fields(enum q_table t, struct members *q, struct members *mu)
 {
@@ -494,12 +505,14 @@ static void root_fields(enum q_table t, struct members *q, struct members *mu)
 			fmt("Updates the rows of \"%s\" that match.", n, NULL))->table = t;
 	input(args, "_set", x->set_input, GI_SET, "the columns to set");
 	input(args, "pk_columns", nn(x->pk_columns_input), GI_PK_COLUMNS, "which row");
+	input(args, "_expected_revision", t_int, GI_EXPECTED_REVISION, expected_doc(t));
 	field_with_args(mu, args, fmt("update_%s_by_pk", n, NULL), x->object, GF_UPDATE_BY_PK,
 			fmt("Updates one row of \"%s\"; null if there is none.", n, NULL))->table = t;
 	input(args, "where", nn(x->bool_exp), GI_WHERE, "which rows");
 	field_with_args(mu, args, fmt("delete_%s", n, NULL), x->mutation_response, GF_DELETE,
 			fmt("Deletes the rows of \"%s\" that match.", n, NULL))->table = t;
 	input(args, "id", nn(t_int), GI_ID, NULL);
+	input(args, "_expected_revision", t_int, GI_EXPECTED_REVISION, expected_doc(t));
 	field_with_args(mu, args, fmt("delete_%s_by_pk", n, NULL), x->object, GF_DELETE_BY_PK,
 			fmt("Deletes one row of \"%s\"; null if there is none.", n, NULL))->table = t;
 	free(args);

@@ -56,7 +56,7 @@ enum gql_input_role {
 	/* arguments of fields that read rows */
 	GI_WHERE, GI_ORDER_BY, GI_LIMIT, GI_OFFSET, GI_DISTINCT_ON, GI_ID, GI_ARGS, GI_GROUP_BY,
 	/* arguments of mutations */
-	GI_OBJECTS, GI_OBJECT, GI_SET, GI_PK_COLUMNS,
+	GI_OBJECTS, GI_OBJECT, GI_SET, GI_PK_COLUMNS, GI_EXPECTED_REVISION,
 	/* count(columns, distinct) */
 	GI_COLUMNS, GI_DISTINCT,
 	/* fields of <table>_bool_exp */

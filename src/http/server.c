@@ -397,7 +397,8 @@ static void preflight(struct http_request *req)
 	http_add_header(req, "Access-Control-Allow-Headers",
 			asked && !req->srv->cors.credentials
 				? asked
-				: "Content-Type, Authorization, X-Request-ID, Idempotency-Key, If-Match");
+				: "Content-Type, Authorization, X-Request-ID, Idempotency-Key, If-Match, "
+				  "If-None-Match");
 	http_add_header(req, "Access-Control-Max-Age", "600");
 	http_respond(req, 204, NULL, NULL);
 }
@@ -774,7 +775,7 @@ static enum MHD_Result queue(struct http_request *req)
 	if (origin) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
 		MHD_add_response_header(r, "Access-Control-Expose-Headers",
-					"X-Request-ID, X-Insights-Version");
+					"X-Request-ID, X-Insights-Version, ETag");
 		if (strcmp(origin, "*"))
 			MHD_add_response_header(r, "Vary", "Origin");
 		if (req->srv->cors.credentials)

@@ -131,6 +131,7 @@ const char *status_name(enum status s)
 	case E_TOOLARGE: return "too_large";
 	case E_UNAVAILABLE: return "unavailable";
 	case E_INTERNAL: return "internal";
+	case E_PRECONDITION: return "precondition_failed";
 	}
 	return "unknown";
 }

@@ -34,6 +34,7 @@ enum status {
 	E_TOOLARGE,    /* the body exceeds the configured limit: 413 */
 	E_UNAVAILABLE, /* the database is down, busy or too slow: 503 */
 	E_INTERNAL,    /* a bug or an unexpected failure: 500 */
+	E_PRECONDITION, /* the row is not at the version the caller expected: 412 */
 };
 
 #define ERROR_MAX_PROBLEMS 16

@@ -92,10 +92,60 @@ void store_read_insight(const struct store_row *r, int base, struct arena *a,
 	store_read_ts(r, base + IC_CREATED_AT, in->created_at);
 	store_read_ts(r, base + IC_UPDATED_AT, in->updated_at);
 	store_read_ts(r, base + IC_PUBLISHED_AT, in->published_at);
+	in->revision = col_int(r, base + IC_REVISION);
 	if (!r->ops->is_null(r->res, r->row, base + IC_CATEGORY + CC_ID)) {
 		in->category = ARENA_NEW(a, struct category);
 		store_read_category(r, base + IC_CATEGORY, false, a, in->category);
 	}
+}
+
+/* ---- revisions ------------------------------------------------------------------ */
+
+void store_read_revision(const struct store_row *r, struct arena *a,
+			 struct insight_revision *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct insight *v = &out->v;
+	v->id = col_int(r, RC_INSIGHT_ID);
+	v->revision = col_int(r, RC_REVISION);
+	v->title = col_text(r, RC_TITLE, a);
+	v->description = col_text(r, RC_DESCRIPTION, a);
+	v->content = col_text(r, RC_CONTENT, a);
+	v->source = col_text(r, RC_SOURCE, a);
+	v->author = col_text(r, RC_AUTHOR, a);
+	v->category_id = col_int(r, RC_CATEGORY_ID);
+	size_t len;
+	const char *p = r->ops->text(r->res, r->row, RC_PRIORITY, &len);
+	if (!p || priority_parse(p, &v->priority))
+		v->priority = PRIORITY_MEDIUM;
+	const char *s = r->ops->text(r->res, r->row, RC_STATUS, &len);
+	if (!s || lifecycle_parse(s, &v->status))
+		v->status = LIFECYCLE_DRAFT;
+	store_read_ts(r, RC_CREATED_AT, v->created_at);
+	store_read_ts(r, RC_UPDATED_AT, v->updated_at);
+	store_read_ts(r, RC_PUBLISHED_AT, v->published_at);
+	out->actor = col_text(r, RC_ACTOR, a);
+	store_read_ts(r, RC_DELETED_AT, out->deleted_at);
+	/* "[1,2,3]", written by store_ids_print: digits and commas. */
+	const char *ids = r->ops->text(r->res, r->row, RC_TAG_IDS, &len);
+	size_t n = 0;
+	for (size_t i = 0; ids && i < len; i++)
+		n += ids[i] >= '0' && ids[i] <= '9' && (i + 1 == len || ids[i + 1] < '0' || ids[i + 1] > '9');
+	out->tag_ids = ARENA_NEW_ARRAY(a, int64_t, n ? n : 1);
+	int64_t cur = 0;
+	bool in_num = false;
+	for (size_t i = 0; ids && i < len; i++) {
+		if (ids[i] >= '0' && ids[i] <= '9') {
+			cur = cur * 10 + (ids[i] - '0');
+			in_num = true;
+		} else if (in_num) {
+			out->tag_ids[out->ntag_ids++] = cur;
+			cur = 0;
+			in_num = false;
+		}
+	}
+	if (in_num)
+		out->tag_ids[out->ntag_ids++] = cur;
 }
 
 /* ---- tags of several insights -------------------------------------------- */

@@ -541,6 +541,61 @@ enum status store_audit_prune(struct store *st, const char *before, int64_t *del
 	return rc;
 }
 
+enum status store_row_version(struct store *st, enum q_table table, int64_t id, bool lock,
+			      int64_t *version, struct error *err)
+{
+	*version = 0;
+	CALL(row_version, table, id, lock, version, err);
+	if (rc)
+		*version = 0;
+	return rc;
+}
+
+enum status store_revision_add(struct store *st, const struct insight_revision *r,
+			       struct error *err)
+{
+	/* Alone it would commit even if the change it belongs to did not. */
+	if (batch_of != st)
+		return error_set(err, E_INTERNAL, "a revision is written inside a batch only");
+	CALL(revision_add, r, err);
+	return rc;
+}
+
+enum status store_revision_find(struct store *st, struct arena *a, int64_t id, int64_t page,
+				int64_t page_size, struct revision_page *out, struct error *err)
+{
+	ZERO(out);
+	CALL(revision_find, a, id, page, page_size, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_revision_get(struct store *st, struct arena *a, int64_t id, int64_t n,
+			       struct insight_revision *out, struct error *err)
+{
+	ZERO(out);
+	CALL(revision_get, a, id, n, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_revision_retire(struct store *st, int64_t id, const char *at,
+				  struct error *err)
+{
+	CALL(revision_retire, id, at, err);
+	return rc;
+}
+
+enum status store_revision_prune(struct store *st, const char *before, int64_t *deleted,
+				 struct error *err)
+{
+	*deleted = 0;
+	CALL(revision_prune, before, deleted, err);
+	return rc;
+}
+
 enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
 			struct error *err)
 {

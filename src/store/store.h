@@ -93,7 +93,7 @@ struct store_gauges {
 #define STORE_REMOTE 2u
 
 /* The interface version drivers are written against; bumped when slots change. */
-#define STORE_DRIVER_VERSION 5
+#define STORE_DRIVER_VERSION 6
 
 /*
  * What a watching driver reports (see `watch`): whether it hears other
@@ -280,6 +280,36 @@ struct store_driver {
 				   struct error *err);
 
 	/*
+	 * Revisions and versions (issue 14; model.h's struct insight_revision).
+	 * row_version: the revision of insight `id` (table QT_INSIGHTS) or the
+	 * version of tag or category `id` (QT_TAGS, QT_CATEGORIES); with `lock`,
+	 * inside a batch, the row is also locked against other writers until
+	 * the batch ends, so that what the caller compares stays true until it
+	 * commits. E_NOTFOUND when there is no such row.
+	 * revision_add: keeps one revision (r->v.id, r->v.revision), in the
+	 * calling thread's batch; a revision already kept is left as it is.
+	 * revision_find: a page of insight `id`'s kept revisions, newest first,
+	 * and their total. revision_get: revision `n` of insight `id` (n = 0:
+	 * the latest kept), E_NOTFOUND when not kept. revision_retire: marks
+	 * insight `id`'s revisions as those of an insight deleted at `at` (NULL:
+	 * no longer deleted). revision_prune: forgets the revisions of insights
+	 * deleted before `before`; *deleted counts the revisions.
+	 */
+	enum status (*row_version)(struct store *st, enum q_table table, int64_t id, bool lock,
+				   int64_t *version, struct error *err);
+	enum status (*revision_add)(struct store *st, const struct insight_revision *r,
+				    struct error *err);
+	enum status (*revision_find)(struct store *st, struct arena *a, int64_t id, int64_t page,
+				     int64_t page_size, struct revision_page *out,
+				     struct error *err);
+	enum status (*revision_get)(struct store *st, struct arena *a, int64_t id, int64_t n,
+				    struct insight_revision *out, struct error *err);
+	enum status (*revision_retire)(struct store *st, int64_t id, const char *at,
+				       struct error *err);
+	enum status (*revision_prune)(struct store *st, const char *before, int64_t *deleted,
+				      struct error *err);
+
+	/*
 	 * A batch: every operation the calling thread makes on the store
 	 * between batch_begin and batch_end runs in one write transaction, on
 	 * one connection, its reads seeing its writes; batch_end commits it
@@ -392,6 +422,19 @@ enum status store_audit_find(struct store *st, struct arena *a, const struct aud
 			      struct audit_page *out, struct error *err);
 enum status store_audit_prune(struct store *st, const char *before, int64_t *deleted,
 			       struct error *err);
+enum status store_row_version(struct store *st, enum q_table table, int64_t id, bool lock,
+			      int64_t *version, struct error *err);
+/* E_INTERNAL outside a batch: a revision is kept with the change that makes it. */
+enum status store_revision_add(struct store *st, const struct insight_revision *r,
+			       struct error *err);
+enum status store_revision_find(struct store *st, struct arena *a, int64_t id, int64_t page,
+				int64_t page_size, struct revision_page *out, struct error *err);
+enum status store_revision_get(struct store *st, struct arena *a, int64_t id, int64_t n,
+			       struct insight_revision *out, struct error *err);
+enum status store_revision_retire(struct store *st, int64_t id, const char *at,
+				  struct error *err);
+enum status store_revision_prune(struct store *st, const char *before, int64_t *deleted,
+				 struct error *err);
 /*
  * Begins a batch on the calling thread (see store_driver.batch_begin):
  * until store_batch_end, its operations run in one transaction.

@@ -38,8 +38,8 @@ TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 INSIGHT_KEYS = {"id", "title", "description", "content", "source", "author", "category_id",
-                "priority", "status", "created_at", "updated_at", "published_at", "tags",
-                "category"}
+                "priority", "status", "created_at", "updated_at", "published_at", "revision",
+                "tags", "category"}
 TAG_KEYS = {"id", "name", "slug", "description", "color", "created_at", "usage_count"}
 CATEGORY_KEYS = {"id", "name", "slug", "description", "parent_id", "color", "icon",
                  "created_at", "updated_at", "insight_count"}
@@ -221,8 +221,8 @@ class Client:
 
 def check_envelope(resp):
     where = f"{resp.request.method} {resp.request.path_url} -> {resp.status_code}"
-    if resp.status_code == 204:
-        assert resp.content == b"", f"{where}: a 204 must have an empty body, got {resp.content[:200]!r}"
+    if resp.status_code in (204, 304):
+        assert resp.content == b"", f"{where}: a {resp.status_code} must have an empty body, got {resp.content[:200]!r}"
         return
     ctype = resp.headers.get("Content-Type", "")
     assert ctype.split(";")[0].strip() == "application/json", f"{where}: Content-Type {ctype!r}"
@@ -278,6 +278,7 @@ def assert_insight(ins):
     assert_timestamp(ins["created_at"])
     assert_timestamp(ins["updated_at"])
     assert_timestamp(ins["published_at"], nullable=True)
+    assert isinstance(ins["revision"], int) and ins["revision"] >= 1
     assert ins["updated_at"] >= ins["created_at"]
     assert isinstance(ins["tags"], list)
     for tag in ins["tags"]:

@@ -41,6 +41,10 @@ MATRIX = {
     ("POST", "/insights/search"): "reader",
     ("GET", "/insights/{insight_id}"): "reader",
     ("GET", "/insights/{insight_id}/related"): "reader",
+    ("GET", "/insights/{insight_id}/revisions"): "reader",
+    ("GET", "/insights/{insight_id}/revisions/{revision}"): "reader",
+    ("POST", "/insights/{insight_id}/revisions/{revision}/restore"): "editor",
+    ("POST", "/insights/{insight_id}/restore"): "editor",
     ("GET", "/tags"): "reader",
     ("GET", "/tags/{tag_id}"): "reader",
     ("GET", "/categories"): "reader",
@@ -171,6 +175,7 @@ def concrete(path, ids):
             .replace("{tag_id}", str(ids["tag"]))
             .replace("{category_id}", str(ids["category"]))
             .replace("{token_name}", "no-such-token")
+            .replace("{revision}", "0")
             .replace("{asset}", "swagger-ui.css")
             .replace("{file}", "app.js"))
 

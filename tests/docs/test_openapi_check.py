@@ -138,9 +138,13 @@ def test_bodies_of_other_kinds():
 
 
 def test_headers():
-    validate_response("GET", "/tags/1", 200, TAG, headers=REQUEST_ID)
-    rejects("GET", "/tags/1", 200, TAG, headers={}, match="X-Request-ID")
-    rejects("GET", "/tags/1", 200, TAG, headers={"x-request-id": "bad id"}, match="X-Request-ID")
+    version = {**REQUEST_ID, "ETag": '"3"'}
+    validate_response("GET", "/tags/1", 200, TAG, headers=version)
+    rejects("GET", "/tags/1", 200, TAG, headers={"ETag": '"3"'}, match="X-Request-ID")
+    rejects("GET", "/tags/1", 200, TAG, headers={"x-request-id": "bad id", "ETag": '"3"'},
+            match="X-Request-ID")
+    rejects("GET", "/tags/1", 200, TAG, headers=REQUEST_ID, match="ETag")
+    validate_response("GET", "/insights/1", 304, None, headers=version)
     etag = '"' + "ab" * 32 + '"'
     validate_response("GET", "/docs/swagger-ui.css", 304, None,
                       headers={**REQUEST_ID, "ETag": etag, "Cache-Control": "public, max-age=3600"})

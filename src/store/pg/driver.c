@@ -157,6 +157,12 @@ const struct store_driver store_pg_driver = {
 	.audit_append = pg_audit_append,
 	.audit_find = pg_audit_find,
 	.audit_prune = pg_audit_prune,
+	.row_version = pg_row_version,
+	.revision_add = pg_revision_add,
+	.revision_find = pg_revision_find,
+	.revision_get = pg_revision_get,
+	.revision_retire = pg_revision_retire,
+	.revision_prune = pg_revision_prune,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 };

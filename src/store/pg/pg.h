@@ -335,6 +335,10 @@ struct pg_op {
 	const struct audit_filter *audit_filter;
 	struct token **token_rows;
 	int64_t *tally;                         /* rows a maintenance write touched */
+	/* Revisions and versions (revision.c). */
+	const struct insight_revision *revision_in;
+	enum q_table table;
+	bool lock;
 };
 
 enum pg_run_mode {
@@ -435,6 +439,17 @@ enum status pg_token_delete(struct store *st, struct arena *a, const char *name,
 			    struct token *out, struct error *err);
 enum status pg_token_touch(struct store *st, const int64_t *ids, size_t n, const char *at,
 			   struct error *err);
+enum status pg_row_version(struct store *st, enum q_table table, int64_t id, bool lock,
+			   int64_t *version, struct error *err);
+enum status pg_revision_add(struct store *st, const struct insight_revision *r,
+			    struct error *err);
+enum status pg_revision_find(struct store *st, struct arena *a, int64_t id, int64_t page,
+			     int64_t page_size, struct revision_page *out, struct error *err);
+enum status pg_revision_get(struct store *st, struct arena *a, int64_t id, int64_t n,
+			    struct insight_revision *out, struct error *err);
+enum status pg_revision_retire(struct store *st, int64_t id, const char *at, struct error *err);
+enum status pg_revision_prune(struct store *st, const char *before, int64_t *deleted,
+			      struct error *err);
 enum status pg_audit_append(struct store *st, const struct audit_entry *e, struct error *err);
 enum status pg_audit_find(struct store *st, struct arena *a, const struct audit_filter *f,
 			  struct audit_page *out, struct error *err);

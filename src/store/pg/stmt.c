@@ -34,12 +34,12 @@ const char *const pg_sql[P__COUNT] = {
 		" ORDER BY it.insight_id, t.id",
 	[P_INSIGHT_INSERT] =
 		"INSERT INTO insights (title, description, content, source, author, category_id,"
-		" priority, status, created_at, updated_at, published_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+		" priority, status, created_at, updated_at, published_at, revision)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
 	[P_INSIGHT_UPDATE] =
 		"UPDATE insights SET title = $1, description = $2, content = $3, source = $4,"
 		" author = $5, category_id = $6, priority = $7, status = $8, created_at = $9,"
-		" updated_at = $10, published_at = $11 WHERE id = $12",
+		" updated_at = $10, published_at = $11, revision = revision + 1 WHERE id = $12",
 	[P_INSIGHT_DELETE] = "DELETE FROM insights WHERE id = $1",
 	/* unnest keeps the (ascending) order: the triggers lock tags in that order. */
 	[P_INSIGHT_TAGS_ADD] =
@@ -79,7 +79,8 @@ const char *const pg_sql[P__COUNT] = {
 		"INSERT INTO tags (name, slug, description, color, created_at, usage_count)"
 		" VALUES ($1, $2, $3, $4, $5, 0) RETURNING id",
 	[P_TAG_UPDATE] =
-		"UPDATE tags SET name = $1, slug = $2, description = $3, color = $4 WHERE id = $5",
+		"UPDATE tags SET name = $1, slug = $2, description = $3, color = $4,"
+		" version = version + 1 WHERE id = $5",
 	[P_TAG_DELETE] = "DELETE FROM tags WHERE id = $1",
 	[P_TAG_UNLINK] = "DELETE FROM insight_tags WHERE tag_id = $1",
 	[P_CATEGORY_GET] = "SELECT " CATEGORY_COLS " FROM categories c WHERE c.id = $1",
@@ -103,7 +104,7 @@ const char *const pg_sql[P__COUNT] = {
 		" created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
 	[P_CATEGORY_UPDATE] =
 		"UPDATE categories SET name = $1, slug = $2, description = $3, parent_id = $4,"
-		" color = $5, icon = $6, updated_at = $7 WHERE id = $8",
+		" color = $5, icon = $6, updated_at = $7, version = version + 1 WHERE id = $8",
 	[P_CATEGORY_DELETE] = "DELETE FROM categories WHERE id = $1",
 	/* Is $2 the category $1 or one of its ancestors? UNION stops on a loop. */
 	[P_CATEGORY_IS_ANCESTOR] =

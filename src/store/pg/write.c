@@ -105,8 +105,19 @@ static enum status pg_insert_insight(struct pg_conn *c, const struct insight_inp
 	insight_init(&row, in, now);
 	struct pg_params p = { 0 };
 	pg_insight_params(&p, &row);
+	pg_p_int(&p, row.revision);
 	PGresult *r;
-	rc = pg_q_fixed(c, P_INSIGHT_INSERT, &p, &r, err);
+	if (row.id) {
+		/* A restore: the insight's own id (the identity allows it). */
+		pg_p_int(&p, row.id);
+		rc = pg_q_built(c,
+			"INSERT INTO insights (title, description, content, source, author,"
+			" category_id, priority, status, created_at, updated_at, published_at,"
+			" revision, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+			" RETURNING id", &p, &r, err);
+	} else {
+		rc = pg_q_fixed(c, P_INSIGHT_INSERT, &p, &r, err);
+	}
 	if (rc)
 		return rc;
 	*id = pg_col_int(r, 0, 0);

@@ -201,6 +201,12 @@ const struct store_driver store_sqlite_driver = {
 	.audit_append = sq_audit_append,
 	.audit_find = sq_audit_find,
 	.audit_prune = sq_audit_prune,
+	.row_version = sq_row_version,
+	.revision_add = sq_revision_add,
+	.revision_find = sq_revision_find,
+	.revision_get = sq_revision_get,
+	.revision_retire = sq_revision_retire,
+	.revision_prune = sq_revision_prune,
 	.batch_end = sq_batch_end,
 	.watch = NULL,
 };

@@ -108,6 +108,8 @@ static enum status sq_insert_insight(struct sq_conn *c, const struct insight_inp
 	if (!s)
 		return err->status;
 	sq_bind_insight_row(s, &row);
+	sq_bind_id(s, 12, row.id);
+	sqlite3_bind_int64(s, 13, row.revision);
 	int src = sq_run(s);
 	if (src != SQLITE_OK)
 		return sq_fail(c, src, err);

@@ -454,3 +454,66 @@ TEST(store_postgresql_tokens_and_audit)
 	if (url)
 		run_access_suite(url);
 }
+
+/*
+ * Revisions: kept by every change with the revision number moving, the
+ * conditional write refused at a stale revision, a deleted insight's kept
+ * and brought back, and pruned only once deleted before the cut-off.
+ */
+static void run_revision_suite(const char *url)
+{
+	struct fixture f = { 0 };
+	if (open_suite(&f, url))
+		return;
+	struct error e = ERROR_INIT;
+	char name[40];
+	snprintf(name, sizeof(name), "rev-%d", (int)getpid());
+	int64_t tag = make_tag(&f, name);
+	int64_t id = make_insight(&f, "first", &tag, 1);
+	struct insight_input in = { .title = str("second") };
+	struct insight out;
+	CHECK(svc_insight_update_if(&f.svc, &f.a, id, 2, &in, &out, &e) == E_PRECONDITION);
+	CHECK(!strcmp(e.detail, "Insight was modified"));
+	error_clear(&e); /* an update's input check adds to what `e` holds */
+	CHECK(svc_insight_update_if(&f.svc, &f.a, id, 1, &in, &out, &e) == OK && out.revision == 2);
+	struct revision_page p;
+	CHECK(svc_revision_list(&f.svc, &f.a, id, 1, 10, &p, &e) == OK && p.total == 2 && p.n == 2);
+	CHECK(p.items[0].v.revision == 2 && !strcmp(p.items[0].v.title, "second"));
+	CHECK(p.items[1].v.revision == 1 && !strcmp(p.items[1].v.title, "first"));
+	CHECK(p.items[1].ntag_ids == 1 && p.items[1].tag_ids[0] == tag);
+	CHECK(!strcmp(p.items[1].actor, "cli") && !p.items[1].deleted_at[0]);
+	int64_t v = 0;
+	CHECK(svc_version(&f.svc, QT_TAGS, tag, &v, &e) == OK && v == 1);
+	CHECK(svc_tag_delete_if(&f.svc, tag, 2, &e) == E_PRECONDITION && usage(&f, tag) == 1);
+
+	/* Deleted: kept, marked, not pruned before its time, back under its id. */
+	CHECK(svc_insight_delete_if(&f.svc, id, 2, &e) == OK);
+	CHECK(svc_revision_list(&f.svc, &f.a, id, 1, 10, &p, &e) == OK && p.total == 2);
+	CHECK(p.items[0].deleted_at[0] != '\0');
+	int64_t deleted = -1;
+	CHECK(svc_revision_prune(&f.svc, "1970-01-01T00:00:00Z", &deleted, &e) == OK && deleted == 0);
+	CHECK(svc_insight_restore(&f.svc, &f.a, id, &out, &e) == OK);
+	CHECK(out.id == id && out.revision == 3 && !strcmp(out.title, "second") && out.ntags == 1);
+	CHECK(usage(&f, tag) == 1);
+	/* Alive: never pruned, whatever the cut-off. */
+	CHECK(svc_revision_prune(&f.svc, "2999-01-01T00:00:00Z", &deleted, &e) == OK && deleted == 0);
+	CHECK(svc_insight_delete(&f.svc, id, &e) == OK);
+	CHECK(svc_revision_prune(&f.svc, "2999-01-01T00:00:00Z", &deleted, &e) == OK && deleted == 3);
+	CHECK(svc_insight_restore(&f.svc, &f.a, id, &out, &e) == E_NOTFOUND);
+	CHECK(svc_tag_delete(&f.svc, tag, &e) == OK); /* the other suites count what they make */
+	close_fixture(&f);
+}
+
+TEST(store_sqlite_revisions)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-r%d.db", (int)getpid());
+	run_revision_suite(url);
+}
+
+TEST(store_postgresql_revisions)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_revision_suite(url);
+}
