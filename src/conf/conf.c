@@ -112,6 +112,8 @@ static const struct conf_key keys[] = {
 	  CONF_SERVE, 0, 0, "failed authentications per client address (then 429)" },
 	{ "audit-retention", "INSIGHTS_AUDIT_RETENTION", "365", T_UINT, AT(audit_retention_days),
 	  CONF_SERVE, 0, 36500, "days audit entries are kept (0: forever)" },
+	{ "idempotency-ttl", "INSIGHTS_IDEMPOTENCY_TTL", "86400", T_UINT, AT(idempotency_ttl_s),
+	  CONF_SERVE, 1, 2592000, "seconds a POST's Idempotency-Key replays its first answer" },
 	{ "name", "INSIGHTS_TOKEN_NAME", "", T_STR, AT(token_name), CONF_TOKEN, 0, 0,
 	  "token create: the token's name" },
 	{ "role", "INSIGHTS_TOKEN_ROLE", "", T_STR, AT(token_role), CONF_TOKEN, 0, 0,

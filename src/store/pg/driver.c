@@ -157,6 +157,11 @@ const struct store_driver store_pg_driver = {
 	.audit_append = pg_audit_append,
 	.audit_find = pg_audit_find,
 	.audit_prune = pg_audit_prune,
+	.idem_get = pg_idem_get,
+	.idem_put = pg_idem_put,
+	.idem_finish = pg_idem_finish,
+	.idem_release = pg_idem_release,
+	.idem_prune = pg_idem_prune,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 };

@@ -201,6 +201,11 @@ const struct store_driver store_sqlite_driver = {
 	.audit_append = sq_audit_append,
 	.audit_find = sq_audit_find,
 	.audit_prune = sq_audit_prune,
+	.idem_get = sq_idem_get,
+	.idem_put = sq_idem_put,
+	.idem_finish = sq_idem_finish,
+	.idem_release = sq_idem_release,
+	.idem_prune = sq_idem_prune,
 	.batch_end = sq_batch_end,
 	.watch = NULL,
 };
