@@ -195,6 +195,8 @@ bool api_idem_commit(struct http_request *req, struct idem_claim *c, unsigned st
 	if (rc == OK)
 		return true;
 	buf_release(&o->buf);
+	if (rc == E_CONFLICT)
+		http_add_header(req, "Retry-After", "1");
 	api_fail(req, &err);
 	return false;
 }
