@@ -418,6 +418,14 @@ static int cmd_serve(const struct config *cfg)
 	struct app app;
 	service_init(&app.svc, st);
 	app.svc.search_wait_ms = cfg->query_timeout_ms;
+	app.svc.idem_ttl_s = cfg->idempotency_ttl_s;
+	/*
+	 * A claim outlives any request that still runs: its statements are
+	 * bounded by the query timeout, and a claim taken over from a request
+	 * that outlived it anyway only costs that request its write (see
+	 * svc_idem_finish), never a second one.
+	 */
+	app.svc.idem_claim_s = 3 * (((int64_t)cfg->query_timeout_ms + 999) / 1000);
 	app.version = INSIGHTS_VERSION;
 	app.graphql = (struct gql_config){ .max_depth = cfg->graphql_max_depth,
 					   .max_fields = cfg->graphql_max_fields,

@@ -146,4 +146,37 @@ json_object *api_json_parse(const char *text, size_t len, struct error *err);
  */
 bool api_json_value(const char *text, size_t len, json_object **out, struct error *err);
 
+/* ---- Idempotency-Key (idempotency.c) ----------------------------------- */
+
+/*
+ * Reads an Idempotency-Key header's value into `out`: a Structured Field
+ * String or a plain run of visible ASCII (see idempotency.c), 1 to
+ * IDEM_KEY_MAX bytes once unquoted. False with one problem in `err` at
+ * ["header", "idempotency-key"] otherwise. Pure, for the fuzz target.
+ */
+bool api_idem_key_parse(const char *value, char out[IDEM_KEY_MAX + 1], struct error *err);
+/*
+ * The request's Idempotency-Key, if any (*keyed), into `out`. False after
+ * answering 422 when it is malformed.
+ */
+bool api_idem_key(struct http_request *req, char out[IDEM_KEY_MAX + 1], bool *keyed);
+/*
+ * Claims `key` for the request (svc_idem_claim). True when the handler is
+ * to write: a batch is then open on the calling thread, and the handler
+ * ends with api_idem_commit (its answer encoded) or api_idem_abandon (its
+ * write failed). False when the request is answered already: the first
+ * answer replayed, 409 (in flight, with Retry-After), 422 (the key names
+ * another request) or the failure that kept it from being claimed.
+ */
+bool api_idem_begin(struct http_request *req, const char *key, struct idem_claim *c);
+/*
+ * Stores `o` as the answer with status `status` and commits the batch with
+ * it. False after answering the failure (`o` released, the claim given
+ * back); true when the caller is to send `o`.
+ */
+bool api_idem_commit(struct http_request *req, struct idem_claim *c, unsigned status,
+		     struct api_out *o);
+/* Undoes the batch and gives the key back (the write failed). */
+void api_idem_abandon(struct http_request *req, struct idem_claim *c);
+
 #endif

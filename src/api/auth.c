@@ -1,8 +1,8 @@
 /*
  * auth.c: the gate of auth.h: who a request is, whether it may go on, and
  * the actor its handler runs as; the cache of API tokens; the thread that
- * records tokens' last use and prunes the audit trail (and deleted insights'
- * revisions).
+ * records tokens' last use and prunes the audit trail, deleted insights'
+ * revisions and the idempotency keys.
  */
 #include "api/auth.h"
 
@@ -339,24 +339,57 @@ static void prune_revisions(struct api_auth *au)
 			 before);
 }
 
+/* Deletes idempotency keys too old to replay (svc_idem_prune). */
+static void prune_idempotency(struct api_auth *au)
+{
+	struct error err = ERROR_INIT;
+	int64_t deleted = 0;
+	if (svc_idem_prune(&au->app->svc, &deleted, &err))
+		log_warn("could not prune idempotency keys: %s", err.detail);
+	else if (deleted)
+		log_debug("pruned %lld idempotency keys", (long long)deleted);
+}
+
+#define NS_PER_S 1000000000ull
+
 static void *upkeep_main(void *arg)
 {
 	struct api_auth *au = arg;
-	uint64_t next_prune = 0;
+	/* Keys are pruned as often as they expire, at most hourly. */
+	int64_t ttl = au->app->svc.idem_ttl_s;
+	uint64_t keys_every = (uint64_t)(ttl > 0 && ttl < PRUNE_EVERY_S ? ttl : PRUNE_EVERY_S) * NS_PER_S;
+	uint64_t start = clock_mono_ns();
+	uint64_t next_touch = start + TOUCH_EVERY_S * NS_PER_S, next_prune = next_touch;
+	uint64_t next_keys = start + keys_every;
 	pthread_mutex_lock(&au->stop_lock);
 	while (!au->stopping) {
+		uint64_t wake = next_touch < next_keys ? next_touch : next_keys;
+		uint64_t mono = clock_mono_ns();
+		uint64_t wait = wake > mono ? wake - mono : 0;
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += TOUCH_EVERY_S;
+		until.tv_sec += (time_t)(wait / NS_PER_S);
+		until.tv_nsec += (long)(wait % NS_PER_S);
+		if (until.tv_nsec >= (long)NS_PER_S) {
+			until.tv_sec++;
+			until.tv_nsec -= (long)NS_PER_S;
+		}
 		pthread_cond_timedwait(&au->stop_cond, &au->stop_lock, &until);
 		bool stop = au->stopping;
 		pthread_mutex_unlock(&au->stop_lock);
-		touch_used(au);
 		uint64_t now = clock_mono_ns();
+		if (stop || now >= next_touch) {
+			touch_used(au);
+			next_touch = now + TOUCH_EVERY_S * NS_PER_S;
+		}
 		if (!stop && now >= next_prune) {
 			prune_audit(au);
 			prune_revisions(au);
-			next_prune = now + PRUNE_EVERY_S * 1000000000ull;
+			next_prune = now + PRUNE_EVERY_S * NS_PER_S;
+		}
+		if (!stop && now >= next_keys) {
+			prune_idempotency(au);
+			next_keys = now + keys_every;
 		}
 		pthread_mutex_lock(&au->stop_lock);
 	}

@@ -48,7 +48,8 @@ struct api_auth_config {
 
 /*
  * Sets up app->auth (keys, buckets, the token cache) and starts the thread
- * that records tokens' last use and prunes the audit trail. Returns 0, or
+ * that records tokens' last use and prunes the audit trail and the
+ * idempotency keys (as often as they expire, at most hourly). Returns 0, or
  * -1 with a reason in `why` (a key file that cannot be used, a bad rate).
  */
 int api_auth_start(struct app *app, const struct api_auth_config *cfg, char *why, size_t whylen);

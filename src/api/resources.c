@@ -116,21 +116,43 @@ static void *read_input(struct http_request *req, const struct resource *r, stru
 	return in;
 }
 
-/* POST /insights, /tags, /categories */
+/*
+ * POST /insights, /tags, /categories. With an Idempotency-Key, the write,
+ * its audit entry and its answer commit together (api/idempotency.c).
+ */
 void api_create(struct http_request *req)
 {
 	const struct resource *r = http_route_data(req);
 	struct error err = ERROR_INIT;
+	char key[IDEM_KEY_MAX + 1];
+	bool keyed;
+	if (!api_idem_key(req, key, &keyed))
+		return;
 	void *in = read_input(req, r, &err);
 	if (!in)
 		return;
+	struct idem_claim claim;
+	if (keyed && !api_idem_begin(req, key, &claim))
+		return;
 	void *out = arena_alloc(http_arena(req), r->row_size);
 	if (r->create(&api_app(req)->svc, http_arena(req), in, out, &err)) {
+		if (keyed)
+			api_idem_abandon(req, &claim);
 		api_fail_input(req, &err, "body");
 		return;
 	}
+	if (!keyed) {
+		api_version_header(req);
+		answer_row(req, r, out, 201);
+		return;
+	}
+	struct api_out o;
+	api_begin(&o);
+	r->encode(&o.w, out);
+	if (!api_idem_commit(req, &claim, 201, &o))
+		return;
 	api_version_header(req);
-	answer_row(req, r, out, 201);
+	api_end(req, &o, 201);
 }
 
 /* GET /{resource}/{id} */

@@ -115,6 +115,8 @@ static const struct conf_key keys[] = {
 	{ "revision-retention", "INSIGHTS_REVISION_RETENTION", "30", T_UINT,
 	  AT(revision_retention_days), CONF_SERVE, 0, 36500,
 	  "days a deleted insight's revisions are kept for a restore (0: forever)" },
+	{ "idempotency-ttl", "INSIGHTS_IDEMPOTENCY_TTL", "86400", T_UINT, AT(idempotency_ttl_s),
+	  CONF_SERVE, 1, 2592000, "seconds a POST's Idempotency-Key replays its first answer" },
 	{ "name", "INSIGHTS_TOKEN_NAME", "", T_STR, AT(token_name), CONF_TOKEN, 0, 0,
 	  "token create: the token's name" },
 	{ "role", "INSIGHTS_TOKEN_ROLE", "", T_STR, AT(token_role), CONF_TOKEN, 0, 0,

@@ -46,6 +46,7 @@ struct config {
 	const char *auth_fail_limit;
 	unsigned audit_retention_days;
 	unsigned revision_retention_days;
+	unsigned idempotency_ttl_s;
 	const char *token_name;
 	const char *token_role;
 	const char *token_expires_in;

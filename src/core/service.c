@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "auth/token.h"
@@ -29,6 +30,8 @@ void service_init(struct service *svc, struct store *store)
 	(void)rc;
 	svc->shared = store_flags(store) & STORE_SHARED;
 	atomic_store(&svc->version_complete, !svc->shared);
+	svc->idem_ttl_s = IDEM_TTL_DEFAULT_S;
+	svc->idem_claim_s = 60;
 }
 
 void service_release(struct service *svc)
@@ -1162,4 +1165,99 @@ enum status svc_revision_prune(struct service *svc, const char *before, int64_t 
 	error_clear(err);
 	enum status rc = CALL(svc, revision_prune, before, deleted, err);
 	return rc;
+}
+
+/* ---- idempotent requests ------------------------------------------------------ */
+
+/* How many times a claim races another request for the same key before giving up (409). */
+#define IDEM_CLAIM_ATTEMPTS 3
+
+/* Whether `row` still counts at `now` (see svc_idem_claim). */
+static bool idem_live(const struct service *svc, const struct idem_row *row, int64_t now)
+{
+	int64_t life = row->status ? svc->idem_ttl_s : svc->idem_claim_s;
+	return row->created_at > now - life;
+}
+
+enum status svc_idem_claim(struct service *svc, struct arena *a, const struct idem_request *rq,
+			   struct idem_claim *out, struct error *err)
+{
+	error_clear(err);
+	memset(out, 0, sizeof(*out));
+	assert(rq->key && *rq->key && strlen(rq->key) <= IDEM_KEY_MAX);
+	unsigned char rnd[(IDEM_TOKEN_SIZE - 1) / 2];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return error_set(err, E_INTERNAL, "no random bytes for an idempotency claim");
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		out->token[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+		out->token[2 * i + 1] = "0123456789abcdef"[rnd[i] & 15];
+	}
+	char *fingerprint = arena_alloc(a, AUTH_HASH_HEX);
+	auth_hash_hex(rq->rest, rq->rest_len, fingerprint);
+	const struct actor *who = actor_current();
+	for (int attempt = 0; attempt < IDEM_CLAIM_ATTEMPTS; attempt++) {
+		int64_t now = (int64_t)time(NULL);
+		struct idem_row cur;
+		const char *replaces = NULL;
+		enum status rc = CALL(svc, idem_get, a, who->name, rq->key, &cur, err);
+		if (rc == E_NOTFOUND) {
+			error_clear(err);
+		} else if (rc) {
+			return rc;
+		} else if (!idem_live(svc, &cur, now)) {
+			replaces = cur.token;
+		} else if (strcmp(cur.target, rq->target) || strcmp(cur.fingerprint, fingerprint)) {
+			out->outcome = IDEM_MISMATCH;
+			out->first_target = cur.target;
+			out->same_target = !strcmp(cur.target, rq->target);
+			return OK;
+		} else {
+			out->outcome = cur.status ? IDEM_REPLAY : IDEM_BUSY;
+			out->row = cur;
+			return OK;
+		}
+		out->row = (struct idem_row){ .actor = arena_strdup(a, who->name), .key = rq->key,
+					      .target = rq->target, .fingerprint = fingerprint,
+					      .token = out->token, .created_at = now };
+		rc = CALL(svc, idem_put, &out->row, replaces, err);
+		if (rc == OK) {
+			out->outcome = IDEM_PROCEED;
+			return OK;
+		}
+		if (rc != E_CONFLICT)
+			return rc;
+		/* Another request claimed it first: look again. */
+		error_clear(err);
+	}
+	out->outcome = IDEM_BUSY;
+	return OK;
+}
+
+enum status svc_idem_finish(struct service *svc, struct idem_claim *c, int status,
+			    const char *body, size_t len, struct error *err)
+{
+	error_clear(err);
+	assert(c->outcome == IDEM_PROCEED && batch.svc == svc);
+	c->row.status = status;
+	c->row.body = body;
+	c->row.body_len = len;
+	enum status rc = CALL(svc, idem_finish, &c->row, err);
+	if (rc == E_CONFLICT)
+		return error_set(err, E_CONFLICT, "This request took too long: another request with "
+				 "its Idempotency-Key took over; nothing was written");
+	return rc;
+}
+
+enum status svc_idem_release(struct service *svc, const struct idem_claim *c, struct error *err)
+{
+	error_clear(err);
+	assert(c->outcome == IDEM_PROCEED);
+	return CALL(svc, idem_release, c->row.actor, c->row.key, c->row.token, err);
+}
+
+enum status svc_idem_prune(struct service *svc, int64_t *deleted, struct error *err)
+{
+	error_clear(err);
+	int64_t life = svc->idem_ttl_s > svc->idem_claim_s ? svc->idem_ttl_s : svc->idem_claim_s;
+	return CALL(svc, idem_prune, (int64_t)time(NULL) - life, deleted, err);
 }

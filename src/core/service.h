@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "core/access.h"
+#include "core/idempotency.h"
 #include "core/model.h"
 #include "lib/arena.h"
 #include "lib/error.h"
@@ -62,6 +63,12 @@ struct service {
 	sem_t search_slots;
 	/* How long a search waits for a slot before it is refused (0: no bound). */
 	unsigned search_wait_ms;
+	/*
+	 * Idempotency keys (svc_idem_claim): how long an answer is replayed,
+	 * and how long a claim whose request never answered blocks its key.
+	 */
+	int64_t idem_ttl_s;
+	int64_t idem_claim_s;
 };
 
 /* The current data version (see struct service). */
@@ -272,5 +279,58 @@ enum status svc_insight_restore(struct service *svc, struct arena *a, int64_t id
 /* Forgets the revisions of insights deleted before `before`; *deleted counts them. */
 enum status svc_revision_prune(struct service *svc, const char *before, int64_t *deleted,
 			       struct error *err);
+/* ---- idempotent requests (core/idempotency.h) ------------------------------ */
+
+#define IDEM_TTL_DEFAULT_S 86400
+
+/* A request sent with an Idempotency-Key, as svc_idem_claim compares requests. */
+struct idem_request {
+	const char *key;          /* 1..IDEM_KEY_MAX bytes */
+	const char *target;       /* what it does: "POST /insights" */
+	const char *rest;         /* whatever else must match (query, body) */
+	size_t rest_len;
+};
+
+enum idem_outcome {
+	IDEM_PROCEED,   /* the key is claimed: run the write, then svc_idem_finish */
+	IDEM_REPLAY,    /* answered before: status and body are the first answer */
+	IDEM_BUSY,      /* a request with the key is still in flight */
+	IDEM_MISMATCH,  /* the key was used for a different request (first_target says which) */
+};
+
+struct idem_claim {
+	enum idem_outcome outcome;
+	struct idem_row row;      /* PROCEED: the claim; REPLAY: the answer */
+	const char *first_target; /* MISMATCH: what the key was first used for */
+	bool same_target;         /* MISMATCH: the same target, another query or body */
+	char token[IDEM_TOKEN_SIZE];
+};
+
+/*
+ * Looks up the calling thread's actor's key `rq->key` and decides what to
+ * do with the request (see enum idem_outcome). Keys are scoped to the
+ * actor. An answer older than svc->idem_ttl_s, or a claim older than
+ * svc->idem_claim_s (its request died with its process, or is past any
+ * time it may take), counts as no row. On IDEM_PROCEED the key's row is a
+ * claim, committed (other requests, on any instance, now see it): the
+ * caller runs the write in a batch (svc_batch_begin) and stores its answer
+ * with svc_idem_finish before ending it, or releases the claim
+ * (svc_idem_release) when the write fails. Rows live in `a`.
+ */
+enum status svc_idem_claim(struct service *svc, struct arena *a, const struct idem_request *rq,
+			   struct idem_claim *out, struct error *err);
+/*
+ * Stores the answer (`status`, `body` of `len` bytes and a NUL) of a claimed request
+ * in the calling thread's batch, so that it commits with the write. A claim
+ * taken over meanwhile (its request outlived svc->idem_claim_s) is
+ * E_CONFLICT: the caller ends the batch without commit, and nothing is
+ * written twice.
+ */
+enum status svc_idem_finish(struct service *svc, struct idem_claim *c, int status,
+			    const char *body, size_t len, struct error *err);
+/* Forgets a claim whose write failed, so that the key may be used again. */
+enum status svc_idem_release(struct service *svc, const struct idem_claim *c, struct error *err);
+/* Deletes keys too old to matter (see svc_idem_claim); *deleted gets how many. */
+enum status svc_idem_prune(struct service *svc, int64_t *deleted, struct error *err);
 
 #endif

@@ -775,7 +775,7 @@ static enum MHD_Result queue(struct http_request *req)
 	if (origin) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
 		MHD_add_response_header(r, "Access-Control-Expose-Headers",
-					"X-Request-ID, X-Insights-Version, ETag");
+					"X-Request-ID, X-Insights-Version, ETag, Idempotent-Replayed");
 		if (strcmp(origin, "*"))
 			MHD_add_response_header(r, "Vary", "Origin");
 		if (req->srv->cors.credentials)

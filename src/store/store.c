@@ -596,6 +596,53 @@ enum status store_revision_prune(struct store *st, const char *before, int64_t *
 	return rc;
 }
 
+enum status store_idem_get(struct store *st, struct arena *a, const char *actor, const char *key,
+			   struct idem_row *out, struct error *err)
+{
+	ZERO(out);
+	CALL(idem_get, a, actor, key, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_idem_put(struct store *st, const struct idem_row *row, const char *replaces,
+			   struct error *err)
+{
+	/* A claim is seen by other requests only once committed: never inside a batch. */
+	if (batch_of == st)
+		return error_set(err, E_INTERNAL, "an idempotency claim is not written inside a batch");
+	CALL(idem_put, row, replaces, err);
+	return rc;
+}
+
+enum status store_idem_finish(struct store *st, const struct idem_row *answer,
+			      struct error *err)
+{
+	/* Alone it would commit even if the write it answers did not. */
+	if (batch_of != st)
+		return error_set(err, E_INTERNAL, "an idempotent answer is stored inside a batch only");
+	CALL(idem_finish, answer, err);
+	return rc;
+}
+
+enum status store_idem_release(struct store *st, const char *actor, const char *key,
+			       const char *token, struct error *err)
+{
+	if (batch_of == st)
+		return error_set(err, E_INTERNAL, "an idempotency claim is not released inside a batch");
+	CALL(idem_release, actor, key, token, err);
+	return rc;
+}
+
+enum status store_idem_prune(struct store *st, int64_t before, int64_t *deleted,
+			     struct error *err)
+{
+	*deleted = 0;
+	CALL(idem_prune, before, deleted, err);
+	return rc;
+}
+
 enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
 			struct error *err)
 {

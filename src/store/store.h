@@ -37,6 +37,7 @@
 
 #include "conf/dburl.h"
 #include "core/access.h"
+#include "core/idempotency.h"
 #include "core/model.h"
 #include "core/query.h"
 #include "lib/arena.h"
@@ -310,6 +311,29 @@ struct store_driver {
 				      struct error *err);
 
 	/*
+	 * Idempotency keys (core/idempotency.h), rows keyed by (actor, key).
+	 * idem_get: the row, E_NOTFOUND when none. idem_put: writes `row` as a
+	 * claim (status 0, no body) in a transaction of its own: when
+	 * `replaces` is NULL only if the key has no row, otherwise only if the
+	 * key's row has the token `replaces`; E_CONFLICT when not. idem_finish:
+	 * stores an answer on the key's row if it is still the claim of token
+	 * `token`, E_CONFLICT otherwise (in the calling thread's batch, with
+	 * the write it answers). idem_release: deletes the key's row if it is
+	 * still the claim (status 0) of token `token`. idem_prune: deletes the
+	 * rows created before `before` (Unix seconds).
+	 */
+	enum status (*idem_get)(struct store *st, struct arena *a, const char *actor,
+				const char *key, struct idem_row *out, struct error *err);
+	enum status (*idem_put)(struct store *st, const struct idem_row *row, const char *replaces,
+				struct error *err);
+	enum status (*idem_finish)(struct store *st, const struct idem_row *answer,
+				   struct error *err);
+	enum status (*idem_release)(struct store *st, const char *actor, const char *key,
+				    const char *token, struct error *err);
+	enum status (*idem_prune)(struct store *st, int64_t before, int64_t *deleted,
+				  struct error *err);
+
+	/*
 	 * A batch: every operation the calling thread makes on the store
 	 * between batch_begin and batch_end runs in one write transaction, on
 	 * one connection, its reads seeing its writes; batch_end commits it
@@ -435,6 +459,17 @@ enum status store_revision_retire(struct store *st, int64_t id, const char *at,
 				  struct error *err);
 enum status store_revision_prune(struct store *st, const char *before, int64_t *deleted,
 				 struct error *err);
+enum status store_idem_get(struct store *st, struct arena *a, const char *actor, const char *key,
+			   struct idem_row *out, struct error *err);
+enum status store_idem_put(struct store *st, const struct idem_row *row, const char *replaces,
+			   struct error *err);
+/* E_INTERNAL outside a batch: an answer is stored with the write it answers. */
+enum status store_idem_finish(struct store *st, const struct idem_row *answer,
+			      struct error *err);
+enum status store_idem_release(struct store *st, const char *actor, const char *key,
+			       const char *token, struct error *err);
+enum status store_idem_prune(struct store *st, int64_t before, int64_t *deleted,
+			     struct error *err);
 /*
  * Begins a batch on the calling thread (see store_driver.batch_begin):
  * until store_batch_end, its operations run in one transaction.

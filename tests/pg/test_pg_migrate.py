@@ -1,8 +1,15 @@
 """Instances that start together on an empty database apply each migration
 once: an advisory lock makes the others wait, then find it recorded."""
+import os
+
 import requests
 
-from conftest import run_cli
+from conftest import REPO, run_cli
+
+# The versions the binary carries: the numbers of the migration files (gaps allowed).
+VERSIONS = sorted(int(f.split("_", 1)[0])
+                  for f in os.listdir(os.path.join(REPO, "src", "store", "pg", "migrations"))
+                  if f.endswith(".sql"))
 
 
 def test_instances_starting_at_once_migrate_once(servers, database):
@@ -12,7 +19,7 @@ def test_instances_starting_at_once_migrate_once(servers, database):
     for srv in group:
         srv.wait_healthy()
     rows = database.query("SELECT version, name, count(*) OVER () FROM schema_migrations ORDER BY version")
-    assert [r[0] for r in rows] == [str(v) for v in range(1, len(rows) + 1)]
+    assert [r[0] for r in rows] == [str(v) for v in VERSIONS]
     assert rows[0][1] == "initial schema" and len(rows) >= 2
     for version, _, _ in rows:
         applied = sum(srv.log().count(f"applied migration {version} ") for srv in group)
@@ -30,4 +37,4 @@ def test_migrate_command_is_idempotent(database):
     assert again.returncode == 0, again.stderr
     assert "applied migration" in first.stderr and "applied migration" not in again.stderr
     versions = database.query("SELECT version FROM schema_migrations ORDER BY version")
-    assert versions == [(str(v),) for v in range(1, len(versions) + 1)] and len(versions) >= 2
+    assert versions == [(str(v),) for v in VERSIONS] and len(versions) >= 2

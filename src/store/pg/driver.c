@@ -163,6 +163,11 @@ const struct store_driver store_pg_driver = {
 	.revision_get = pg_revision_get,
 	.revision_retire = pg_revision_retire,
 	.revision_prune = pg_revision_prune,
+	.idem_get = pg_idem_get,
+	.idem_put = pg_idem_put,
+	.idem_finish = pg_idem_finish,
+	.idem_release = pg_idem_release,
+	.idem_prune = pg_idem_prune,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 };

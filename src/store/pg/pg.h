@@ -18,6 +18,7 @@
  *   find.c     point reads, lists, ranked search, statistics and trends
  *   write.c    writes of insights, tags and categories; maintenance
  *   access.c   API tokens and the audit trail
+ *   idem.c     idempotency keys
  *   migrate.c  the schema migrations (migrations/NNNN_name.sql, embedded)
  *
  * Every name defined here starts with pg_, PG_ or P_ (pg_conn_take,
@@ -339,6 +340,8 @@ struct pg_op {
 	const struct insight_revision *revision_in;
 	enum q_table table;
 	bool lock;
+	/* Idempotency keys (idem.c): a row to write, or the actor and key to read. */
+	const struct idem_row *idem_in;
 };
 
 enum pg_run_mode {
@@ -455,5 +458,15 @@ enum status pg_audit_find(struct store *st, struct arena *a, const struct audit_
 			  struct audit_page *out, struct error *err);
 enum status pg_audit_prune(struct store *st, const char *before, int64_t *deleted,
 			   struct error *err);
+
+/* ---- idempotency keys (idem.c) ------------------------------------------------------------------ */
+enum status pg_idem_get(struct store *st, struct arena *a, const char *actor, const char *key,
+			struct idem_row *out, struct error *err);
+enum status pg_idem_put(struct store *st, const struct idem_row *row, const char *replaces,
+			struct error *err);
+enum status pg_idem_finish(struct store *st, const struct idem_row *answer, struct error *err);
+enum status pg_idem_release(struct store *st, const char *actor, const char *key,
+			    const char *token, struct error *err);
+enum status pg_idem_prune(struct store *st, int64_t before, int64_t *deleted, struct error *err);
 
 #endif

@@ -207,6 +207,11 @@ const struct store_driver store_sqlite_driver = {
 	.revision_get = sq_revision_get,
 	.revision_retire = sq_revision_retire,
 	.revision_prune = sq_revision_prune,
+	.idem_get = sq_idem_get,
+	.idem_put = sq_idem_put,
+	.idem_finish = sq_idem_finish,
+	.idem_release = sq_idem_release,
+	.idem_prune = sq_idem_prune,
 	.batch_end = sq_batch_end,
 	.watch = NULL,
 };

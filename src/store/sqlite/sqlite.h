@@ -11,6 +11,7 @@
  *   find.c     point reads, lists, ranked search, statistics and trends
  *   write.c    writes of insights, tags and categories; maintenance
  *   access.c   API tokens and the audit trail
+ *   idem.c     idempotency keys
  *   migrate.c  the schema migrations (migrations/NNNN_name.sql, embedded)
  *
  * Durability: WAL mode with synchronous=NORMAL. A committed transaction is
@@ -371,5 +372,15 @@ enum status sq_audit_find(struct store *st, struct arena *a, const struct audit_
 			  struct audit_page *out, struct error *err);
 enum status sq_audit_prune(struct store *st, const char *before, int64_t *deleted,
 			   struct error *err);
+
+/* ---- idempotency keys (idem.c) ------------------------------------------------- */
+enum status sq_idem_get(struct store *st, struct arena *a, const char *actor, const char *key,
+			struct idem_row *out, struct error *err);
+enum status sq_idem_put(struct store *st, const struct idem_row *row, const char *replaces,
+			struct error *err);
+enum status sq_idem_finish(struct store *st, const struct idem_row *answer, struct error *err);
+enum status sq_idem_release(struct store *st, const char *actor, const char *key,
+			    const char *token, struct error *err);
+enum status sq_idem_prune(struct store *st, int64_t before, int64_t *deleted, struct error *err);
 
 #endif

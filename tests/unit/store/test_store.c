@@ -517,3 +517,78 @@ TEST(store_postgresql_revisions)
 	if (url)
 		run_revision_suite(url);
 }
+
+/*
+ * Idempotency keys through the service: a claim, a second request while it
+ * is in flight, another request under the key, the answer stored in a
+ * batch, a rolled-back batch that leaves the claim, a release, a stale
+ * claim taken over (its late answer then refused), and pruning.
+ */
+static void run_idem_suite(const char *url)
+{
+	struct fixture f = { 0 };
+	if (open_suite(&f, url))
+		return;
+	struct error e = ERROR_INIT;
+	struct idem_request rq = { .key = "k1", .target = "POST /tags", .rest = "{}", .rest_len = 2 };
+	struct idem_claim c, d;
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &c, &e) == OK && c.outcome == IDEM_PROCEED);
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &d, &e) == OK && d.outcome == IDEM_BUSY);
+	struct idem_request body = rq, route = rq;
+	body.rest = "{ }";
+	body.rest_len = 3;
+	route.target = "POST /categories";
+	CHECK(svc_idem_claim(&f.svc, &f.a, &body, &d, &e) == OK && d.outcome == IDEM_MISMATCH);
+	CHECK(d.same_target);
+	CHECK(svc_idem_claim(&f.svc, &f.a, &route, &d, &e) == OK && d.outcome == IDEM_MISMATCH);
+	CHECK(!d.same_target && !strcmp(d.first_target, "POST /tags"));
+	/* A claim is not written inside a batch; its answer is, and commits with it. */
+	CHECK(svc_batch_begin(&f.svc, &e) == OK);
+	CHECK(svc_idem_finish(&f.svc, &c, 201, "{\"id\":1}", 8, &e) == OK);
+	CHECK(svc_batch_end(&f.svc, true, &e) == OK);
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &d, &e) == OK && d.outcome == IDEM_REPLAY);
+	CHECK(d.row.status == 201 && d.row.body_len == 8 && !memcmp(d.row.body, "{\"id\":1}", 8));
+
+	/* An answer rolled back with its write leaves the claim in flight; a release frees it. */
+	rq.key = "k2";
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &c, &e) == OK && c.outcome == IDEM_PROCEED);
+	CHECK(svc_batch_begin(&f.svc, &e) == OK);
+	CHECK(svc_idem_finish(&f.svc, &c, 201, "{}", 2, &e) == OK);
+	CHECK(svc_batch_end(&f.svc, false, &e) == OK);
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &d, &e) == OK && d.outcome == IDEM_BUSY);
+	CHECK(svc_idem_release(&f.svc, &c, &e) == OK);
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &c, &e) == OK && c.outcome == IDEM_PROCEED);
+
+	/* A stale claim is taken over; the late answer of its request is refused. */
+	f.svc.idem_claim_s = 0;
+	CHECK(svc_idem_claim(&f.svc, &f.a, &rq, &d, &e) == OK && d.outcome == IDEM_PROCEED);
+	CHECK(strcmp(c.row.token, d.row.token) != 0);
+	CHECK(svc_batch_begin(&f.svc, &e) == OK);
+	CHECK(svc_idem_finish(&f.svc, &c, 201, "{}", 2, &e) == E_CONFLICT);
+	CHECK(svc_batch_end(&f.svc, false, &e) == OK);
+	CHECK(svc_batch_begin(&f.svc, &e) == OK);
+	CHECK(svc_idem_finish(&f.svc, &d, 201, "{}", 2, &e) == OK);
+	CHECK(svc_batch_end(&f.svc, true, &e) == OK);
+
+	/* Pruning: nothing is older than an hour; everything is older than the future. */
+	int64_t deleted = -1;
+	f.svc.idem_ttl_s = 3600;
+	CHECK(svc_idem_prune(&f.svc, &deleted, &e) == OK && deleted == 0);
+	f.svc.idem_ttl_s = f.svc.idem_claim_s = -10;
+	CHECK(svc_idem_prune(&f.svc, &deleted, &e) == OK && deleted == 2);
+	close_fixture(&f);
+}
+
+TEST(store_sqlite_idempotency_keys)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-i%d.db", (int)getpid());
+	run_idem_suite(url);
+}
+
+TEST(store_postgresql_idempotency_keys)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_idem_suite(url);
+}
