@@ -418,6 +418,7 @@ static int cmd_serve(const struct config *cfg)
 	struct app app;
 	service_init(&app.svc, st);
 	app.svc.search_wait_ms = cfg->query_timeout_ms;
+	app.svc.duplicate_threshold = cfg->duplicate_threshold;
 	app.version = INSIGHTS_VERSION;
 	app.graphql = (struct gql_config){ .max_depth = cfg->graphql_max_depth,
 					   .max_fields = cfg->graphql_max_fields,

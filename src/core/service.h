@@ -20,6 +20,7 @@
 
 #include "core/access.h"
 #include "core/model.h"
+#include "core/similar.h"
 #include "lib/arena.h"
 #include "lib/error.h"
 #include "store/store.h"
@@ -62,6 +63,8 @@ struct service {
 	sem_t search_slots;
 	/* How long a search waits for a slot before it is refused (0: no bound). */
 	unsigned search_wait_ms;
+	/* A draft this alike an insight (or more) is a possible duplicate of it. */
+	double duplicate_threshold;
 };
 
 /* The current data version (see struct service). */
@@ -214,5 +217,24 @@ enum status svc_audit_find(struct service *svc, struct arena *a, const struct au
 /* Deletes audit entries older than `before`; *deleted gets how many. */
 enum status svc_audit_prune(struct service *svc, const char *before, int64_t *deleted,
 			    struct error *err);
+
+/*
+ * Duplicate warnings (core/similar.h). svc_insight_similar: the insights
+ * most like a draft (title required; description, content and source
+ * optional, with create's lengths), at most SIMILAR_MAX, best first, in
+ * *out (in `a`). Like a write, it leaves `err` as the caller filled it
+ * (decoding problems) and validates before anything else.
+ *
+ * svc_insight_duplicates: validates `in` as a create would, then finds its
+ * similar insights; when the best scores svc->duplicate_threshold or more
+ * it returns E_CONFLICT ("Possible duplicates") with them in *out, those
+ * at or above the threshold; otherwise OK and nothing in *out.
+ */
+enum status svc_insight_similar(struct service *svc, struct arena *a,
+				const struct insight_input *in, struct similar_match **out,
+				size_t *n, struct error *err);
+enum status svc_insight_duplicates(struct service *svc, struct arena *a,
+				   const struct insight_input *in, struct similar_match **out,
+				   size_t *n, struct error *err);
 
 #endif
