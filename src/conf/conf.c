@@ -120,7 +120,7 @@ static const struct conf_key keys[] = {
 	  0, 0, "token create: a lifetime such as 90d, 12h or 30m (empty: never expires)" },
 	{ "search-window", "INSIGHTS_SEARCH_WINDOW", "10000", T_UINT, AT(search_window), CONF_SERVE,
 	  0, 100000000, "rank only the newest N matches of a very common search (0: all)" },
-	{ "duplicate-threshold", "INSIGHTS_DUPLICATE_THRESHOLD", "0.8", T_RATIO,
+	{ "duplicate-threshold", "INSIGHTS_DUPLICATE_THRESHOLD", "0.5", T_RATIO,
 	  AT(duplicate_threshold), CONF_SERVE, 0, 1,
 	  "POST /insights?check_duplicates=true refuses a draft this similar (0 to 1) to an insight" },
 	{ "response-cache", "INSIGHTS_RESPONSE_CACHE", "1", T_UINT, AT(response_cache), CONF_SERVE,

@@ -805,7 +805,7 @@ enum status svc_insight_similar(struct service *svc, struct arena *a,
 {
 	*out = NULL;
 	*n = 0;
-	if (!in->title.set || !in->title.v)
+	if (!in->title.set)
 		error_invalid(err, "title", "missing", "Field required");
 	if (insight_input_check(in, false, err))
 		return err->status;
