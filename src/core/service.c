@@ -770,7 +770,7 @@ enum status svc_audit_prune(struct service *svc, const char *before, int64_t *de
 /* ---- duplicate warnings ------------------------------------------------------------- */
 
 /* Candidates read for every draft: the best SIMILAR_MAX of them are answered. */
-#define SIMILAR_CANDIDATES 40
+#define SIMILAR_CANDIDATES 20
 
 static enum status similar_run(struct service *svc, struct arena *a,
 			       const struct insight_input *in, struct similar_match **out,

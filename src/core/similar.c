@@ -307,7 +307,8 @@ static double score_of(struct arena *a, const struct draft *d, const struct weig
 {
 	wordset_read(a, in->title, &f->words[0]);
 	wordset_read(a, in->description, &f->words[1]);
-	wordset_read(a, in->content, &f->words[2]);
+	/* An insight's content counts only against a draft's: not read otherwise. */
+	wordset_read(a, d->has_content ? in->content : NULL, &f->words[2]);
 	f->title = field_similarity(wt, &d->title, &f->words[0]);
 	double sum = 3 * f->title, weights = 3;
 	f->description = f->content = 0;

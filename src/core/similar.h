@@ -30,7 +30,7 @@
 /* At most this many insights are answered. */
 #define SIMILAR_MAX 5
 /* At most this many words of a draft are asked about. */
-#define SIMILAR_WORDS_MAX 48
+#define SIMILAR_WORDS_MAX 32
 /* Reasons per match, at most. */
 #define SIMILAR_REASONS_MAX 4
 

@@ -107,8 +107,8 @@ typedef void (*store_changed_fn)(void *arg, bool heard, uint64_t version);
  * common to find anything by); at most STORE_SIMILAR_PICK of the rarest
  * words (store_similar_pick) find the candidates.
  */
-#define STORE_SIMILAR_DF_CAP 1000
-#define STORE_SIMILAR_PICK 12
+#define STORE_SIMILAR_DF_CAP 2000
+#define STORE_SIMILAR_PICK 8
 
 struct store_similar {
 	/* In: distinct words, as the full-text index splits text (core/similar.h). */
