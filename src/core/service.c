@@ -776,6 +776,8 @@ static enum status similar_run(struct service *svc, struct arena *a,
 			       const struct insight_input *in, struct similar_match **out,
 			       size_t *n, struct error *err)
 {
+	*out = NULL;
+	*n = 0;
 	struct similar_text t = {
 		.title = in->title.v,
 		.description = in->description.set ? in->description.v : NULL,
