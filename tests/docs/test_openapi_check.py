@@ -105,7 +105,9 @@ def test_errors():
     rejects("POST", "/tags", 422, {"detail": []})
     rejects("POST", "/tags", 422, {"detail": [{"type": "x", "loc": ["header", "a"], "msg": "m"}]})
     validate_response("POST", "/tags", 409, {"detail": "Tag with name 'a' already exists"})
-    rejects("POST", "/insights", 409, {"detail": "conflict"}, match="not documented")
+    rejects("DELETE", "/insights/1", 409, {"detail": "conflict"}, match="not documented")
+    # POST /insights documents its 409 (check_duplicates): only with its duplicates.
+    rejects("POST", "/insights", 409, {"detail": "conflict"}, match="duplicates")
     validate_response("GET", "/statistics", 503, {"detail": "The database is unavailable"},
                       headers={**REQUEST_ID, "Retry-After": "1"})
     rejects("GET", "/statistics", 503, {"detail": "The database is unavailable"},
