@@ -83,6 +83,9 @@ export async function request(method, path, body, opts = {}) {
 
 export const get = (path) => request('GET', path);
 
+// The stored insights most like a draft ({title, description}): duplicate warnings.
+export const similar = (draft) => request('POST', '/insights/similar', draft).then((r) => r.similar);
+
 // Every row of a skip/limit list (/tags, /categories), 100 at a time.
 export async function getAll(path) {
   const out = [];

@@ -7,7 +7,7 @@
 import { html, useEffect, useRef, useState } from './preact-htm.js';
 
 import {
-  describe, get, getAll, getIdentity, problemsByField, request,
+  describe, get, getAll, getIdentity, problemsByField, request, similar,
 } from './api.js';
 import {
   Failure, Loading, PRIORITIES, STATUSES, Title, categoryTree, flatten, useLoad,
@@ -74,6 +74,31 @@ function Preview({ content }) {
   </section>`;
 }
 
+// Possible duplicates of the draft: asked 300 ms after the title stops changing.
+function Similar({ title, description }) {
+  const [items, setItems] = useState([]);
+  const seq = useRef(0);
+  const words = title.trim().split(/\s+/).filter(Boolean).length;
+  useEffect(() => {
+    const mine = ++seq.current;
+    if (words < 3) { setItems([]); return undefined; }
+    const timer = setTimeout(() => {
+      similar({ title, description }).then(
+        (list) => { if (mine === seq.current) setItems(list); },
+        () => { if (mine === seq.current) setItems([]); });
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [title]);
+  if (!items.length) return null;
+  return html`<aside class="similar" id="similar" aria-live="polite" aria-label="Possible duplicates">
+    <p class="similar-h">Already captured? Insights like this one:</p>
+    <ul>${items.map((m) => html`<li>
+      <a href=${`#/insights/${m.insight.id}`}>${m.insight.title}</a>
+      <span class="score" title=${m.reasons.join('; ')}>${Math.round(m.score * 100)}%</span>
+    </li>`)}</ul>
+  </aside>`;
+}
+
 function Editor({ initial, id, cats, tags }) {
   const [v, setV] = useState(initial);
   const [problems, setProblems] = useState({});
@@ -110,6 +135,7 @@ function Editor({ initial, id, cats, tags }) {
       <div class="stack">
         <${Field} name="title" label="Title" problems=${problems}>
           <input id="in-title" value=${v.title} onInput=${set('title')} maxlength="500" required ...${aria('title', problems)} /><//>
+        ${!id && html`<${Similar} title=${v.title} description=${v.description} />`}
         <${Field} name="description" label="Description" problems=${problems} hint="One sentence that sums it up.">
           <textarea id="in-description" rows="2" value=${v.description} onInput=${set('description')} ...${aria('description', problems, true)}></textarea><//>
         <${Field} name="content" label="Content (Markdown)" problems=${problems}>

@@ -28,6 +28,7 @@ const struct api_access_rule api_access_rules[] = {
 	/* Reads. */
 	{ "GET", "/insights", ACCESS_READ },
 	{ "POST", "/insights/search", ACCESS_READ },
+	{ "POST", "/insights/similar", ACCESS_READ },
 	{ "GET", "/insights/{insight_id}", ACCESS_READ },
 	{ "GET", "/insights/{insight_id}/related", ACCESS_READ },
 	{ "GET", "/insights/{insight_id}/revisions", ACCESS_READ },

@@ -19,6 +19,9 @@ void api_list(struct http_request *req);
 
 void api_insight_list(struct http_request *req);
 void api_insight_search(struct http_request *req);
+/* POST /insights/similar; POST /insights (check_duplicates, then api_create). */
+void api_insight_similar(struct http_request *req);
+void api_insight_create(struct http_request *req);
 
 void api_statistics(struct http_request *req);
 void api_statistics_trends(struct http_request *req);

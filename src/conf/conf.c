@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/banned.h"
 
-enum conf_type { T_STR, T_UINT, T_U64, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT };
+enum conf_type { T_STR, T_UINT, T_U64, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT, T_RATIO };
 
 struct conf_key {
 	const char *flag;
@@ -125,6 +125,9 @@ static const struct conf_key keys[] = {
 	  0, 0, "token create: a lifetime such as 90d, 12h or 30m (empty: never expires)" },
 	{ "search-window", "INSIGHTS_SEARCH_WINDOW", "10000", T_UINT, AT(search_window), CONF_SERVE,
 	  0, 100000000, "rank only the newest N matches of a very common search (0: all)" },
+	{ "duplicate-threshold", "INSIGHTS_DUPLICATE_THRESHOLD", "0.8", T_RATIO,
+	  AT(duplicate_threshold), CONF_SERVE, 0, 1,
+	  "POST /insights?check_duplicates=true refuses a draft this similar (0 to 1) to an insight" },
 	{ "response-cache", "INSIGHTS_RESPONSE_CACHE", "1", T_UINT, AT(response_cache), CONF_SERVE,
 	  0, 1, "cache read responses until the next write (1) or not (0)" },
 	{ "graphql-max-depth", "INSIGHTS_GRAPHQL_MAX_DEPTH", "12", T_UINT, AT(graphql_max_depth),
@@ -193,6 +196,17 @@ static int set(struct config *cfg, const struct conf_key *k, const char *v, cons
 		if (log_format_parse(v, &f))
 			return fail(why, whylen, "%s: '%s' is not one of json, text", src, v);
 		*(const char **)field = v;
+		return 0;
+	}
+	case T_RATIO: {
+		if (!*v || *v == ' ')
+			return fail(why, whylen, "%s: '%s' is not a number between 0 and 1", src, v);
+		char *end;
+		errno = 0;
+		double d = strtod(v, &end);
+		if (errno || *end || !(d >= (double)k->min && d <= (double)k->max))
+			return fail(why, whylen, "%s: '%s' is not a number between 0 and 1", src, v);
+		*(double *)field = d;
 		return 0;
 	}
 	case T_UINT:

@@ -52,6 +52,7 @@ struct config {
 	const char *token_expires_in;
 	unsigned response_cache;
 	unsigned search_window;
+	double duplicate_threshold;
 	unsigned graphql_max_depth;
 	unsigned graphql_max_fields;
 	unsigned graphql_max_limit;

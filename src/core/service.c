@@ -1261,3 +1261,72 @@ enum status svc_idem_prune(struct service *svc, int64_t *deleted, struct error *
 	int64_t life = svc->idem_ttl_s > svc->idem_claim_s ? svc->idem_ttl_s : svc->idem_claim_s;
 	return CALL(svc, idem_prune, (int64_t)time(NULL) - life, deleted, err);
 }
+
+/* ---- duplicate warnings ------------------------------------------------------------- */
+
+/* Candidates read for every draft: the best SIMILAR_MAX of them are answered. */
+#define SIMILAR_CANDIDATES 20
+
+static enum status similar_run(struct service *svc, struct arena *a,
+			       const struct insight_input *in, struct similar_match **out,
+			       size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	struct similar_text t = {
+		.title = in->title.v,
+		.description = in->description.set ? in->description.v : NULL,
+		.content = in->content.set ? in->content.v : NULL,
+		.source = in->source.set ? in->source.v : NULL,
+	};
+	const char **words;
+	struct store_similar q = { .limit = SIMILAR_CANDIDATES };
+	q.nwords = similar_words(a, &t, &words);
+	q.words = words;
+	q.df = arena_alloc(a, (q.nwords ? q.nwords : 1) * sizeof(*q.df));
+	if (search_slot_take(svc, err))
+		return err->status;
+	enum status rc = CALL(svc, insight_similar, a, &q, err);
+	sem_post(&svc->search_slots);
+	if (rc)
+		return rc;
+	struct similar_stats st = { words, q.df, q.nwords, q.total };
+	*out = arena_alloc(a, SIMILAR_MAX * sizeof(**out));
+	*n = similar_rank(a, &t, &st, q.items, q.n, *out, SIMILAR_MAX);
+	return OK;
+}
+
+enum status svc_insight_similar(struct service *svc, struct arena *a,
+				const struct insight_input *in, struct similar_match **out,
+				size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (!in->title.set)
+		error_invalid(err, "title", "missing", "Field required");
+	if (insight_input_check(in, false, err))
+		return err->status;
+	return similar_run(svc, a, in, out, n, err);
+}
+
+enum status svc_insight_duplicates(struct service *svc, struct arena *a,
+				   const struct insight_input *in, struct similar_match **out,
+				   size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	if (insight_input_check(in, true, err))
+		return err->status;
+	struct similar_match *m;
+	size_t k;
+	if (similar_run(svc, a, in, &m, &k, err))
+		return err->status;
+	size_t above = 0;
+	while (above < k && m[above].score >= svc->duplicate_threshold)
+		above++;
+	if (!above)
+		return OK;
+	*out = m;
+	*n = above;
+	return error_set(err, E_CONFLICT, "Possible duplicates");
+}

@@ -21,6 +21,7 @@
 #include "core/access.h"
 #include "core/idempotency.h"
 #include "core/model.h"
+#include "core/similar.h"
 #include "lib/arena.h"
 #include "lib/error.h"
 #include "store/store.h"
@@ -69,6 +70,8 @@ struct service {
 	 */
 	int64_t idem_ttl_s;
 	int64_t idem_claim_s;
+	/* A draft this alike an insight (or more) is a possible duplicate of it. */
+	double duplicate_threshold;
 };
 
 /* The current data version (see struct service). */
@@ -332,5 +335,23 @@ enum status svc_idem_finish(struct service *svc, struct idem_claim *c, int statu
 enum status svc_idem_release(struct service *svc, const struct idem_claim *c, struct error *err);
 /* Deletes keys too old to matter (see svc_idem_claim); *deleted gets how many. */
 enum status svc_idem_prune(struct service *svc, int64_t *deleted, struct error *err);
+/*
+ * Duplicate warnings (core/similar.h). svc_insight_similar: the insights
+ * most like a draft (title required; description, content and source
+ * optional, with create's lengths), at most SIMILAR_MAX, best first, in
+ * *out (in `a`). Like a write, it leaves `err` as the caller filled it
+ * (decoding problems) and validates before anything else.
+ *
+ * svc_insight_duplicates: validates `in` as a create would, then finds its
+ * similar insights; when the best scores svc->duplicate_threshold or more
+ * it returns E_CONFLICT ("Possible duplicates") with them in *out, those
+ * at or above the threshold; otherwise OK and nothing in *out.
+ */
+enum status svc_insight_similar(struct service *svc, struct arena *a,
+				const struct insight_input *in, struct similar_match **out,
+				size_t *n, struct error *err);
+enum status svc_insight_duplicates(struct service *svc, struct arena *a,
+				   const struct insight_input *in, struct similar_match **out,
+				   size_t *n, struct error *err);
 
 #endif

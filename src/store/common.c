@@ -4,11 +4,13 @@
 #include "store/common.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/fault.h"
 #include "lib/xalloc.h"
+#include "store/store.h"
 #include "lib/banned.h"
 
 /* ---- decoding ------------------------------------------------------------ */
@@ -397,4 +399,67 @@ enum status store_fault_halfway(struct error *err)
 	if (fault_armed("store.write.halfway", NULL))
 		return error_set(err, E_UNAVAILABLE, "The database is unavailable");
 	return OK;
+}
+
+/* ---- duplicate candidates ----------------------------------------------------------- */
+
+size_t store_similar_pick(const int64_t *df, size_t n, size_t *pick)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (df[i] < 1 || df[i] >= STORE_SIMILAR_DF_CAP)
+			continue;
+		/* Insertion into the rarest-first list; equals keep the caller's order. */
+		size_t at = k;
+		while (at > 0 && df[pick[at - 1]] > df[i])
+			at--;
+		if (at >= STORE_SIMILAR_PICK)
+			continue;
+		size_t last = k < STORE_SIMILAR_PICK ? k : STORE_SIMILAR_PICK - 1;
+		for (size_t j = last; j > at; j--)
+			pick[j] = pick[j - 1];
+		pick[at] = i;
+		if (k < STORE_SIMILAR_PICK)
+			k++;
+	}
+	return k;
+}
+
+double store_similar_weight(int64_t total, int64_t df)
+{
+	return log(((double)total + 1.0) / ((double)df + 0.5));
+}
+
+static int cmp_hit_id(const void *x, const void *y)
+{
+	const struct similar_hit *a = x, *b = y;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int cmp_hit_rank(const void *x, const void *y)
+{
+	const struct similar_hit *a = x, *b = y;
+	if (a->weight != b->weight)
+		return a->weight > b->weight ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
+size_t store_similar_top(struct similar_hit *hits, size_t n, size_t limit, int64_t *ids)
+{
+	if (!n)
+		return 0;
+	/* Sum each id's weights, in the order of ids so that sums do not depend on the driver's. */
+	qsort(hits, n, sizeof(*hits), cmp_hit_id);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && hits[k - 1].id == hits[i].id)
+			hits[k - 1].weight += hits[i].weight;
+		else
+			hits[k++] = hits[i];
+	}
+	qsort(hits, k, sizeof(*hits), cmp_hit_rank);
+	size_t m = k < limit ? k : limit;
+	for (size_t i = 0; i < m; i++)
+		ids[i] = hits[i].id;
+	return m;
 }

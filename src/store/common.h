@@ -149,6 +149,33 @@ bool store_needs_row_count(const struct insight_filter *f);
  */
 bool store_next_word(const char **p, const char **word, size_t *len);
 
+/* ---- duplicate candidates (store_driver.insight_similar) ----------------------- */
+
+/*
+ * The words that find candidates: those found in at least one insight and
+ * fewer than STORE_SIMILAR_DF_CAP (so their matches are few and all read),
+ * rarest first (ties: in the caller's order), at most STORE_SIMILAR_PICK.
+ * Writes their indexes to `pick` (room for STORE_SIMILAR_PICK); returns
+ * how many.
+ */
+size_t store_similar_pick(const int64_t *df, size_t n, size_t *pick);
+
+/* An insight holding a picked word, and that word's weight. */
+struct similar_hit {
+	int64_t id;
+	double weight;
+};
+
+/* A picked word's weight: ln((total + 1) / (df + 0.5)). */
+double store_similar_weight(int64_t total, int64_t df);
+
+/*
+ * The candidates: the ids of `hits` (reordered) ranked by the sum of their
+ * words' weights, highest first (ties: the highest id first), at most
+ * `limit`, into `ids`. Returns how many.
+ */
+size_t store_similar_top(struct similar_hit *hits, size_t n, size_t limit, int64_t *ids);
+
 /* ---- statistics and trends ------------------------------------------------- */
 
 /*

@@ -241,6 +241,27 @@ enum status store_insight_related(struct store *st, struct arena *a, int64_t id,
 	return rc;
 }
 
+static void similar_zero(struct store_similar *q)
+{
+	if (q->nwords)
+		memset(q->df, 0, q->nwords * sizeof(*q->df));
+	q->total = 0;
+	q->items = NULL;
+	q->n = 0;
+}
+
+enum status store_insight_similar(struct store *st, struct arena *a, struct store_similar *q,
+				  struct error *err)
+{
+	assert(q->limit >= 1 && (q->df || !q->nwords));
+	similar_zero(q);
+	CALL(insight_similar, a, q, err);
+	assert(rc || q->n <= q->limit);
+	if (rc)
+		similar_zero(q);
+	return rc;
+}
+
 enum status store_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 			  struct error *err)
 {

@@ -102,6 +102,27 @@ struct store_gauges {
  */
 typedef void (*store_changed_fn)(void *arg, bool heard, uint64_t version);
 
+/*
+ * Duplicate candidates (insight_similar): a word's document frequency is
+ * counted up to STORE_SIMILAR_DF_CAP (a word found that often is too
+ * common to find anything by); at most STORE_SIMILAR_PICK of the rarest
+ * words (store_similar_pick) find the candidates.
+ */
+#define STORE_SIMILAR_DF_CAP 2000
+#define STORE_SIMILAR_PICK 8
+
+struct store_similar {
+	/* In: distinct words, as the full-text index splits text (core/similar.h). */
+	const char *const *words;
+	size_t nwords;
+	size_t limit;              /* candidates wanted, >= 1 */
+	/* Out: df[i] for words[i] (room for nwords, the caller's), capped. */
+	int64_t *df;
+	int64_t total;             /* insights */
+	struct insight *items;     /* the candidates, with tags and category */
+	size_t n;
+};
+
 struct store_driver {
 	unsigned version;            /* STORE_DRIVER_VERSION */
 	const char *name;
@@ -165,6 +186,16 @@ struct store_driver {
 	 */
 	enum status (*insight_related)(struct store *st, struct arena *a, int64_t id,
 				       int64_t limit, struct insight **out, size_t *n,
+				       struct error *err);
+	/*
+	 * Candidates for duplicate warnings, from one snapshot: q->df[i] = the
+	 * number of insights whose title, description or content holds
+	 * q->words[i], at most STORE_SIMILAR_DF_CAP; q->total the number of
+	 * insights; then at most q->limit insights (with tags and category)
+	 * holding any of the words store_similar_pick chooses, in the order
+	 * store_similar_top gives (store/common.h): the same on every driver.
+	 */
+	enum status (*insight_similar)(struct store *st, struct arena *a, struct store_similar *q,
 				       struct error *err);
 
 	enum status (*tag_get)(struct store *st, struct arena *a, int64_t id,
@@ -392,6 +423,8 @@ enum status store_insight_tags(struct store *st, struct arena *a, const int64_t 
 			       struct tag_link **out, size_t *nout, struct error *err);
 enum status store_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
 				  struct insight **out, size_t *n, struct error *err);
+enum status store_insight_similar(struct store *st, struct arena *a, struct store_similar *q,
+				  struct error *err);
 enum status store_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 			  struct error *err);
 enum status store_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,

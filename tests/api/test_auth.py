@@ -39,6 +39,7 @@ MATRIX = {
     ("GET", "/metrics"): "metrics",
     ("GET", "/insights"): "reader",
     ("POST", "/insights/search"): "reader",
+    ("POST", "/insights/similar"): "reader",
     ("GET", "/insights/{insight_id}"): "reader",
     ("GET", "/insights/{insight_id}/related"): "reader",
     ("GET", "/insights/{insight_id}/revisions"): "reader",

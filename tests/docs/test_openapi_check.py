@@ -106,6 +106,7 @@ def test_errors():
     rejects("POST", "/tags", 422, {"detail": [{"type": "x", "loc": ["cookie", "a"], "msg": "m"}]})
     validate_response("POST", "/tags", 409, {"detail": "Tag with name 'a' already exists"})
     rejects("GET", "/insights", 409, {"detail": "conflict"}, match="not documented")
+    rejects("DELETE", "/insights/1", 409, {"detail": "conflict"}, match="not documented")
     validate_response("GET", "/statistics", 503, {"detail": "The database is unavailable"},
                       headers={**REQUEST_ID, "Retry-After": "1"})
     rejects("GET", "/statistics", 503, {"detail": "The database is unavailable"},

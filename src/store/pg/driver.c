@@ -131,6 +131,7 @@ const struct store_driver store_pg_driver = {
 	.insight_delete = pg_insight_delete,
 	.insight_tags = pg_insight_tags,
 	.insight_related = pg_insight_related,
+	.insight_similar = pg_insight_similar,
 	.tag_get = pg_tag_get,
 	.tag_list = pg_tag_list,
 	.tag_create = pg_tag_create,

@@ -589,3 +589,122 @@ enum status pg_insight_related(struct store *st, struct arena *a, int64_t id, in
 	struct pg_op op = { .a = a, .id = id, .limit = limit, .insights = out, .n = n };
 	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_related, &op, err);
 }
+
+/* ---- duplicate candidates ---------------------------------------------------------- */
+
+/* Appends words as a PostgreSQL text array literal, every element quoted. */
+static void pg_words_array(struct buf *b, const char *const *words, const size_t *pick,
+			   size_t n)
+{
+	buf_addch(b, '{');
+	for (size_t k = 0; k < n; k++) {
+		const char *w = words[pick ? pick[k] : k];
+		buf_adds(b, k ? ",\"" : "\"");
+		for (; *w; w++) {
+			if (*w == '"' || *w == '\\')
+				buf_addch(b, '\\');
+			buf_addch(b, *w);
+		}
+		buf_addch(b, '"');
+	}
+	buf_addch(b, '}');
+}
+
+/*
+ * Each word's matches are counted, then read, through its own index scan
+ * (a lateral subquery per word, with a LIMIT), never by a join the planner
+ * could turn into a scan of every insight.
+ */
+static const char pg_similar_df_sql[] =
+	"SELECT (SELECT count(*) FROM (SELECT 1 FROM insights i"
+	" WHERE i.search @@ insights_fts_query(w.word) LIMIT $2) s)"
+	" FROM unnest($1::text[]) WITH ORDINALITY w(word, k) ORDER BY w.k";
+static const char pg_similar_hits_sql[] =
+	"SELECT w.k, x.id FROM unnest($1::text[]) WITH ORDINALITY w(word, k)"
+	" CROSS JOIN LATERAL (SELECT i.id FROM insights i"
+	" WHERE i.search @@ insights_fts_query(w.word) LIMIT $2) x";
+static const char pg_similar_rows_sql[] =
+	"SELECT " INSIGHT_COLS " FROM unnest($1::bigint[]) WITH ORDINALITY j(id, k)"
+	" JOIN insights i ON i.id = j.id LEFT JOIN categories c ON c.id = i.category_id"
+	" ORDER BY j.k";
+
+static enum status pg_similar_in_txn(struct pg_conn *c, struct arena *a, struct store_similar *q,
+				     struct buf *b, struct error *err)
+{
+	q->items = NULL; /* a retried body starts over */
+	q->n = 0;
+	struct insight_filter all = { .status = -1, .priority = -1 };
+	enum status rc = pg_count_fast(c, &all, &q->total, err);
+	if (rc || !q->nwords)
+		return rc;
+	struct pg_params p = { 0 };
+	PGresult *r;
+	pg_words_array(b, q->words, NULL, q->nwords);
+	pg_p_text(&p, b->data);
+	pg_p_int(&p, STORE_SIMILAR_DF_CAP);
+	rc = pg_q_built(c, pg_similar_df_sql, &p, &r, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < q->nwords; i++)
+		q->df[i] = pg_col_int(r, i, 0);
+	PQclear(r);
+
+	size_t pick[STORE_SIMILAR_PICK];
+	size_t npick = store_similar_pick(q->df, q->nwords, pick);
+	if (!npick)
+		return OK;
+	double weights[STORE_SIMILAR_PICK];
+	for (size_t k = 0; k < npick; k++)
+		weights[k] = store_similar_weight(q->total, q->df[pick[k]]);
+	buf_reset(b);
+	pg_words_array(b, q->words, pick, npick);
+	struct pg_params hp = { 0 };
+	pg_p_text(&hp, b->data);
+	pg_p_int(&hp, STORE_SIMILAR_DF_CAP);
+	rc = pg_q_built(c, pg_similar_hits_sql, &hp, &r, err);
+	if (rc)
+		return rc;
+	int rows = PQntuples(r);
+	struct similar_hit *hits = ARENA_NEW_ARRAY(a, struct similar_hit, rows ? (size_t)rows : 1);
+	size_t nhits = 0;
+	for (int i = 0; i < rows; i++) {
+		int64_t k = pg_col_int(r, i, 0);
+		if (k >= 1 && (size_t)k <= npick)
+			hits[nhits++] = (struct similar_hit){ pg_col_int(r, i, 1), weights[k - 1] };
+	}
+	PQclear(r);
+	if (!nhits)
+		return OK;
+	int64_t *top = ARENA_NEW_ARRAY(a, int64_t, q->limit);
+	size_t ntop = store_similar_top(hits, nhits, q->limit, top);
+	buf_reset(b);
+	store_ids_print(b, top, ntop, '{', '}');
+	struct pg_params rp = { 0 };
+	pg_p_text(&rp, b->data);
+	rc = pg_q_built(c, pg_similar_rows_sql, &rp, &r, err);
+	if (rc)
+		return rc;
+	rows = PQntuples(r);
+	q->items = ARENA_NEW_ARRAY(a, struct insight, ntop);
+	for (int i = 0; i < rows && q->n < ntop; i++) {
+		struct store_row row = pg_row(r, i);
+		store_read_insight(&row, 0, a, &q->items[q->n++]);
+	}
+	PQclear(r);
+	return pg_attach_tags(c, a, q->items, q->n, err);
+}
+
+static enum status pg_body_insight_similar(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	enum status rc = pg_similar_in_txn(c, op->a, op->out, &b, err);
+	buf_release(&b);
+	return rc;
+}
+
+enum status pg_insight_similar(struct store *st, struct arena *a, struct store_similar *q,
+			       struct error *err)
+{
+	struct pg_op op = { .a = a, .out = q };
+	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_similar, &op, err);
+}

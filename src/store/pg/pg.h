@@ -384,6 +384,8 @@ enum status pg_insight_tags(struct store *st, struct arena *a, const int64_t *id
 			    struct tag_link **out, size_t *nout, struct error *err);
 enum status pg_insight_related(struct store *st, struct arena *a, int64_t id, int64_t limit,
 			       struct insight **out, size_t *n, struct error *err);
+enum status pg_insight_similar(struct store *st, struct arena *a, struct store_similar *q,
+			       struct error *err);
 enum status pg_tag_get(struct store *st, struct arena *a, int64_t id, struct tag *out,
 		       struct error *err);
 enum status pg_tag_list(struct store *st, struct arena *a, struct range r, struct tag **out,

@@ -173,6 +173,7 @@ const struct store_driver store_sqlite_driver = {
 	.insight_delete = sq_insight_delete,
 	.insight_tags = sq_insight_tags,
 	.insight_related = sq_insight_related,
+	.insight_similar = sq_insight_similar,
 	.tag_get = sq_tag_get,
 	.tag_list = sq_tag_list,
 	.tag_create = sq_tag_create,

@@ -599,3 +599,79 @@ enum status sq_top_authors(struct store *st, struct arena *a, int64_t limit,
 	*out = rows;
 	return rc;
 }
+
+/* ---- duplicate candidates ---------------------------------------------------------- */
+
+/*
+ * Steps through the insights holding `word`, at most STORE_SIMILAR_DF_CAP:
+ * their number goes to *df and, when `hits` is given, each id with
+ * `weight` is appended to it.
+ */
+static enum status sq_similar_word(struct sq_conn *c, const char *word, struct buf *fts,
+				   int64_t *df, struct similar_hit *hits, size_t *nhits,
+				   double weight, struct error *err)
+{
+	buf_reset(fts);
+	*df = 0;
+	if (!sq_fts_query(word, fts))
+		return OK;
+	sqlite3_stmt *s = sq_dyn_stmt(c, "SELECT rowid FROM insights_fts WHERE insights_fts MATCH ?1"
+				      " LIMIT ?2", err);
+	if (!s)
+		return err->status;
+	sqlite3_bind_text(s, 1, fts->data, (int)fts->len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, STORE_SIMILAR_DF_CAP);
+	int rc;
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
+		if (hits)
+			hits[(*nhits)++] = (struct similar_hit){ sqlite3_column_int64(s, 0), weight };
+		(*df)++;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? OK : sq_fail(c, rc, err);
+}
+
+static enum status sq_similar_in_txn(struct sq_conn *c, struct arena *a, struct store_similar *q,
+				     struct buf *fts, struct buf *ids, struct error *err)
+{
+	struct insight_filter all = { .status = -1, .priority = -1 };
+	enum status rc = sq_count_fast(c, &all, &q->total, err);
+	for (size_t i = 0; rc == OK && i < q->nwords; i++)
+		rc = sq_similar_word(c, q->words[i], fts, &q->df[i], NULL, NULL, 0, err);
+	if (rc)
+		return rc;
+	size_t pick[STORE_SIMILAR_PICK];
+	size_t npick = store_similar_pick(q->df, q->nwords, pick);
+	size_t cap = 0;
+	for (size_t k = 0; k < npick; k++)
+		cap += (size_t)q->df[pick[k]];
+	struct similar_hit *hits = ARENA_NEW_ARRAY(a, struct similar_hit, cap ? cap : 1);
+	size_t nhits = 0;
+	for (size_t k = 0; rc == OK && k < npick; k++) {
+		int64_t df;
+		rc = sq_similar_word(c, q->words[pick[k]], fts, &df, hits, &nhits,
+				     store_similar_weight(q->total, q->df[pick[k]]), err);
+	}
+	if (rc || !nhits)
+		return rc;
+	int64_t *top = ARENA_NEW_ARRAY(a, int64_t, q->limit);
+	size_t ntop = store_similar_top(hits, nhits, q->limit, top);
+	store_ids_print(ids, top, ntop, '[', ']');
+	q->items = ARENA_NEW_ARRAY(a, struct insight, ntop);
+	return sq_load_insights(c, a, ids, q->items, ntop, &q->n, err);
+}
+
+enum status sq_insight_similar(struct store *st, struct arena *a, struct store_similar *q,
+			       struct error *err)
+{
+	struct sq_txn t;
+	enum status rc = sq_txn_begin(sq_of(st), SQ_READ, &t, err);
+	if (rc)
+		return rc;
+	struct buf fts = BUF_INIT, ids = BUF_INIT;
+	rc = sq_similar_in_txn(t.c, a, q, &fts, &ids, err);
+	buf_release(&fts);
+	buf_release(&ids);
+	return sq_txn_end(&t, rc, err);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/common.h"
+#include "store/store.h"
 
 /* A row of text columns (NULL: SQL NULL), as a driver would present it. */
 struct fake_row {
@@ -232,4 +233,30 @@ TEST(id_lists_and_migration_names)
 	CHECK(!store_migration_name("/2_x.sql", &v, name, sizeof(name)));
 	CHECK(!store_migration_name("/0003_x.txt", &v, name, sizeof(name)));
 	CHECK(!store_migration_name("/0000_x.sql", &v, name, sizeof(name)));
+}
+
+TEST(similar_pick_takes_the_rarest_found_words)
+{
+	int64_t df[16] = { 5, 0, 1, STORE_SIMILAR_DF_CAP, 3, 1 };
+	for (int i = 6; i < 16; i++)
+		df[i] = 100 + i;
+	size_t pick[STORE_SIMILAR_PICK];
+	size_t n = store_similar_pick(df, 16, pick);
+	CHECK(n == STORE_SIMILAR_PICK);
+	/* df 1 (index 2, then 5: the caller's order), 3, 5, then the hundreds; never 0 or the cap. */
+	CHECK(pick[0] == 2 && pick[1] == 5 && pick[2] == 4 && pick[3] == 0 && pick[4] == 6);
+	CHECK(pick[STORE_SIMILAR_PICK - 1] == STORE_SIMILAR_PICK + 1); /* the hundreds from index 6 */
+	/* Among the first six: never the word found in no insight, nor the one at the cap. */
+	CHECK(store_similar_pick(df, 6, pick) == 4);
+	CHECK(pick[0] == 2 && pick[1] == 5 && pick[2] == 4 && pick[3] == 0);
+}
+
+TEST(similar_top_sums_weights_per_insight)
+{
+	struct similar_hit hits[] = { { 7, 1.0 }, { 3, 2.0 }, { 7, 1.5 }, { 9, 2.5 }, { 4, 0.5 } };
+	int64_t ids[3];
+	size_t n = store_similar_top(hits, 5, 3, ids);
+	/* 7: 2.5, 9: 2.5 (tie: highest id first), 3: 2.0; 4 left out. */
+	CHECK(n == 3 && ids[0] == 9 && ids[1] == 7 && ids[2] == 3);
+	CHECK(store_similar_top(hits, 0, 3, ids) == 0);
 }

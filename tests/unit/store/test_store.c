@@ -592,3 +592,64 @@ TEST(store_postgresql_idempotency_keys)
 	if (url)
 		run_idem_suite(url);
 }
+
+/*
+ * Duplicate candidates: frequencies (capped), the total, the candidates
+ * found by the rarest words in store_similar_top's order, with tags.
+ */
+static void run_similar_suite(const char *url)
+{
+	struct fixture f = { 0 };
+	if (open_suite(&f, url))
+		return;
+	struct error e = ERROR_INIT;
+	char rare[32], mid[32], title[128];
+	snprintf(rare, sizeof(rare), "rqx%dsim", (int)getpid());
+	snprintf(mid, sizeof(mid), "mqx%dsim", (int)getpid());
+	int64_t tag = make_tag(&f, rare);
+	int64_t ids[4];
+	for (int i = 0; i < 4; i++) {
+		/* The rare word in insight 0 only; the other in all four. */
+		snprintf(title, sizeof(title), "%s %s", i == 0 ? rare : "plain", mid);
+		int64_t tag_ids[1] = { tag };
+		struct insight_input in = { .title = str(title), .description = str("d"),
+					    .author = str("a"), .tag_ids_set = i == 0,
+					    .tag_ids = tag_ids, .ntag_ids = i == 0 };
+		struct insight out;
+		CHECK(svc_insight_create(&f.svc, &f.a, &in, &out, &e) == OK);
+		ids[i] = out.id;
+	}
+	const char *words[] = { mid, rare, "nowhereqq" };
+	int64_t df[3];
+	struct store_similar q = { .words = words, .nwords = 3, .limit = 2, .df = df };
+	CHECK(store_insight_similar(f.st, &f.a, &q, &e) == OK);
+	CHECK(df[0] == 4 && df[1] == 1 && df[2] == 0);
+	CHECK(q.total >= 4);
+	/* Both words find: the one holding both first, then the newest. */
+	CHECK(q.n == 2);
+	if (q.n == 2) {
+		CHECK(q.items[0].id == ids[0] && q.items[1].id == ids[3]);
+		CHECK(q.items[0].ntags == 1 && q.items[0].tags[0].id == tag);
+	}
+	/* No word: no candidate, the total still. */
+	struct store_similar none = { .limit = 5, .df = df };
+	CHECK(store_insight_similar(f.st, &f.a, &none, &e) == OK && none.n == 0 && none.total >= 4);
+	for (int i = 0; i < 4; i++)
+		CHECK(svc_insight_delete(&f.svc, ids[i], &e) == OK);
+	CHECK(svc_tag_delete(&f.svc, tag, &e) == OK);
+	close_fixture(&f);
+}
+
+TEST(store_sqlite_similar)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-s%d.db", (int)getpid());
+	run_similar_suite(url);
+}
+
+TEST(store_postgresql_similar)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_similar_suite(url);
+}
