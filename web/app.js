@@ -156,13 +156,14 @@ function App() {
   const know = (who) => { setIdentity(who); setMe(who); };
   const [scheme, setScheme] = useState(() => (darkQuery() && darkQuery().matches ? 'dark' : 'light'));
   useEffect(() => {
-    const onHash = () => { session.navigated = true; setHash(location.hash); };
+    const onHash = () => { session.navigated = true; session.dismissed = false; setHash(location.hash); };
     window.addEventListener('hashchange', onHash);
     const off = onUnauthorized(() => {
       const refused = hasToken();
       if (refused) { setToken(null); know(null); }
       setNeeded(true);
-      setSignIn((open) => open || { refused });
+      // Dismissed: the view's other requests answering 401 late do not reopen it.
+      if (!session.dismissed) setSignIn((open) => open || { refused });
     });
     get('/auth/me').then(know, () => know(null));
     const mq = darkQuery();
@@ -182,12 +183,12 @@ function App() {
         <li><a class="button" href="#/new" aria-current=${current('new')}>New insight</a></li>
       </ul></nav>
       <${Health} />
-      <${Account} me=${me} needed=${needed} onSignIn=${() => setSignIn({ refused: false })}
+      <${Account} me=${me} needed=${needed} onSignIn=${() => { session.dismissed = false; setSignIn({ refused: false }); }}
         onSignOut=${() => { setToken(null); know(null); setEpoch(epoch + 1); }} />
     </header>
     <main id="main" tabindex="-1" key=${epoch}>${view.el}</main>
     <footer class="foot"><a href="/docs">API documentation</a> · <a href="/redoc">ReDoc</a></footer>
-    ${signIn && html`<${SignIn} refused=${signIn.refused} onClose=${() => setSignIn(null)}
+    ${signIn && html`<${SignIn} refused=${signIn.refused} onClose=${() => { session.dismissed = true; setSignIn(null); }}
       onSignedIn=${(who) => { know(who); setNeeded(false); setSignIn(null); setEpoch((n) => n + 1); }} />`}`;
 }
 

@@ -138,12 +138,13 @@ export function Loading({ what }) {
 export function Failure({ error, retry }) {
   return html`<div class="notice error" role="alert">
     <p>${describe(error)}</p>
-    ${retry && html`<button type="button" onClick=${retry}>Try again</button>`}
+    ${retry && html`<button type="button" onClick=${() => { session.dismissed = false; retry(); }}>Try again</button>`}
   </div>`;
 }
 
-// Whether the user has moved from the view the page opened on (app.js).
-export const session = { navigated: false };
+// Whether the user has moved from the view the page opened on, and whether
+// they closed the sign-in prompt since (app.js: a late 401 does not reopen it).
+export const session = { navigated: false, dismissed: false };
 
 // A view's heading. After a move to another view it takes the focus, so
 // that screen readers announce the new view and keyboard users start from
