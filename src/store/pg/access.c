@@ -16,17 +16,6 @@
 #define AUDIT_COLS \
 	"id, time, actor, role, action, resource, resource_id, request_id, changes"
 
-static void pg_copy_ts(const PGresult *r, int row, int col, char out[TS_SIZE])
-{
-	out[0] = '\0';
-	if (PQgetisnull(r, row, col))
-		return;
-	const char *v = PQgetvalue(r, row, col);
-	size_t len = strlen(v);
-	if (len < TS_SIZE)
-		memcpy(out, v, len + 1);
-}
-
 static void pg_read_token(const PGresult *r, int row, struct arena *a, struct token *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -36,9 +25,10 @@ static void pg_read_token(const PGresult *r, int row, struct arena *a, struct to
 		t->role = ROLE_NONE;
 	t->hash = pg_col_text(r, row, 3, a);
 	t->last4 = pg_col_text(r, row, 4, a);
-	pg_copy_ts(r, row, 5, t->created_at);
-	pg_copy_ts(r, row, 6, t->expires_at);
-	pg_copy_ts(r, row, 7, t->last_used_at);
+	struct store_row rr = pg_row(r, row);
+	store_read_ts(&rr, 5, t->created_at);
+	store_read_ts(&rr, 6, t->expires_at);
+	store_read_ts(&rr, 7, t->last_used_at);
 }
 
 /* Runs `sql` with `key` as $1 and reads at most one token. */
@@ -232,7 +222,8 @@ static enum status pg_body_audit_find(struct pg_conn *c, struct pg_op *op, struc
 		struct audit_entry *e = &out->items[i];
 		memset(e, 0, sizeof(*e));
 		e->id = pg_col_int(r, i, 0);
-		pg_copy_ts(r, i, 1, e->time);
+		struct store_row rr = pg_row(r, i);
+		store_read_ts(&rr, 1, e->time);
 		e->actor = pg_col_text(r, i, 2, op->a);
 		e->role = pg_col_text(r, i, 3, op->a);
 		e->action = pg_col_text(r, i, 4, op->a);

@@ -14,17 +14,6 @@
 #define AUDIT_COLS \
 	"id, time, actor, role, action, resource, resource_id, request_id, changes"
 
-static void sq_copy_ts(sqlite3_stmt *s, int col, char out[TS_SIZE])
-{
-	const unsigned char *v = sqlite3_column_text(s, col);
-	out[0] = '\0';
-	if (v) {
-		size_t len = strlen((const char *)v);
-		if (len < TS_SIZE)
-			memcpy(out, v, len + 1);
-	}
-}
-
 static void sq_read_token(sqlite3_stmt *s, struct arena *a, struct token *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -35,9 +24,10 @@ static void sq_read_token(sqlite3_stmt *s, struct arena *a, struct token *t)
 		t->role = ROLE_NONE;
 	t->hash = sq_col_text(s, 3, a);
 	t->last4 = sq_col_text(s, 4, a);
-	sq_copy_ts(s, 5, t->created_at);
-	sq_copy_ts(s, 6, t->expires_at);
-	sq_copy_ts(s, 7, t->last_used_at);
+	struct store_row row = sq_row(s);
+	store_read_ts(&row, 5, t->created_at);
+	store_read_ts(&row, 6, t->expires_at);
+	store_read_ts(&row, 7, t->last_used_at);
 }
 
 /* Runs `sql` with `key` as ?1 and reads at most one token. */
@@ -263,7 +253,8 @@ enum status sq_audit_find(struct store *st, struct arena *a, const struct audit_
 			struct audit_entry *e = &out->items[out->n++];
 			memset(e, 0, sizeof(*e));
 			e->id = sqlite3_column_int64(s, 0);
-			sq_copy_ts(s, 1, e->time);
+			struct store_row row = sq_row(s);
+			store_read_ts(&row, 1, e->time);
 			e->actor = sq_col_text(s, 2, a);
 			e->role = sq_col_text(s, 3, a);
 			e->action = sq_col_text(s, 4, a);
