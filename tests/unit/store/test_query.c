@@ -545,7 +545,7 @@ TEST(store_query_postgresql)
  */
 TEST(store_query_sqlite_trigram)
 {
-	char url[64], path[64];
+	char url[96], path[64];
 	snprintf(path, sizeof(path), "/tmp/insights-unit-t%d.db", (int)getpid());
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	struct fx f = { 0 };
