@@ -1062,7 +1062,8 @@ static enum status do_insight(struct importer *im, json_object *o, struct arena 
 	if (!in.published_at && in.status == LIFECYCLE_PUBLISHED && in.created_at)
 		in.published_at = in.created_at;
 	/* Sorted and distinct, as the store wants them. */
-	qsort(in.tag_ids, in.ntag_ids, sizeof(int64_t), cmp_id);
+	if (in.ntag_ids)
+		qsort(in.tag_ids, in.ntag_ids, sizeof(int64_t), cmp_id);
 	size_t n = 0;
 	for (size_t k = 0; k < in.ntag_ids; k++)
 		if (!n || in.tag_ids[n - 1] != in.tag_ids[k])

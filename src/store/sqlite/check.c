@@ -87,7 +87,9 @@ static enum status sq_check_fts(struct sq_conn *c, const char *table, struct sq_
 				struct error *err)
 {
 	char sql[160];
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) VALUES ('integrity-check')", table, table);
+	/* rank 1: the index against the table it indexes, not only against itself. */
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (%s, rank) VALUES ('integrity-check', 1)", table,
+		 table);
 	int rc = sq_exec(c, sql);
 	if (rc == SQLITE_OK)
 		return OK;
