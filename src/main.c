@@ -368,7 +368,24 @@ static int export_markdown(struct export_cursor *c, const char *dir, struct prog
 	}
 	struct buf name = BUF_INIT, text = BUF_INIT, file = BUF_INIT;
 	int rc = 0;
-	for (;;) {
+	/* First the categories and tags, as JSON Lines. */
+	buf_addf(&file, "%s/%s", dir, TRANSFER_TAXONOMY);
+	FILE *tax = fopen(buf_cstr(&file), "w");
+	for (bool more = tax != NULL; rc == 0 && more;) {
+		struct error err = ERROR_INIT;
+		buf_reset(&text);
+		if (export_next(c, &text, &more, &err)) {
+			fprintf(stderr, "insights export: %s\n", err.detail);
+			rc = 1;
+		} else if (text.len && fwrite(text.data, 1, text.len, tax) != text.len) {
+			rc = 1;
+		}
+	}
+	if (!tax || fclose(tax)) {
+		fprintf(stderr, "insights export: cannot write %s: %s\n", buf_cstr(&file), strerror(errno));
+		rc = 1;
+	}
+	for (; rc == 0;) {
 		bool more;
 		struct error err = ERROR_INIT;
 		buf_reset(&name);

@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
+#include <yaml.h>
 
 #include "core/input.h"
 #include "core/validate.h"
@@ -235,7 +237,7 @@ enum status export_open(struct service *svc, enum transfer_format format,
 		export_close(c);
 		return rc;
 	}
-	c->phase = format == TRANSFER_JSONL ? PH_HEADER : PH_INSIGHTS;
+	c->phase = format == TRANSFER_CSV ? PH_INSIGHTS : PH_HEADER;
 	*out = c;
 	return OK;
 }
@@ -581,11 +583,9 @@ static void md_insight(const struct export_cursor *c, struct buf *name, struct b
 		buf_addch(out, '\n');
 	}
 	buf_adds(out, "---\n");
-	if (in->content) {
+	/* The body is the content, byte for byte (no newline added): imports read it back. */
+	if (in->content)
 		buf_adds(out, in->content);
-		if (in->content[0] && in->content[strlen(in->content) - 1] != '\n')
-			buf_addch(out, '\n');
-	}
 }
 
 /* ---- the export's steps -------------------------------------------------------------------- */
@@ -629,6 +629,10 @@ enum status export_next(struct export_cursor *c, struct buf *out, bool *more, st
 			jsonl_tag(out, &c->rows[c->next_row++].u.tag);
 			break;
 		case PH_INSIGHTS: {
+			if (c->format == TRANSFER_MARKDOWN) {
+				*more = false; /* the insights are files of their own */
+				return OK;
+			}
 			if (c->format == TRANSFER_CSV && !c->csv_header) {
 				csv_header(out);
 				c->csv_header = true;
@@ -1179,6 +1183,201 @@ static enum status jsonl_pass(struct importer *im, FILE *f, transfer_progress_fn
 	return rc;
 }
 
+/* ---- Markdown folders ---------------------------------------------------------------------- */
+
+/* A plain YAML scalar as JSON: null, an integer, or the text itself. */
+static json_object *yaml_scalar(const yaml_node_t *n)
+{
+	const char *v = (const char *)n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (!len || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+		    !strcmp(v, "NULL"))
+			return NULL;
+		char *end;
+		errno = 0;
+		long long i = strtoll(v, &end, 10);
+		if (!*end && errno == 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')))
+			return json_object_new_int64(i);
+	}
+	return json_object_new_string_len(v, (int)len);
+}
+
+/*
+ * The front matter (YAML, a mapping) of a Markdown file as the JSON object
+ * of an insight record, its body as the content. NULL, with a problem, when
+ * the file has no front matter or it is not a mapping of scalars and lists.
+ */
+static json_object *md_record(struct importer *im, const char *text, size_t len)
+{
+	if (len < 4 || strncmp(text, "---\n", 4)) {
+		problem(im, "no front matter: the file must begin with a line '---'");
+		return NULL;
+	}
+	const char *front = text + 4, *end = NULL;
+	const char *p = front, *stop = text + len;
+	while (p < stop) {
+		const char *nl = memchr(p, '\n', (size_t)(stop - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(stop - p);
+		if (l == 3 && !strncmp(p, "---", 3)) {
+			end = p;
+			break;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (!end) {
+		problem(im, "front matter: no closing line '---'");
+		return NULL;
+	}
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)front, (size_t)(end - front));
+	if (!yaml_parser_load(&parser, &doc)) {
+		problem(im, "front matter: not YAML: %s (line %zu)",
+			parser.problem ? parser.problem : "unreadable", parser.problem_mark.line + 2);
+		yaml_parser_delete(&parser);
+		return NULL;
+	}
+	json_object *o = NULL;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		problem(im, "front matter: should be a mapping of fields");
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "type", json_object_new_string("insight"));
+		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+		     pr < root->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+			yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+			if (!k || k->type != YAML_SCALAR_NODE || !v)
+				continue;
+			const char *key = (const char *)k->data.scalar.value;
+			if (!strcmp(key, "type") || !strcmp(key, "content"))
+				continue;
+			json_object *jv = NULL;
+			if (v->type == YAML_SCALAR_NODE) {
+				jv = yaml_scalar(v);
+			} else if (v->type == YAML_SEQUENCE_NODE) {
+				jv = json_object_new_array();
+				for (yaml_node_item_t *it = v->data.sequence.items.start;
+				     it < v->data.sequence.items.top; it++) {
+					yaml_node_t *x = yaml_document_get_node(&doc, *it);
+					json_object_array_add(jv, x && x->type == YAML_SCALAR_NODE
+									  ? yaml_scalar(x) : NULL);
+				}
+			} else {
+				problem(im, "%s: should be a value or a list", key);
+				continue;
+			}
+			json_object_object_add(o, key, jv);
+		}
+		const char *body = end + 3;
+		if (*body == '\n')
+			body++;
+		size_t blen = (size_t)(text + len - body);
+		json_object_object_add(o, "content", blen ? json_object_new_string_len(body, (int)blen)
+							   : NULL);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return o;
+}
+
+struct md_file {
+	char *name;
+	int64_t id; /* the name's number, for the order */
+};
+
+static int cmp_md(const void *a, const void *b)
+{
+	const struct md_file *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The folder's *.md files, by the number their names begin with, then by name. */
+static enum status md_list(const char *dir, struct md_file **out, size_t *n, struct error *err)
+{
+	*out = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return error_set(err, E_NOTFOUND, "Cannot open %s: %s", dir, strerror(errno));
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 4 || strcmp(e->d_name + len - 3, ".md") || e->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct md_file *grown = realloc(*out, cap * sizeof(*grown));
+			if (!grown)
+				abort();
+			*out = grown;
+		}
+		(*out)[*n].name = strdup(e->d_name);
+		(*out)[*n].id = strtoll(e->d_name, NULL, 10);
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_md);
+	return OK;
+}
+
+static void md_list_free(struct md_file *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* One pass over the folder's files (see jsonl_pass). */
+static enum status md_pass(struct importer *im, const char *dir, const struct md_file *files,
+			   size_t n, transfer_progress_fn progress, void *arg, struct error *err)
+{
+	enum status rc = OK;
+	struct buf path = BUF_INIT;
+	for (size_t i = 0; rc == OK && i < n; i++) {
+		im->where = files[i].name;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir, files[i].name);
+		FILE *f = fopen(buf_cstr(&path), "r");
+		struct buf text = BUF_INIT;
+		char chunk[8192];
+		size_t got;
+		while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_add(&text, chunk, got);
+		if (!f || ferror(f)) {
+			problem(im, "cannot read the file");
+		} else {
+			json_object *o = md_record(im, text.data ? text.data : "", text.len);
+			if (o) {
+				struct arena a = ARENA_INIT;
+				im->report->records++;
+				rc = do_insight(im, o, &a);
+				arena_release(&a);
+				json_object_put(o);
+			}
+		}
+		if (f)
+			fclose(f);
+		buf_release(&text);
+		if (progress)
+			progress(arg, i + 1, n);
+	}
+	buf_release(&path);
+	im->where = NULL;
+	if (rc && !err->status)
+		error_set(err, rc, "The import failed");
+	return rc;
+}
+
 static void importer_release(struct importer *im)
 {
 	json_object_put(im->db_tags);
@@ -1223,12 +1422,29 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 {
 	error_clear(err);
 	memset(report, 0, sizeof(*report));
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return error_set(err, E_NOTFOUND, "Cannot open %s: %s", path, strerror(errno));
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	rewind(f);
+	struct md_file *files = NULL;
+	size_t nfiles = 0;
+	struct stat sb;
+	bool folder = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+	FILE *f = NULL;
+	long size = 0;
+	if (folder) {
+		enum status rc = md_list(path, &files, &nfiles, err);
+		if (rc)
+			return rc;
+		/* The folder's categories and tags, if the export wrote them. */
+		struct buf tax = BUF_INIT;
+		buf_addf(&tax, "%s/%s", path, TRANSFER_TAXONOMY);
+		f = fopen(buf_cstr(&tax), "r");
+		buf_release(&tax);
+	} else {
+		f = fopen(path, "r");
+		if (!f)
+			return error_set(err, E_NOTFOUND, "Cannot open %s: %s", path, strerror(errno));
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		rewind(f);
+	}
 	struct importer im = {
 		.svc = svc, .conflict = conflict, .report = report,
 		.db_tags = json_object_new_object(), .db_cats = json_object_new_object(),
@@ -1239,22 +1455,29 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 	if (rc == OK)
 		rc = load_existing(&im, QT_CATEGORIES, err);
 	/* First pass: validate every record, write nothing. */
-	if (rc == OK)
+	if (rc == OK && f)
 		rc = jsonl_pass(&im, f, NULL, NULL, 0, err);
+	if (rc == OK && folder)
+		rc = md_pass(&im, path, files, nfiles, NULL, NULL, err);
 	if (rc == OK && report->nproblems) {
 		rc = error_set(err, E_INVALID, "%zu problem%s found: nothing was imported",
 			       report->nproblems, report->nproblems == 1 ? "" : "s");
 	}
 	/* Second pass: write every record in one transaction. */
 	if (rc == OK) {
-		rewind(f);
+		if (f)
+			rewind(f);
 		reset_file_maps(&im);
 		memset(report->created, 0, sizeof(report->created) * 3);
 		report->records = 0;
 		im.writing = true;
 		rc = svc_batch_begin(svc, err);
 		if (rc == OK) {
-			rc = jsonl_pass(&im, f, progress, arg, size > 0 ? (uint64_t)size : 0, err);
+			if (f)
+				rc = jsonl_pass(&im, f, folder ? NULL : progress, arg,
+						size > 0 ? (uint64_t)size : 0, err);
+			if (rc == OK && folder)
+				rc = md_pass(&im, path, files, nfiles, progress, arg, err);
 			if (rc == OK && report->nproblems)
 				rc = error_set(err, E_INVALID, "The import failed: nothing was imported");
 			if (rc == OK) {
@@ -1268,10 +1491,12 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 			else
 				svc_batch_end(svc, false, &end);
 		}
-		if (rc == OK && progress)
+		if (rc == OK && progress && !folder)
 			progress(arg, size > 0 ? (uint64_t)size : 0, size > 0 ? (uint64_t)size : 0);
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	md_list_free(files, nfiles);
 	importer_release(&im);
 	return rc;
 }

@@ -53,6 +53,12 @@ enum status export_open(struct service *svc, enum transfer_format format,
  */
 enum status export_next(struct export_cursor *c, struct buf *out, bool *more, struct error *err);
 /*
+ * A Markdown folder also holds its categories and tags, as JSON Lines in
+ * this file (written from export_next, which stops before the insights).
+ */
+#define TRANSFER_TAXONOMY "_categories_and_tags.jsonl"
+
+/*
  * Markdown: the next insight's file, its name ("<id>-<slug>.md") in
  * `name` and its text in `out`. *more false: none left.
  */
@@ -75,7 +81,7 @@ struct import_report {
 
 /*
  * Imports a JSON Lines file, or (`path` a directory) a folder of Markdown
- * files. First validates every record with the API's rules and the
+ * files (after its TRANSFER_TAXONOMY file, when there is one). First validates every record with the API's rules and the
  * references between records (slugs defined earlier in the file or in the
  * database), reporting every problem (E_INVALID; nothing written); then
  * writes every record in one transaction with one audit entry, all or

@@ -303,11 +303,13 @@ def test_csv_export(servers, tmp_path):
     assert odd["tags"].count(";") == 0 and odd["tags"].startswith("odd-tag")
 
 
-def test_markdown_export(servers, tmp_path):
+def test_markdown_export_and_import(servers, tmp_path):
     db = tricky_world(servers, count=10)
     folder = tmp_path / "md"
     cli("export", "--database", db.url, "--format", "markdown", "--output", str(folder), "--quiet")
     files = sorted(os.listdir(folder))
+    assert "_categories_and_tags.jsonl" in files
+    files.remove("_categories_and_tags.jsonl")
     assert len(files) == 11
     ids = [int(name.split("-")[0]) for name in files]
     odd_name = [f for f in files if f.startswith(f"{max(ids)}-")][0]
@@ -319,6 +321,22 @@ def test_markdown_export(servers, tmp_path):
     assert meta["author"] == "Zoë" and meta["revision"] == 2 and meta["source"] is None
     assert len(meta["tags"]) == 1
     assert body == "---\nnot: front matter\n---\nbody, \"quoted\"\r\n"
+    # The folder reads back: the same database, as its JSON Lines export shows.
+    copy = servers.database()
+    out = cli("import", str(folder), "--database", copy.url, "--quiet").stdout
+    assert "insights: 11 created" in out
+    assert export(copy) == export(db)
+    # A hand-written file: plain YAML scalars, no id (a new one), a bad one reported by name.
+    (folder / "note.md").write_text("---\ntitle: Written by hand\ndescription: plain YAML\n"
+                                    "author: me\ntags: []\n---\nSome *Markdown*.\n")
+    (folder / "broken.md").write_text("no front matter here\n")
+    proc = cli("import", str(folder), "--database", copy.url, "--on-conflict", "skip", ok=False)
+    assert proc.returncode == 1 and "broken.md: no front matter" in proc.stderr, proc.stderr
+    os.remove(folder / "broken.md")
+    out = cli("import", str(folder), "--database", copy.url, "--on-conflict", "skip", "--quiet").stdout
+    assert "insights: 1 created, 0 updated, 11 skipped" in out, out
+    made = copy.query("SELECT title, content FROM insights WHERE author = 'me'")
+    assert made == [("Written by hand", "Some *Markdown*.\n")]
 
 
 def test_get_export_streams_the_same_json_lines(servers):
