@@ -131,6 +131,7 @@ def test_import_rejects_bad_records_whole_listing_every_problem(servers, tmp_pat
         json.dumps({**good, "created_at": "yesterday"}),                    # line 6
         json.dumps({"type": "comment"}),                                    # line 7
         json.dumps({**good, "priority": "urgent", "category": "missing"}),  # line 8
+        json.dumps({"type": "tag", "name": "fine", "slug": "other"}),       # line 9
     ]
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(records) + "\n")
@@ -138,12 +139,21 @@ def test_import_rejects_bad_records_whole_listing_every_problem(servers, tmp_pat
     assert proc.returncode == 1
     err = proc.stderr
     for line, words in [(3, "JSON"), (4, "title"), (5, "nowhere"), (6, "created_at"),
-                        (7, "comment"), (8, "priority"), (8, "missing")]:
+                        (7, "comment"), (8, "priority"), (8, "missing"),
+                        (9, "already used on line 1")]:
         assert any(f"line {line}:" in x and words in x for x in err.splitlines()), (line, err)
     assert "line 1:" not in err and "line 2:" not in err
     assert "nothing was imported" in err
     assert db.query("SELECT count(*) FROM insights") == [("0",)]
     assert db.query("SELECT count(*) FROM tags") == [("0",)]
+    # A name another tag of the database has is found before anything is written.
+    api = servers.start(db).api
+    api.call("POST", "/tags", json={"name": "taken", "slug": "taken"}, expect=201)
+    path.write_text(json.dumps({"type": "tag", "name": "taken", "slug": "fresh"}) + "\n" +
+                    json.dumps({"type": "tag", "name": "new", "slug": "taken"}) + "\n")
+    err = cli("import", str(path), "--database", db.url, "--on-conflict", "update", ok=False).stderr
+    assert "line 1: name: tag name 'taken' is taken by another tag" in err, err
+    assert "line 2:" not in err, err  # an update of the tag 'taken' itself: renamed
 
 
 def test_on_conflict(servers, tmp_path):
