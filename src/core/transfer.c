@@ -682,6 +682,8 @@ struct importer {
 	/* slug -> id (json-c objects as hash tables): in the database, and from the file */
 	json_object *db_tags, *db_cats;
 	json_object *db_tag_ids, *db_cat_ids;   /* "id" -> true */
+	json_object *db_tag_names, *db_cat_names; /* name -> id */
+	json_object *file_tag_names, *file_cat_names; /* name -> line */
 	json_object *file_tags, *file_cats;     /* validating: slug -> line; writing: slug -> id */
 	const char *where;            /* the file, for Markdown problems */
 	long line;
@@ -760,6 +762,7 @@ static enum status load_existing(struct importer *im, enum q_table t, struct err
 {
 	json_object *by_slug = t == QT_TAGS ? im->db_tags : im->db_cats;
 	json_object *ids = t == QT_TAGS ? im->db_tag_ids : im->db_cat_ids;
+	json_object *names = t == QT_TAGS ? im->db_tag_names : im->db_cat_names;
 	int64_t after = 0;
 	for (;;) {
 		struct arena a = ARENA_INIT;
@@ -770,6 +773,8 @@ static enum status load_existing(struct importer *im, enum q_table t, struct err
 			int64_t id = t == QT_TAGS ? rows.rows[i].u.tag.id : rows.rows[i].u.category.id;
 			const char *slug = t == QT_TAGS ? rows.rows[i].u.tag.slug : rows.rows[i].u.category.slug;
 			map_put(by_slug, slug, id);
+			map_put(names, t == QT_TAGS ? rows.rows[i].u.tag.name : rows.rows[i].u.category.name,
+				id);
 			char key[24];
 			snprintf(key, sizeof(key), "%" PRId64, id);
 			map_put(ids, key, 1);
@@ -880,6 +885,31 @@ static bool conflict_ok(struct importer *im, const char *what, const char *key, 
 	return false;
 }
 
+/*
+ * Names are unique too: a record's name must not be another row's, in the
+ * database (unless that row is the one the record updates) or earlier in
+ * the file. Checked while validating, so that every clash is listed.
+ */
+static bool name_free(struct importer *im, const char *what, const char *name, int64_t existing,
+		      json_object *db, json_object *file)
+{
+	if (im->writing || !name)
+		return true;
+	int64_t owner, line;
+	if (map_get(file, name, &line)) {
+		problem(im, "name: %s name '%s' is already used on line %" PRId64, what, name, line);
+		return false;
+	}
+	map_put(file, name, im->line);
+	bool replaced = existing && im->conflict == CONFLICT_UPDATE;
+	if (map_get(db, name, &owner) && owner != existing && (replaced || !existing)) {
+		problem(im, "name: %s name '%s' is taken by another %s in the database", what, name,
+			what);
+		return false;
+	}
+	return true;
+}
+
 static void count(struct importer *im, int kind, int64_t existing)
 {
 	struct import_report *r = im->report;
@@ -921,7 +951,8 @@ static enum status do_category(struct importer *im, json_object *o, struct arena
 	map_get(im->db_cats, slug, &existing);
 	char key[140];
 	snprintf(key, sizeof(key), "'%s'", slug);
-	if (!conflict_ok(im, "category", key, existing) || !ok)
+	if (!conflict_ok(im, "category", key, existing) || !ok ||
+	    !name_free(im, "category", in.name.v, existing, im->db_cat_names, im->file_cat_names))
 		return OK;
 	if (!im->writing) {
 		map_put(im->file_cats, slug, im->line);
@@ -965,7 +996,8 @@ static enum status do_tag(struct importer *im, json_object *o, struct arena *a)
 	map_get(im->db_tags, slug, &existing);
 	char key[100];
 	snprintf(key, sizeof(key), "'%s'", slug);
-	if (!conflict_ok(im, "tag", key, existing))
+	if (!conflict_ok(im, "tag", key, existing) ||
+	    !name_free(im, "tag", in.name.v, existing, im->db_tag_names, im->file_tag_names))
 		return OK;
 	if (!im->writing) {
 		map_put(im->file_tags, slug, im->line);
@@ -1386,6 +1418,10 @@ static void importer_release(struct importer *im)
 	json_object_put(im->db_cat_ids);
 	json_object_put(im->file_tags);
 	json_object_put(im->file_cats);
+	json_object_put(im->db_tag_names);
+	json_object_put(im->db_cat_names);
+	json_object_put(im->file_tag_names);
+	json_object_put(im->file_cat_names);
 }
 
 static void reset_file_maps(struct importer *im)
@@ -1450,6 +1486,8 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 		.db_tags = json_object_new_object(), .db_cats = json_object_new_object(),
 		.db_tag_ids = json_object_new_object(), .db_cat_ids = json_object_new_object(),
 		.file_tags = json_object_new_object(), .file_cats = json_object_new_object(),
+		.db_tag_names = json_object_new_object(), .db_cat_names = json_object_new_object(),
+		.file_tag_names = json_object_new_object(), .file_cat_names = json_object_new_object(),
 	};
 	enum status rc = load_existing(&im, QT_TAGS, err);
 	if (rc == OK)
