@@ -1235,16 +1235,13 @@ static json_object *yaml_scalar(const yaml_node_t *n)
 	return json_object_new_string_len(v, (int)len);
 }
 
-/*
- * The front matter (YAML, a mapping) of a Markdown file as the JSON object
- * of an insight record, its body as the content. NULL, with a problem, when
- * the file has no front matter or it is not a mapping of scalars and lists.
- */
-static json_object *md_record(struct importer *im, const char *text, size_t len)
+int transfer_front_matter(const char *text, size_t len, json_object **out, char *why,
+			  size_t whylen)
 {
+	*out = NULL;
 	if (len < 4 || strncmp(text, "---\n", 4)) {
-		problem(im, "no front matter: the file must begin with a line '---'");
-		return NULL;
+		snprintf(why, whylen, "no front matter: the file must begin with a line '---'");
+		return -1;
 	}
 	const char *front = text + 4, *end = NULL;
 	const char *p = front, *stop = text + len;
@@ -1260,61 +1257,76 @@ static json_object *md_record(struct importer *im, const char *text, size_t len)
 		p = nl + 1;
 	}
 	if (!end) {
-		problem(im, "front matter: no closing line '---'");
-		return NULL;
+		snprintf(why, whylen, "front matter: no closing line '---'");
+		return -1;
 	}
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)front, (size_t)(end - front));
 	if (!yaml_parser_load(&parser, &doc)) {
-		problem(im, "front matter: not YAML: %s (line %zu)",
-			parser.problem ? parser.problem : "unreadable", parser.problem_mark.line + 2);
+		snprintf(why, whylen, "front matter: not YAML: %s (line %zu)",
+			 parser.problem ? parser.problem : "unreadable", parser.problem_mark.line + 2);
 		yaml_parser_delete(&parser);
-		return NULL;
+		return -1;
 	}
-	json_object *o = NULL;
+	int rc = -1;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
-		problem(im, "front matter: should be a mapping of fields");
-	} else {
-		o = json_object_new_object();
-		json_object_object_add(o, "type", json_object_new_string("insight"));
-		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
-		     pr < root->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
-			yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
-			if (!k || k->type != YAML_SCALAR_NODE || !v)
-				continue;
-			const char *key = (const char *)k->data.scalar.value;
-			if (!strcmp(key, "type") || !strcmp(key, "content"))
-				continue;
-			json_object *jv = NULL;
-			if (v->type == YAML_SCALAR_NODE) {
-				jv = yaml_scalar(v);
-			} else if (v->type == YAML_SEQUENCE_NODE) {
-				jv = json_object_new_array();
-				for (yaml_node_item_t *it = v->data.sequence.items.start;
-				     it < v->data.sequence.items.top; it++) {
-					yaml_node_t *x = yaml_document_get_node(&doc, *it);
-					json_object_array_add(jv, x && x->type == YAML_SCALAR_NODE
-									  ? yaml_scalar(x) : NULL);
-				}
-			} else {
-				problem(im, "%s: should be a value or a list", key);
-				continue;
-			}
-			json_object_object_add(o, key, jv);
-		}
-		const char *body = end + 3;
-		if (*body == '\n')
-			body++;
-		size_t blen = (size_t)(text + len - body);
-		json_object_object_add(o, "content", blen ? json_object_new_string_len(body, (int)blen)
-							   : NULL);
+		snprintf(why, whylen, "front matter: should be a mapping of fields");
+		goto done;
 	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("insight"));
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+		if (!k || k->type != YAML_SCALAR_NODE || !v)
+			continue;
+		const char *key = (const char *)k->data.scalar.value;
+		if (strlen(key) != k->data.scalar.length || !strcmp(key, "type") ||
+		    !strcmp(key, "content"))
+			continue;
+		json_object *jv = NULL;
+		if (v->type == YAML_SCALAR_NODE) {
+			jv = yaml_scalar(v);
+		} else if (v->type == YAML_SEQUENCE_NODE) {
+			jv = json_object_new_array();
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				yaml_node_t *x = yaml_document_get_node(&doc, *it);
+				json_object_array_add(jv, x && x->type == YAML_SCALAR_NODE ? yaml_scalar(x)
+											    : NULL);
+			}
+		} else {
+			snprintf(why, whylen, "%.100s: should be a value or a list", key);
+			json_object_put(o);
+			goto done;
+		}
+		json_object_object_add(o, key, jv);
+	}
+	const char *body = end + 3;
+	if (body < stop && *body == '\n')
+		body++;
+	size_t blen = (size_t)(stop - body);
+	json_object_object_add(o, "content", blen ? json_object_new_string_len(body, (int)blen) : NULL);
+	*out = o;
+	rc = 0;
+done:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	return rc;
+}
+
+static json_object *md_record(struct importer *im, const char *text, size_t len)
+{
+	json_object *o;
+	char why[200];
+	if (transfer_front_matter(text, len, &o, why, sizeof(why))) {
+		problem(im, "%s", why);
+		return NULL;
+	}
 	return o;
 }
 

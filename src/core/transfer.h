@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #include "core/service.h"
+
+struct json_object;
 #include "lib/buf.h"
 #include "lib/error.h"
 
@@ -93,6 +95,16 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 		       transfer_progress_fn progress, void *arg, struct import_report *report,
 		       struct error *err);
 void import_report_release(struct import_report *r);
+
+/*
+ * A Markdown file (`len` bytes) as the JSON object of an insight record:
+ * its front matter (YAML, a mapping: plain scalars null, integers or text,
+ * lists of them) with "type": "insight", and the body after the closing
+ * '---' line as "content" (null when empty), byte for byte. 0, or -1 with
+ * a sentence in `why`. (Exported for the fuzz target.)
+ */
+int transfer_front_matter(const char *text, size_t len, struct json_object **out, char *why,
+			  size_t whylen);
 
 /* ---- encoders (exported for the unit tests) ----------------------------------- */
 
