@@ -5,10 +5,12 @@
  *   insights serve [options]       migrate, then serve the API
  *   insights migrate [options]     apply pending schema migrations
  *   insights recount-tags          repair tags.usage_count drift
+ *   insights export|import|backup|check   your data, in and out (core/transfer.h)
  *
  * Exit status: 0 on success, 1 when the work failed (the database is
  * unreachable, the port is taken), 2 for a usage or configuration error.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include "api/api.h"
 #include "api/auth.h"
@@ -25,11 +28,13 @@
 #include "conf/dburl.h"
 #include "core/seed.h"
 #include "core/service.h"
+#include "core/transfer.h"
 #include "api/handlers.h"
 #include "http/http.h"
 #include "lib/clock.h"
 #include "lib/cpus.h"
 #include "lib/log.h"
+#include "lib/progress.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
 #include "lib/banned.h"
@@ -50,6 +55,10 @@ static int cmd_migrate(const struct config *cfg);
 static int cmd_recount_tags(const struct config *cfg);
 static int cmd_seed(const struct config *cfg);
 static int cmd_token(const struct config *cfg);
+static int cmd_export(const struct config *cfg);
+static int cmd_import(const struct config *cfg);
+static int cmd_backup(const struct config *cfg);
+static int cmd_check(const struct config *cfg);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, CONF_SERVE, "apply pending migrations, then serve the API" },
@@ -61,6 +70,16 @@ static const struct command commands[] = {
 	{ "token", cmd_token, CONF_DB | CONF_TOKEN,
 	  "API tokens: token create --name NAME --role ROLE [--expires-in 90d] | token list | "
 	  "token revoke NAME" },
+	{ "export", cmd_export, CONF_DB | CONF_EXPORT,
+	  "write every category, tag and insight: export [--format jsonl|csv|markdown] "
+	  "[--output PATH] [--quiet]" },
+	{ "import", cmd_import, CONF_DB | CONF_IMPORT,
+	  "read a JSON Lines export back, all or nothing: import FILE "
+	  "[--on-conflict fail|skip|update] [--quiet]" },
+	{ "backup", cmd_backup, CONF_DB,
+	  "copy a SQLite database while it serves, then check the copy: backup PATH [--quiet]" },
+	{ "check", cmd_check, CONF_DB,
+	  "check the database, its search index and every counter; exit 1 on any drift" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -278,11 +297,20 @@ static int cmd_token(const struct config *cfg)
 	return rc;
 }
 
+/* --quiet, taken out of the arguments before the options are read. */
+static bool quiet;
+/* The FILE or PATH argument of import and backup. */
+static const char *path_arg;
+
+struct seed_progress {
+	struct progress bar;
+	uint64_t total;
+};
+
 static void seed_progress(void *arg, uint64_t done)
 {
-	const uint64_t *total = arg;
-	fprintf(stderr, "seeded %llu/%llu insights\n", (unsigned long long)done,
-		(unsigned long long)*total);
+	struct seed_progress *sp = arg;
+	progress_update(&sp->bar, done, sp->total);
 }
 
 static int cmd_seed(const struct config *cfg)
@@ -294,14 +322,16 @@ static int cmd_seed(const struct config *cfg)
 	struct service svc;
 	service_init(&svc, st);
 	uint64_t count = cfg->seed_count;
+	struct seed_progress sp = { .total = count };
+	progress_init(&sp.bar, stderr, "seeded", "insights", quiet);
 	struct seed_options opt = {
 		.count = count,
 		.random_seed = cfg->seed_random,
 		/* A fixed day keeps the data identical from one run to the next. */
 		.until = (time_t)cfg->seed_until,
 		.progress = seed_progress,
-		.progress_arg = &count,
-		.progress_every = count >= 10 ? count / 10 : 1,
+		.progress_arg = &sp,
+		.progress_every = count >= 100 ? count / 100 : 1,
 	};
 	struct seed_report report;
 	struct error err = ERROR_INIT;
@@ -311,10 +341,234 @@ static int cmd_seed(const struct config *cfg)
 			  err.nproblems ? err.problems[0].msg : err.detail);
 		rc = 1;
 	}
+	sp.bar.done = report.created;
+	progress_finish(&sp.bar);
 	double secs = (double)(clock_mono_ns() - t0) / 1e9;
 	printf("seeded %llu insights, %u tags, %u categories in %.2f s (%.0f insights/s)\n",
 	       (unsigned long long)report.created, report.tags, report.categories, secs,
 	       secs > 0 ? (double)report.created / secs : 0.0);
+	service_release(&svc);
+	store_close(st);
+	return rc;
+}
+
+/* ---- your data, in and out ------------------------------------------------------------ */
+
+static void bar_update(void *arg, uint64_t done, uint64_t total)
+{
+	progress_update(arg, done, total);
+}
+
+/* Writes a Markdown export into the folder `dir` (created if needed). */
+static int export_markdown(struct export_cursor *c, const char *dir, struct progress *bar)
+{
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "insights export: cannot create %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	struct buf name = BUF_INIT, text = BUF_INIT, file = BUF_INIT;
+	int rc = 0;
+	/* First the categories and tags, as JSON Lines. */
+	buf_addf(&file, "%s/%s", dir, TRANSFER_TAXONOMY);
+	FILE *tax = fopen(buf_cstr(&file), "w");
+	for (bool more = tax != NULL; rc == 0 && more;) {
+		struct error err = ERROR_INIT;
+		buf_reset(&text);
+		if (export_next(c, &text, &more, &err)) {
+			fprintf(stderr, "insights export: %s\n", err.detail);
+			rc = 1;
+		} else if (text.len && fwrite(text.data, 1, text.len, tax) != text.len) {
+			rc = 1;
+		}
+	}
+	if (!tax || fclose(tax)) {
+		fprintf(stderr, "insights export: cannot write %s: %s\n", buf_cstr(&file), strerror(errno));
+		rc = 1;
+	}
+	for (; rc == 0;) {
+		bool more;
+		struct error err = ERROR_INIT;
+		buf_reset(&name);
+		buf_reset(&text);
+		if (export_next_file(c, &name, &text, &more, &err)) {
+			fprintf(stderr, "insights export: %s\n", err.detail);
+			rc = 1;
+			break;
+		}
+		if (!more)
+			break;
+		buf_reset(&file);
+		buf_addf(&file, "%s/%s", dir, buf_cstr(&name));
+		FILE *f = fopen(buf_cstr(&file), "w");
+		if (!f || fwrite(text.data, 1, text.len, f) != text.len || fclose(f)) {
+			fprintf(stderr, "insights export: cannot write %s: %s\n", buf_cstr(&file),
+				strerror(errno));
+			rc = 1;
+			break;
+		}
+		progress_update(bar, export_done(c), export_total(c));
+	}
+	buf_release(&name);
+	buf_release(&text);
+	buf_release(&file);
+	return rc;
+}
+
+static int cmd_export(const struct config *cfg)
+{
+	enum transfer_format format;
+	if (transfer_format_parse(cfg->export_format, &format)) {
+		fprintf(stderr, "insights export: --format must be jsonl, csv or markdown, not '%s'\n",
+			cfg->export_format);
+		return 2;
+	}
+	bool to_stdout = !strcmp(cfg->export_output, "-");
+	if (format == TRANSFER_MARKDOWN && to_stdout) {
+		fprintf(stderr, "insights export: --format markdown writes a folder: name it with --output\n");
+		return 2;
+	}
+	struct store *st;
+	int rc = open_migrated(cfg, false, &st);
+	if (rc)
+		return rc;
+	struct service svc;
+	service_init(&svc, st);
+	struct export_cursor *c = NULL;
+	struct error err = ERROR_INIT;
+	struct progress bar;
+	progress_init(&bar, stderr, "exported", "insights", quiet);
+	if (export_open(&svc, format, &c, &err)) {
+		fprintf(stderr, "insights export: %s\n", err.detail);
+		rc = 1;
+	} else if (format == TRANSFER_MARKDOWN) {
+		rc = export_markdown(c, cfg->export_output, &bar);
+	} else {
+		FILE *out = to_stdout ? stdout : fopen(cfg->export_output, "w");
+		if (!out) {
+			fprintf(stderr, "insights export: cannot write %s: %s\n", cfg->export_output,
+				strerror(errno));
+			rc = 1;
+		}
+		struct buf chunk = BUF_INIT;
+		for (bool more = true; rc == 0 && more;) {
+			buf_reset(&chunk);
+			if (export_next(c, &chunk, &more, &err)) {
+				fprintf(stderr, "insights export: %s\n", err.detail);
+				rc = 1;
+			} else if (chunk.len && fwrite(chunk.data, 1, chunk.len, out) != chunk.len) {
+				fprintf(stderr, "insights export: cannot write: %s\n", strerror(errno));
+				rc = 1;
+			}
+			progress_update(&bar, export_done(c), export_total(c));
+		}
+		buf_release(&chunk);
+		if (out && (to_stdout ? fflush(out) : fclose(out)) && rc == 0) {
+			fprintf(stderr, "insights export: cannot write: %s\n", strerror(errno));
+			rc = 1;
+		}
+	}
+	if (rc == 0) {
+		bar.done = export_done(c);
+		progress_finish(&bar);
+	}
+	export_close(c);
+	service_release(&svc);
+	store_close(st);
+	return rc;
+}
+
+static int cmd_import(const struct config *cfg)
+{
+	enum transfer_conflict conflict;
+	if (transfer_conflict_parse(cfg->import_conflict, &conflict)) {
+		fprintf(stderr, "insights import: --on-conflict must be fail, skip or update, not '%s'\n",
+			cfg->import_conflict);
+		return 2;
+	}
+	struct store *st;
+	int rc = open_migrated(cfg, false, &st);
+	if (rc)
+		return rc;
+	struct service svc;
+	service_init(&svc, st);
+	struct progress bar;
+	progress_init(&bar, stderr, "imported", "bytes", quiet);
+	struct import_report report;
+	struct error err = ERROR_INIT;
+	if (import_run(&svc, path_arg, conflict, bar_update, &bar, &report, &err)) {
+		for (size_t i = 0; i < report.nproblems; i++)
+			fprintf(stderr, "%s: %s\n", path_arg, report.problems[i]);
+		fprintf(stderr, "insights import: %s\n", err.detail);
+		rc = 1;
+	} else {
+		bar.unit = "records";
+		bar.done = report.records;
+		progress_finish(&bar);
+		static const char *const kinds[] = { "categories", "tags", "insights" };
+		for (int k = 0; k < 3; k++)
+			printf("%s: %llu created, %llu updated, %llu skipped\n", kinds[k],
+			       (unsigned long long)report.created[k], (unsigned long long)report.updated[k],
+			       (unsigned long long)report.skipped[k]);
+	}
+	import_report_release(&report);
+	service_release(&svc);
+	store_close(st);
+	return rc;
+}
+
+static int cmd_backup(const struct config *cfg)
+{
+	struct store *st;
+	int rc = open_migrated(cfg, false, &st);
+	if (rc)
+		return rc;
+	struct service svc;
+	service_init(&svc, st);
+	if (!svc_can_backup(&svc)) {
+		fprintf(stderr, "insights backup: a %s database is backed up with its own tools: use "
+				"pg_dump (for example pg_dump --format=custom \"$DATABASE_URL\" > insights.dump)\n",
+			store_name(st));
+		rc = 2;
+	} else {
+		struct progress bar;
+		progress_init(&bar, stderr, "backed up", "pages", quiet);
+		struct error err = ERROR_INIT;
+		if (svc_backup(&svc, path_arg, bar_update, &bar, &err)) {
+			fprintf(stderr, "insights backup: %s\n", err.detail);
+			rc = 1;
+		} else {
+			progress_finish(&bar);
+			printf("backed up to %s: integrity check ok\n", path_arg);
+		}
+	}
+	service_release(&svc);
+	store_close(st);
+	return rc;
+}
+
+static int cmd_check(const struct config *cfg)
+{
+	struct store *st;
+	int rc = open_migrated(cfg, false, &st);
+	if (rc)
+		return rc;
+	struct service svc;
+	service_init(&svc, st);
+	struct arena a = ARENA_INIT;
+	struct store_check out;
+	struct error err = ERROR_INIT;
+	if (svc_check(&svc, &a, &out, &err)) {
+		fprintf(stderr, "insights check: %s\n", err.detail);
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < out.n; i++)
+			printf("drift: %s\n", out.problems[i]);
+		printf("checked %lld insights, %lld tags, %lld categories: %s\n",
+		       (long long)out.insights, (long long)out.tags, (long long)out.categories,
+		       out.n ? "problems found" : "consistent");
+		rc = out.n ? 1 : 0;
+	}
+	arena_release(&a);
 	service_release(&svc);
 	store_close(st);
 	return rc;
@@ -564,6 +818,23 @@ int main(int argc, char **argv)
 		}
 	}
 	int skip = 2;
+	/* --quiet takes no value: taken out before the options are read. */
+	int kept = 2;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--quiet") && strcmp(argv[i], "-q"))
+			argv[kept++] = argv[i];
+		else
+			quiet = true;
+	argc = kept;
+	if (cmd->run == cmd_import || cmd->run == cmd_backup) {
+		if (argc < 3 || !strncmp(argv[2], "--", 2)) {
+			fprintf(stderr, "usage: insights %s %s [options]\n", cmd->name,
+				cmd->run == cmd_import ? "FILE" : "PATH");
+			return 2;
+		}
+		path_arg = argv[2];
+		skip = 3;
+	}
 	if (cmd->run == cmd_token) {
 		token_verb = argc > 2 ? argv[2] : "";
 		if (!strcmp(token_verb, "revoke") && argc > 3 && strncmp(argv[3], "--", 2)) {

@@ -64,6 +64,7 @@ const struct api_access_rule api_access_rules[] = {
 	{ "POST", "/auth/tokens", ACCESS_ADMIN },
 	{ "DELETE", "/auth/tokens/{token_name}", ACCESS_ADMIN },
 	{ "GET", "/audit", ACCESS_ADMIN },
+	{ "GET", "/export", ACCESS_ADMIN },
 	/* GraphQL root fields, by operation type ("*": every field of it). */
 	{ "query", "*", ACCESS_READ },
 	{ "mutation", "*", ACCESS_WRITE },

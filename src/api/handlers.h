@@ -35,6 +35,8 @@ void api_token_create(struct http_request *req);
 void api_token_revoke(struct http_request *req);
 void api_auth_me(struct http_request *req);
 void api_audit(struct http_request *req);
+/* GET /export?format=jsonl: every category, tag and insight as JSON Lines, streamed. */
+void api_export(struct http_request *req);
 
 /* The GraphQL API (graphql.c): POST and GET /v1/graphql and /graphql. */
 void api_graphql(struct http_request *req);

@@ -53,6 +53,7 @@ const struct http_route api_routes[] = {
 	{ HTTP_POST, "/auth/tokens", api_token_create, HTTP_ROUTE_OFFLOAD, NULL },
 	{ HTTP_DELETE, "/auth/tokens/{token_name}", api_token_revoke, HTTP_ROUTE_OFFLOAD, NULL },
 	{ HTTP_GET, "/audit", api_audit, HTTP_ROUTE_OFFLOAD, NULL },
+	{ HTTP_GET, "/export", api_export, HTTP_ROUTE_OFFLOAD, NULL },
 	{ HTTP_GET | HTTP_POST, "/v1/graphql", api_graphql, HTTP_ROUTE_OFFLOAD, NULL },
 	{ HTTP_GET | HTTP_POST, "/graphql", api_graphql, HTTP_ROUTE_OFFLOAD, NULL },
 	{ HTTP_GET, "/openapi.json", api_openapi, 0, NULL },

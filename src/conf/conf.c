@@ -147,6 +147,13 @@ static const struct conf_key keys[] = {
 	  ~0ull, "seed of the generator: same seed, same data" },
 	{ "until", "INSIGHTS_SEED_UNTIL", "1767225600", T_U64, AT(seed_until), CONF_SEED, 0,
 	  ~0ull, "creation dates fall in the two years before this Unix time (default 2026-01-01)" },
+	{ "format", "INSIGHTS_EXPORT_FORMAT", "jsonl", T_STR, AT(export_format), CONF_EXPORT, 0, 0,
+	  "jsonl (lossless), csv (one row per insight) or markdown (a folder, one file per insight)" },
+	{ "output", "INSIGHTS_EXPORT_OUTPUT", "-", T_STR, AT(export_output), CONF_EXPORT, 0, 0,
+	  "the file to write (-: standard output); for markdown, the folder" },
+	{ "on-conflict", "INSIGHTS_IMPORT_ON_CONFLICT", "fail", T_STR, AT(import_conflict),
+	  CONF_IMPORT, 0, 0,
+	  "a record whose row exists (insight id, tag or category slug): fail, skip or update" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

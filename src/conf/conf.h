@@ -61,6 +61,9 @@ struct config {
 	unsigned long long seed_count;
 	unsigned long long seed_random;
 	unsigned long long seed_until;
+	const char *export_format;
+	const char *export_output;
+	const char *import_conflict;
 };
 
 /* Which commands an option applies to. */
@@ -68,6 +71,8 @@ struct config {
 #define CONF_DB 2u /* every command that opens the database */
 #define CONF_SEED 4u
 #define CONF_TOKEN 8u /* insights token ... */
+#define CONF_EXPORT 16u
+#define CONF_IMPORT 32u
 
 /*
  * Fills `cfg` for a command whose options are `scope`: defaults, then the

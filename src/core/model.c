@@ -91,6 +91,8 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 	follow_lifecycle(row, was, now);
 	if (in->published_at)
 		copy_ts(row->published_at, in->published_at);
+	if (in->updated_at)
+		copy_ts(row->updated_at, in->updated_at);
 }
 
 void insight_init(struct insight *row, const struct insight_input *in, const char *now)
@@ -113,6 +115,14 @@ void tag_apply(struct tag *row, const struct tag_input *in)
 	set_str(&row->color, &in->color);
 }
 
+void tag_init(struct tag *row, const struct tag_input *in, const char *now)
+{
+	memset(row, 0, sizeof(*row));
+	row->id = in->id;
+	copy_ts(row->created_at, in->created_at ? in->created_at : now);
+	tag_apply(row, in);
+}
+
 void category_apply(struct category *row, const struct category_input *in, const char *now)
 {
 	set_str(&row->name, &in->name);
@@ -122,9 +132,11 @@ void category_apply(struct category *row, const struct category_input *in, const
 	set_str(&row->icon, &in->icon);
 	if (in->parent_id.set)
 		row->parent_id = in->parent_id.v;
-	if (!row->created_at[0])
-		copy_ts(row->created_at, now);
-	copy_ts(row->updated_at, now);
+	if (!row->created_at[0]) {
+		row->id = in->id;
+		copy_ts(row->created_at, in->created_at ? in->created_at : now);
+	}
+	copy_ts(row->updated_at, in->updated_at ? in->updated_at : now);
 }
 
 enum status problem_missing_category(struct error *err, const char *field, int64_t id)

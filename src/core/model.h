@@ -130,6 +130,8 @@ struct insight_input {
 	int64_t id;
 	int64_t revision;
 	const char *published_at;
+	/* Imports (core/transfer.c): the update time to keep (NULL: the rule's, now). */
+	const char *updated_at;
 };
 
 /*
@@ -155,11 +157,25 @@ struct revision_page {
 
 struct tag_input {
 	struct opt_str name, slug, description, color;
+	/*
+	 * Imports (core/transfer.c), never decoded from a request: the id a
+	 * create uses (0: a new one) and the creation time it keeps (NULL: now).
+	 */
+	int64_t id;
+	const char *created_at;
 };
 
 struct category_input {
 	struct opt_str name, slug, description, color, icon;
 	struct opt_id parent_id;
+	/*
+	 * Imports (core/transfer.c), never decoded from a request: the id a
+	 * create uses (0: a new one), the creation time it keeps and the
+	 * update time a create or update keeps (NULL: now).
+	 */
+	int64_t id;
+	const char *created_at;
+	const char *updated_at;
 };
 
 /*
@@ -245,6 +261,8 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 void insight_init(struct insight *row, const struct insight_input *in, const char *now);
 
 void tag_apply(struct tag *row, const struct tag_input *in);
+/* Fills a new tag from a create input: its id (0: new) and created_at (in's, or `now`). */
+void tag_init(struct tag *row, const struct tag_input *in, const char *now);
 
 /*
  * Problems about the rows an input refers to, found by a store inside the
@@ -254,6 +272,11 @@ void tag_apply(struct tag *row, const struct tag_input *in);
 enum status problem_missing_category(struct error *err, const char *field, int64_t id);
 enum status problem_missing_tag(struct error *err, int64_t id);
 enum status problem_parent_cycle(struct error *err, int64_t parent_id);
+/*
+ * Applies a create or update input to a category: the fields set replace
+ * the row's, updated_at becomes `now` (in->updated_at when given), and a
+ * new row (no created_at yet) takes in->id and in->created_at (or `now`).
+ */
 void category_apply(struct category *row, const struct category_input *in, const char *now);
 
 #endif

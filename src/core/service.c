@@ -1330,3 +1330,73 @@ enum status svc_insight_duplicates(struct service *svc, struct arena *a,
 	*n = above;
 	return error_set(err, E_CONFLICT, "Possible duplicates");
 }
+
+/* ---- your data, in and out (core/transfer.c, issue 15) ------------------------------ */
+
+enum status svc_import_tag(struct service *svc, struct arena *a, int64_t id,
+			   const struct tag_input *in, struct tag *out, struct error *err)
+{
+	if (tag_input_check(in, id == 0, err))
+		return err->status;
+	enum status rc = id ? CALL(svc, tag_update, a, id, in, out, err)
+			    : CALL(svc, tag_create, a, in, out, err);
+	return wrote(svc, rc);
+}
+
+enum status svc_import_category(struct service *svc, struct arena *a, int64_t id,
+				const struct category_input *in, struct category *out,
+				struct error *err)
+{
+	if (category_input_check(in, id == 0, err) || reserved_name(in, err))
+		return err->status;
+	enum status rc = id ? CALL(svc, category_update, a, id, in, out, err)
+			    : CALL(svc, category_create, a, in, out, err);
+	return wrote(svc, rc);
+}
+
+enum status svc_import_insight(struct service *svc, struct arena *a, int64_t id,
+			       const struct insight_input *in, struct insight *out,
+			       struct error *err)
+{
+	if (insight_input_check(in, id == 0, err))
+		return err->status;
+	enum status rc = id ? CALL(svc, insight_update, a, id, in, out, err)
+			    : CALL(svc, insight_create, a, in, out, err);
+	if (rc == OK)
+		count(svc, id ? &svc->counters.insights_updated : &svc->counters.insights_created, 1);
+	return wrote(svc, rc);
+}
+
+enum status svc_import_audit(struct service *svc, const char *changes, struct error *err)
+{
+	const struct actor *who = actor_current();
+	struct audit_entry e = {
+		.actor = who->name,
+		.role = role_name(who->role),
+		.action = "import",
+		.resource = "database",
+		.request_id = who->request_id,
+		.changes = changes,
+	};
+	clock_timestamp(e.time);
+	return store_audit_append(svc->store, &e, err);
+}
+
+enum status svc_check(struct service *svc, struct arena *a, struct store_check *out,
+		      struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, check, a, out, err);
+}
+
+bool svc_can_backup(struct service *svc)
+{
+	return store_can_backup(svc->store);
+}
+
+enum status svc_backup(struct service *svc, const char *path, store_progress_fn progress,
+		       void *arg, struct error *err)
+{
+	error_clear(err);
+	return CALL(svc, backup, path, progress, arg, err);
+}

@@ -354,4 +354,31 @@ enum status svc_insight_duplicates(struct service *svc, struct arena *a,
 				   const struct insight_input *in, struct similar_match **out,
 				   size_t *n, struct error *err);
 
+/* ---- your data, in and out (core/transfer.c, issue 15) ------------------------- */
+
+/*
+ * The writes of an import, made in the caller's batch (svc_batch_begin) and
+ * not audited one by one: svc_import_audit records the whole import as one
+ * entry of that batch. Each validates its input with the API's rules, then
+ * creates the row (id 0; the input may carry the id and times to keep) or
+ * updates row `id`. Revisions are not kept for them (as for seed).
+ */
+enum status svc_import_tag(struct service *svc, struct arena *a, int64_t id,
+			   const struct tag_input *in, struct tag *out, struct error *err);
+enum status svc_import_category(struct service *svc, struct arena *a, int64_t id,
+				const struct category_input *in, struct category *out,
+				struct error *err);
+enum status svc_import_insight(struct service *svc, struct arena *a, int64_t id,
+			       const struct insight_input *in, struct insight *out,
+			       struct error *err);
+/* One audit entry (action "import", resource "database") with `changes` (JSON text). */
+enum status svc_import_audit(struct service *svc, const char *changes, struct error *err);
+/* The store's consistency check (store_check). */
+enum status svc_check(struct service *svc, struct arena *a, struct store_check *out,
+		      struct error *err);
+/* Whether the database can be copied by svc_backup (SQLite), or needs its own tools. */
+bool svc_can_backup(struct service *svc);
+enum status svc_backup(struct service *svc, const char *path, store_progress_fn progress,
+		       void *arg, struct error *err);
+
 #endif

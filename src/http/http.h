@@ -248,4 +248,17 @@ void http_respond(struct http_request *req, unsigned status, struct buf *body,
 void http_respond_static(struct http_request *req, unsigned status, const void *data, size_t len,
 			 const char *content_type);
 
+/*
+ * A streamed body (chunked transfer encoding): libmicrohttpd asks for more
+ * whenever the client has read what it had, from the connection's event
+ * loop; `next` appends the next part to `out` (the buffer is emptied
+ * between calls) and returns 1 while there is more, 0 once complete
+ * (with or without bytes), -1 to give up (the connection is closed: a
+ * client sees a truncated body). `done` runs once when the response is
+ * freed, whatever happened. Memory: what `next` holds, not the body.
+ */
+typedef int (*http_stream_next)(void *arg, struct buf *out);
+void http_respond_stream(struct http_request *req, unsigned status, const char *content_type,
+			 http_stream_next next, void (*done)(void *arg), void *arg);
+
 #endif

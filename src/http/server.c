@@ -119,6 +119,7 @@ struct http_request {
 	struct buf resp;
 	const char *content_type;
 	const void *static_body; /* http_respond_static(): borrowed, never freed */
+	struct http_stream *stream; /* http_respond_stream(): handed to libmicrohttpd */
 	size_t static_len;
 	struct header *headers;
 	uint64_t start_ns;
@@ -329,6 +330,59 @@ void http_respond_static(struct http_request *req, unsigned status, const void *
 	req->static_body = data;
 	req->static_len = len;
 	req->resp_size = status == 304 ? 0 : len;
+}
+
+/* A streamed response's state, owned by libmicrohttpd once queued. */
+struct http_stream {
+	http_stream_next next;
+	void (*done)(void *arg);
+	void *arg;
+	struct buf pending;
+	size_t sent;         /* bytes of `pending` already handed over */
+	bool finished;       /* `next` said there is no more */
+};
+
+void http_respond_stream(struct http_request *req, unsigned status, const char *content_type,
+			 http_stream_next next, void (*done)(void *arg), void *arg)
+{
+	http_respond(req, status, NULL, content_type);
+	struct http_stream *s = xcalloc(1, sizeof(*s));
+	s->next = next;
+	s->done = done;
+	s->arg = arg;
+	req->stream = s;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	struct http_stream *s = cls;
+	while (s->sent == s->pending.len) {
+		if (s->finished)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		buf_reset(&s->pending);
+		s->sent = 0;
+		int more = s->next(s->arg, &s->pending);
+		if (more < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (more == 0)
+			s->finished = true;
+	}
+	size_t n = s->pending.len - s->sent;
+	if (n > max)
+		n = max;
+	memcpy(out, s->pending.data + s->sent, n);
+	s->sent += n;
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+	if (s->done)
+		s->done(s->arg);
+	buf_release(&s->pending);
+	free(s);
 }
 
 /* Answers {"detail": "..."}, the shape of every error the API sends. */
@@ -716,6 +770,8 @@ static void request_free(struct http_request *req)
 	atomic_fetch_sub(&req->srv->resp_bytes, req->resp_held);
 	buf_release(&req->body);
 	buf_release(&req->resp);
+	if (req->stream) /* never queued */
+		stream_free(req->stream);
 	arena_release(&req->arena);
 	free(req);
 }
@@ -752,7 +808,13 @@ static enum MHD_Result queue(struct http_request *req)
 {
 	assert(req->responded);
 	struct MHD_Response *r;
-	if (req->static_body) {
+	if (req->stream) {
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read,
+						      req->stream, stream_free);
+		if (!r)
+			stream_free(req->stream);
+		req->stream = NULL;
+	} else if (req->static_body) {
 		/* MHD_RESPMEM_PERSISTENT: the bytes outlive the response, nothing to free. */
 		r = MHD_create_response_from_buffer(req->static_len, (void *)req->static_body,
 						    MHD_RESPMEM_PERSISTENT);

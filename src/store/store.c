@@ -76,6 +76,11 @@ bool store_can_watch(const struct store *st)
 	return st->drv->watch != NULL;
 }
 
+bool store_can_backup(const struct store *st)
+{
+	return st->drv->backup != NULL;
+}
+
 /* ---- versions of shared data -------------------------------------------------- */
 
 static _Thread_local uint64_t write_version;
@@ -440,6 +445,25 @@ enum status store_recount_tags(struct store *st, struct arena *a, struct tag_fix
 		*fixes = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+enum status store_check(struct store *st, struct arena *a, struct store_check *out,
+			struct error *err)
+{
+	ZERO(out);
+	CALL(check, a, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_backup(struct store *st, const char *path, store_progress_fn progress, void *arg,
+			 struct error *err)
+{
+	if (!st->drv->backup)
+		return error_set(err, E_INTERNAL, "This database has no backup of its own");
+	CALL(backup, path, progress, arg, err);
 	return rc;
 }
 

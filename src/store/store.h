@@ -94,7 +94,7 @@ struct store_gauges {
 #define STORE_REMOTE 2u
 
 /* The interface version drivers are written against; bumped when slots change. */
-#define STORE_DRIVER_VERSION 6
+#define STORE_DRIVER_VERSION 7
 
 /*
  * What a watching driver reports (see `watch`): whether it hears other
@@ -122,6 +122,19 @@ struct store_similar {
 	struct insight *items;     /* the candidates, with tags and category */
 	size_t n;
 };
+
+/*
+ * What `check` found (issue 15): one sentence per problem, in the caller's
+ * arena (none: the database is consistent), and the rows it counted.
+ */
+struct store_check {
+	const char **problems;
+	size_t n;
+	int64_t insights, tags, categories;
+};
+
+/* Progress of a long operation: `done` of `total` units (pages, rows). */
+typedef void (*store_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct store_driver {
 	unsigned version;            /* STORE_DRIVER_VERSION */
@@ -365,6 +378,28 @@ struct store_driver {
 				  struct error *err);
 
 	/*
+	 * Checks the database (issue 15), changing nothing: the database's own
+	 * integrity checks where it has them (SQLite: integrity_check, foreign
+	 * keys, the full-text indexes against the insights they index), then
+	 * every counter the schema keeps against a recount of the rows: each
+	 * tag's usage_count, and the insight counts per (status, priority,
+	 * category) that statistics and list totals read. Each comparison reads
+	 * one snapshot. Problems are sentences naming the row and both numbers.
+	 */
+	enum status (*check)(struct store *st, struct arena *a, struct store_check *out,
+			     struct error *err);
+	/*
+	 * Writes a consistent copy of the database, as of one moment, to the
+	 * new file `path` while other connections and processes go on writing,
+	 * and checks the copy's integrity before it takes that name (nothing is
+	 * left at `path` on failure; an existing file is E_CONFLICT). Reports
+	 * pages copied through `progress` (may be NULL). Optional (NULL: the
+	 * database has its own tools, such as pg_dump).
+	 */
+	enum status (*backup)(struct store *st, const char *path, store_progress_fn progress,
+			      void *arg, struct error *err);
+
+	/*
 	 * A batch: every operation the calling thread makes on the store
 	 * between batch_begin and batch_end runs in one write transaction, on
 	 * one connection, its reads seeing its writes; batch_end commits it
@@ -402,6 +437,8 @@ const char *store_name(const struct store *st);
 unsigned store_flags(const struct store *st);
 /* Whether the driver can report other processes' writes (store_watch). */
 bool store_can_watch(const struct store *st);
+/* Whether the driver can copy its database itself (store_backup). */
+bool store_can_backup(const struct store *st);
 
 /* The operations, as the driver table above describes them. */
 enum status store_migrate(struct store *st, int *applied, struct error *err);
@@ -503,6 +540,11 @@ enum status store_idem_release(struct store *st, const char *actor, const char *
 			       const char *token, struct error *err);
 enum status store_idem_prune(struct store *st, int64_t before, int64_t *deleted,
 			     struct error *err);
+enum status store_check(struct store *st, struct arena *a, struct store_check *out,
+			struct error *err);
+/* E_INTERNAL for a driver without `backup` (see store_can_backup). */
+enum status store_backup(struct store *st, const char *path, store_progress_fn progress, void *arg,
+			 struct error *err);
 /*
  * Begins a batch on the calling thread (see store_driver.batch_begin):
  * until store_batch_end, its operations run in one transaction.

@@ -72,6 +72,7 @@ MATRIX = {
     ("POST", "/auth/tokens"): "admin",
     ("DELETE", "/auth/tokens/{token_name}"): "admin",
     ("GET", "/audit"): "admin",
+    ("GET", "/export"): "admin",
 }
 
 ROLES = ("reader", "editor", "admin", "metrics")

@@ -15,6 +15,25 @@
 /* ---- insights -------------------------------------------------------------- */
 
 /*
+ * After a row was inserted with an explicit id (a restore, an import):
+ * moves `table`'s id sequence past it, so that the next generated id does
+ * not clash. A sequence already beyond (every restore) is left alone:
+ * setting it back while another transaction draws from it would hand out
+ * an id twice.
+ */
+static enum status pg_sequence_past(struct pg_conn *c, const char *table, int64_t id,
+				    struct error *err)
+{
+	struct pg_params p = { 0 };
+	pg_p_text(&p, table);
+	pg_p_int(&p, id);
+	return pg_q_built(c,
+		"SELECT setval(pg_get_serial_sequence($1, 'id'), $2::bigint) WHERE $2::bigint >"
+		" coalesce(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0)",
+		&p, NULL, err);
+}
+
+/*
  * Checks and locks the rows an insight write refers to, adding a problem
  * for each missing one: its category (which then cannot be deleted before
  * we commit) and, when tags change, the tags it adds and those it carries
@@ -122,7 +141,10 @@ static enum status pg_insert_insight(struct pg_conn *c, const struct insight_inp
 		return rc;
 	*id = pg_col_int(r, 0, 0);
 	PQclear(r);
-	rc = store_fault_halfway(err);
+	if (row.id)
+		rc = pg_sequence_past(c, "insights", row.id, err);
+	if (rc == OK)
+		rc = store_fault_halfway(err);
 	if (rc == OK && in->tag_ids_set)
 		rc = pg_set_tags(c, *id, in, true, err);
 	return rc;
@@ -260,9 +282,10 @@ static void pg_tag_params(struct pg_params *p, const struct tag *row)
 
 static enum status pg_body_tag_create(struct pg_conn *c, struct pg_op *op, struct error *err)
 {
-	struct tag row = { 0 };
-	tag_apply(&row, op->tag_in);
-	clock_timestamp(row.created_at);
+	char now[TS_SIZE];
+	clock_timestamp(now);
+	struct tag row;
+	tag_init(&row, op->tag_in, now);
 	enum status rc = pg_check_clash(c, P_TAG_CLASH, "Tag", row.name, row.slug, 0, err);
 	if (rc)
 		return rc;
@@ -270,11 +293,21 @@ static enum status pg_body_tag_create(struct pg_conn *c, struct pg_op *op, struc
 	pg_tag_params(&p, &row);
 	pg_p_ts(&p, row.created_at);
 	PGresult *r;
-	rc = pg_q_fixed(c, P_TAG_INSERT, &p, &r, err);
+	if (row.id) {
+		/* An import: the tag's own id. */
+		pg_p_int(&p, row.id);
+		rc = pg_q_built(c,
+			"INSERT INTO tags (name, slug, description, color, created_at, usage_count, id)"
+			" VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id", &p, &r, err);
+	} else {
+		rc = pg_q_fixed(c, P_TAG_INSERT, &p, &r, err);
+	}
 	if (rc)
 		return pg_conflict_words(c, rc, "Tag", row.name, row.slug, err);
 	int64_t id = pg_col_int(r, 0, 0);
 	PQclear(r);
+	if (row.id && (rc = pg_sequence_past(c, "tags", id, err)))
+		return rc;
 	return pg_load_tag(c, op->a, id, false, op->out, err);
 }
 
@@ -396,11 +429,22 @@ static enum status pg_body_category_create(struct pg_conn *c, struct pg_op *op, 
 	pg_p_ts(&p, row.created_at);
 	pg_p_ts(&p, row.updated_at);
 	PGresult *r;
-	rc = pg_q_fixed(c, P_CATEGORY_INSERT, &p, &r, err);
+	if (row.id) {
+		/* An import: the category's own id. */
+		pg_p_int(&p, row.id);
+		rc = pg_q_built(c,
+			"INSERT INTO categories (name, slug, description, parent_id, color, icon,"
+			" created_at, updated_at, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+			" RETURNING id", &p, &r, err);
+	} else {
+		rc = pg_q_fixed(c, P_CATEGORY_INSERT, &p, &r, err);
+	}
 	if (rc)
 		return pg_conflict_words(c, rc, "Category", row.name, row.slug, err);
 	int64_t id = pg_col_int(r, 0, 0);
 	PQclear(r);
+	if (row.id && (rc = pg_sequence_past(c, "categories", id, err)))
+		return rc;
 	return pg_load_category(c, op->a, id, false, op->out, err);
 }
 

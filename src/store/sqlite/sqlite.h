@@ -340,6 +340,12 @@ enum status sq_recount_tags(struct store *st, struct arena *a, struct tag_fix **
 			    struct error *err);
 enum status sq_optimize(struct store *st, struct error *err);
 
+/* ---- consistency and backups (check.c) ------------------------------------------ */
+
+enum status sq_check(struct store *st, struct arena *a, struct store_check *out, struct error *err);
+enum status sq_backup(struct store *st, const char *path, store_progress_fn progress, void *arg,
+		      struct error *err);
+
 enum status sq_migrate(struct store *st, int *applied, struct error *err);
 
 enum status sq_select(struct store *st, struct arena *a, const struct q_select *q,

@@ -82,8 +82,8 @@ static const char *const sq_sql[S__COUNT] = {
 		"SELECT name = ?1, slug = ?2 FROM tags WHERE (name = ?1 OR slug = ?2) AND id != ?3"
 		" ORDER BY id LIMIT 1",
 	[S_TAG_INSERT] =
-		"INSERT INTO tags (name, slug, description, color, created_at, usage_count)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+		"INSERT INTO tags (name, slug, description, color, created_at, usage_count, id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
 	[S_TAG_UPDATE] =
 		"UPDATE tags SET name = ?1, slug = ?2, description = ?3, color = ?4,"
 		" version = version + 1 WHERE id = ?5",
@@ -101,7 +101,7 @@ static const char *const sq_sql[S__COUNT] = {
 		" AND id != ?3 ORDER BY id LIMIT 1",
 	[S_CATEGORY_INSERT] =
 		"INSERT INTO categories (name, slug, description, parent_id, color, icon,"
-		" created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		" created_at, updated_at, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[S_CATEGORY_UPDATE] =
 		"UPDATE categories SET name = ?1, slug = ?2, description = ?3, parent_id = ?4,"
 		" color = ?5, icon = ?6, updated_at = ?7, version = version + 1 WHERE id = ?8",

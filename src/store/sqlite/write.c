@@ -246,9 +246,10 @@ static enum status sq_write_tag(struct sq_conn *c, enum sq_stmt which, const str
 	sq_bind_text(s, 2, row->slug);
 	sq_bind_text(s, 3, row->description);
 	sq_bind_text(s, 4, row->color);
-	if (which == S_TAG_INSERT)
+	if (which == S_TAG_INSERT) {
 		sq_bind_ts(s, 5, row->created_at);
-	else
+		sq_bind_id(s, 6, row->id);
+	} else
 		sqlite3_bind_int64(s, 5, row->id);
 	int src = sq_run(s);
 	return src == SQLITE_OK ? OK : sq_fail(c, src, err);
@@ -261,9 +262,10 @@ enum status sq_tag_create(struct store *st, struct arena *a, const struct tag_in
 	enum status rc = sq_txn_begin(sq_of(st), SQ_WRITE, &t, err);
 	if (rc)
 		return rc;
-	struct tag row = { 0 };
-	tag_apply(&row, in);
-	clock_timestamp(row.created_at);
+	char now[TS_SIZE];
+	clock_timestamp(now);
+	struct tag row;
+	tag_init(&row, in, now);
 	rc = sq_check_clash(t.c, S_TAG_CLASH, "Tag", row.name, row.slug, 0, err);
 	if (rc == OK)
 		rc = sq_write_tag(t.c, S_TAG_INSERT, &row, err);
@@ -362,6 +364,7 @@ static enum status sq_write_category(struct sq_conn *c, enum sq_stmt which,
 	if (which == S_CATEGORY_INSERT) {
 		sq_bind_ts(s, 7, row->created_at);
 		sq_bind_ts(s, 8, row->updated_at);
+		sq_bind_id(s, 9, row->id);
 	} else {
 		sq_bind_ts(s, 7, row->updated_at);
 		sqlite3_bind_int64(s, 8, row->id);

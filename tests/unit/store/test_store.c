@@ -656,3 +656,86 @@ TEST(store_postgresql_similar)
 	if (url)
 		run_similar_suite(url);
 }
+
+/*
+ * Issue 15: rows created with the ids and times an import keeps (tags,
+ * categories, insights), the id sequences moved past them, the check of a
+ * consistent database, and (SQLite) a backup that refuses to overwrite.
+ */
+static void run_transfer_suite(const char *url, bool sqlite)
+{
+	struct fixture f = { 0 };
+	if (open_suite(&f, url))
+		return;
+	struct error e = ERROR_INIT;
+	int64_t big = 900000 + (int64_t)getpid() % 50000;
+	char name[40];
+	snprintf(name, sizeof(name), "imp-%d", (int)getpid());
+	CHECK(svc_batch_begin(&f.svc, &e) == OK);
+	struct tag_input ti = { .name = str(name), .slug = str(name), .id = big,
+				.created_at = "2020-01-02T03:04:05Z" };
+	struct tag t;
+	CHECK(svc_import_tag(&f.svc, &f.a, 0, &ti, &t, &e) == OK);
+	CHECK(t.id == big && !strcmp(t.created_at, "2020-01-02T03:04:05Z"));
+	struct category_input ci = { .name = str(name), .slug = str(name), .id = big + 1,
+				     .created_at = "2020-01-02T03:04:05Z",
+				     .updated_at = "2021-01-02T03:04:05Z" };
+	struct category c;
+	CHECK(svc_import_category(&f.svc, &f.a, 0, &ci, &c, &e) == OK);
+	CHECK(c.id == big + 1 && !strcmp(c.created_at, "2020-01-02T03:04:05Z") &&
+	      !strcmp(c.updated_at, "2021-01-02T03:04:05Z"));
+	struct insight_input ii = { .title = str("kept"), .description = str("d"), .author = str("a"),
+				    .status_set = true, .status = LIFECYCLE_ARCHIVED,
+				    .category_id = { true, c.id }, .tag_ids_set = true,
+				    .tag_ids = &t.id, .ntag_ids = 1, .id = big + 2, .revision = 7,
+				    .created_at = "2020-01-02T03:04:05Z",
+				    .updated_at = "2022-01-02T03:04:05Z",
+				    .published_at = "2021-06-01T00:00:00Z" };
+	struct insight out;
+	CHECK(svc_import_insight(&f.svc, &f.a, 0, &ii, &out, &e) == OK);
+	CHECK(svc_import_audit(&f.svc, "{}", &e) == OK);
+	CHECK(svc_batch_end(&f.svc, true, &e) == OK);
+	CHECK(svc_insight_get(&f.svc, &f.a, big + 2, &out, &e) == OK);
+	CHECK(out.revision == 7 && out.category_id == c.id && out.ntags == 1 &&
+	      out.status == LIFECYCLE_ARCHIVED);
+	CHECK(!strcmp(out.created_at, "2020-01-02T03:04:05Z") &&
+	      !strcmp(out.updated_at, "2022-01-02T03:04:05Z") &&
+	      !strcmp(out.published_at, "2021-06-01T00:00:00Z"));
+	CHECK(usage(&f, t.id) == 1);
+	/* New rows are numbered after the imported ones. */
+	snprintf(name, sizeof(name), "imq-%d", (int)getpid());
+	int64_t after = make_tag(&f, name);
+	CHECK(after > big);
+	struct store_check chk;
+	CHECK(svc_check(&f.svc, &f.a, &chk, &e) == OK);
+	CHECK(chk.n == 0 && chk.insights >= 1 && chk.tags >= 2 && chk.categories >= 1);
+	CHECK(svc_can_backup(&f.svc) == sqlite);
+	if (sqlite) {
+		char copy[80];
+		snprintf(copy, sizeof(copy), "/tmp/insights-unit-b%d.copy", (int)getpid());
+		unlink(copy);
+		CHECK(svc_backup(&f.svc, copy, NULL, NULL, &e) == OK);
+		CHECK(access(copy, F_OK) == 0);
+		CHECK(svc_backup(&f.svc, copy, NULL, NULL, &e) == E_CONFLICT);
+		unlink(copy);
+	}
+	CHECK(svc_insight_delete(&f.svc, big + 2, &e) == OK);
+	CHECK(svc_category_delete(&f.svc, c.id, &e) == OK);
+	CHECK(svc_tag_delete(&f.svc, t.id, &e) == OK);
+	CHECK(svc_tag_delete(&f.svc, after, &e) == OK);
+	close_fixture(&f);
+}
+
+TEST(store_sqlite_transfer)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-x%d.db", (int)getpid());
+	run_transfer_suite(url, true);
+}
+
+TEST(store_postgresql_transfer)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_transfer_suite(url, false);
+}
