@@ -28,6 +28,8 @@
  *   sqlite.io                       every SQLite statement fails with an
  *                                   I/O error, as on a dead disk
  *   pg.listen                       the PostgreSQL listener cannot LISTEN
+ *   clock.offset_s N                clock_now() (lib/clock.h) is N seconds
+ *                                   ahead (or behind, N < 0) of the real time
  */
 #ifndef INSIGHTS_FAULT_H
 #define INSIGHTS_FAULT_H
