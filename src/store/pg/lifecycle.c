@@ -29,10 +29,17 @@ enum status pg_transition_add(struct store *st, const struct transition *t, stru
 	return pg_run(pg_of(st), PG_RUN_WRITE, pg_body_transition_add, &op, err);
 }
 
-/* The first creation transition of insight t.insight_id: its column `col`. */
-#define PG_CREATION(col)                                                             \
-	"(SELECT x." col " FROM insight_transitions x WHERE x.insight_id = t.insight_id" \
-	" AND x.from_status IS NULL ORDER BY x.at, x.id LIMIT 1)"
+/* The insights first published at or after $1, as on SQLite (SQ_FIRST_PUBLISHED). */
+#define PG_FIRST_PUBLISHED                                                           \
+	" FROM insight_transitions t JOIN insights i ON i.id = t.insight_id"         \
+	" LEFT JOIN categories c ON c.id = i.category_id"                            \
+	" LEFT JOIN insight_transitions x ON x.id = (SELECT y.id FROM insight_transitions y" \
+	"  WHERE y.insight_id = t.insight_id AND y.from_status IS NULL"              \
+	"  ORDER BY y.at, y.id LIMIT 1)"                                             \
+	" WHERE t.to_status = 'published' AND t.at >= $1"                            \
+	" AND t.id = (SELECT p.id FROM insight_transitions p"                        \
+	"  WHERE p.insight_id = t.insight_id AND p.to_status = 'published'"          \
+	"  ORDER BY p.at, p.id LIMIT 1)"
 
 static enum status pg_body_lifecycle(struct pg_conn *c, struct pg_op *op, struct error *err)
 {
@@ -61,15 +68,9 @@ static enum status pg_body_lifecycle(struct pg_conn *c, struct pg_op *op, struct
 	PQclear(r);
 
 	rc = pg_q_built(c,
-		"SELECT (extract(epoch FROM t.at::timestamp) - extract(epoch FROM coalesce("
-		PG_CREATION("at") "::timestamp, i.created_at)))::bigint,"
-		" c.name, coalesce(" PG_CREATION("actor") ", i.author)"
-		" FROM insight_transitions t JOIN insights i ON i.id = t.insight_id"
-		" LEFT JOIN categories c ON c.id = i.category_id"
-		" WHERE t.to_status = 'published' AND t.at >= $1"
-		" AND NOT EXISTS (SELECT 1 FROM insight_transitions p"
-		"  WHERE p.insight_id = t.insight_id AND p.to_status = 'published'"
-		"  AND (p.at < t.at OR (p.at = t.at AND p.id < t.id)))", &p, &r, err);
+		"SELECT (extract(epoch FROM t.at::timestamp)"
+		" - extract(epoch FROM coalesce(x.at::timestamp, i.created_at)))::bigint,"
+		" c.name, coalesce(x.actor, i.author)" PG_FIRST_PUBLISHED, &p, &r, err);
 	if (rc)
 		return rc;
 	int rows = PQntuples(r);

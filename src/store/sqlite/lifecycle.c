@@ -34,10 +34,21 @@ enum status sq_transition_add(struct store *st, const struct transition *tr, str
 	return sq_txn_end(&t, rc, err);
 }
 
-/* The first creation transition of insight t.insight_id: its column `col`. */
-#define SQ_CREATION(col)                                                             \
-	"(SELECT x." col " FROM insight_transitions x WHERE x.insight_id = t.insight_id" \
-	" AND x.from_status IS NULL ORDER BY x.at, x.id LIMIT 1)"
+/*
+ * The insights first published at or after ?1: the first transition to
+ * published of each (by time, then id: ix_insight_transitions_insight finds
+ * it per insight), its insight, category and first creation transition.
+ */
+#define SQ_FIRST_PUBLISHED                                                           \
+	" FROM insight_transitions t JOIN insights i ON i.id = t.insight_id"         \
+	" LEFT JOIN categories c ON c.id = i.category_id"                            \
+	" LEFT JOIN insight_transitions x ON x.id = (SELECT y.id FROM insight_transitions y" \
+	"  WHERE y.insight_id = t.insight_id AND y.from_status IS NULL"              \
+	"  ORDER BY y.at, y.id LIMIT 1)"                                             \
+	" WHERE t.to_status = 'published' AND t.at >= ?1"                            \
+	" AND t.id = (SELECT p.id FROM insight_transitions p"                        \
+	"  WHERE p.insight_id = t.insight_id AND p.to_status = 'published'"          \
+	"  ORDER BY p.at, p.id LIMIT 1)"
 
 static enum status sq_lifecycle_in_txn(struct sq_conn *c, struct arena *a, const char *since,
 				       struct lifecycle_data *out, struct error *err)
@@ -67,14 +78,8 @@ static enum status sq_lifecycle_in_txn(struct sq_conn *c, struct arena *a, const
 
 	s = sq_dyn_stmt(c,
 		"SELECT CAST(strftime('%s', t.at) AS INTEGER)"
-		" - CAST(strftime('%s', coalesce(" SQ_CREATION("at") ", i.created_at)) AS INTEGER),"
-		" c.name, coalesce(" SQ_CREATION("actor") ", i.author)"
-		" FROM insight_transitions t JOIN insights i ON i.id = t.insight_id"
-		" LEFT JOIN categories c ON c.id = i.category_id"
-		" WHERE t.to_status = 'published' AND t.at >= ?1"
-		" AND NOT EXISTS (SELECT 1 FROM insight_transitions p"
-		"  WHERE p.insight_id = t.insight_id AND p.to_status = 'published'"
-		"  AND (p.at < t.at OR (p.at = t.at AND p.id < t.id)))", err);
+		" - CAST(strftime('%s', coalesce(x.at, i.created_at)) AS INTEGER),"
+		" c.name, coalesce(x.actor, i.author)" SQ_FIRST_PUBLISHED, err);
 	if (!s)
 		return err->status;
 	sqlite3_bind_text(s, 1, since, -1, SQLITE_STATIC);

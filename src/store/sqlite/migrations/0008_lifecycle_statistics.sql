@@ -48,7 +48,7 @@ INSERT INTO insight_transitions (insight_id, from_status, to_status, at, actor)
          updated_at, NULL
   FROM insights WHERE status = 'archived' ORDER BY id;
 
-CREATE INDEX ix_insight_transitions_insight ON insight_transitions(insight_id, at);
+CREATE INDEX ix_insight_transitions_insight ON insight_transitions(insight_id, to_status, at);
 CREATE INDEX ix_insight_transitions_at ON insight_transitions(at);
 CREATE INDEX ix_insight_transitions_to ON insight_transitions(to_status, at);
 CREATE INDEX ix_insights_fresh ON insights(status, max(updated_at, coalesce(reviewed_at, '')));
