@@ -681,6 +681,7 @@ static int cmd_serve(const struct config *cfg)
 	 */
 	app.svc.idem_claim_s = 3 * (((int64_t)cfg->query_timeout_ms + 999) / 1000);
 	app.svc.duplicate_threshold = cfg->duplicate_threshold;
+	app.svc.stale_after_s = (int64_t)cfg->stale_after_s;
 	app.version = INSIGHTS_VERSION;
 	app.graphql = (struct gql_config){ .max_depth = cfg->graphql_max_depth,
 					   .max_fields = cfg->graphql_max_fields,

@@ -40,6 +40,7 @@ const struct api_access_rule api_access_rules[] = {
 	{ "GET", "/statistics", ACCESS_READ },
 	{ "GET", "/statistics/trends", ACCESS_READ },
 	{ "GET", "/statistics/authors", ACCESS_READ },
+	{ "GET", "/statistics/lifecycle", ACCESS_READ },
 	{ "POST", "/render", ACCESS_READ },
 	{ "GET", "/auth/me", ACCESS_READ },
 	/* GraphQL: the transport needs a reader; each root field its own (below). */
@@ -53,6 +54,7 @@ const struct api_access_rule api_access_rules[] = {
 	{ "DELETE", "/insights/{insight_id}", ACCESS_WRITE },
 	{ "POST", "/insights/{insight_id}/revisions/{revision}/restore", ACCESS_WRITE },
 	{ "POST", "/insights/{insight_id}/restore", ACCESS_WRITE },
+	{ "POST", "/insights/{insight_id}/review", ACCESS_WRITE },
 	{ "POST", "/tags", ACCESS_WRITE },
 	{ "PUT", "/tags/{tag_id}", ACCESS_WRITE },
 	{ "DELETE", "/tags/{tag_id}", ACCESS_WRITE },

@@ -75,6 +75,9 @@ void encode_insight_html(struct jsonw *w, const struct insight *in, const char *
 	kts(w, "updated_at", in->updated_at);
 	kts(w, "published_at", in->published_at);
 	jsonw_kint(w, "revision", in->revision);
+	kts(w, "review_by", in->review_by);
+	jsonw_kstr(w, "owner", in->owner);
+	kts(w, "reviewed_at", in->reviewed_at);
 	jsonw_key(w, "tags");
 	jsonw_array_open(w);
 	for (size_t i = 0; i < in->ntags; i++)
@@ -112,6 +115,9 @@ void encode_revision(struct jsonw *w, const struct insight_revision *r)
 	for (size_t i = 0; i < r->ntag_ids; i++)
 		jsonw_int(w, r->tag_ids[i]);
 	jsonw_array_close(w);
+	kts(w, "review_by", v->review_by);
+	jsonw_kstr(w, "owner", v->owner);
+	kts(w, "reviewed_at", v->reviewed_at);
 	jsonw_kstr(w, "actor", r->actor);
 	kts(w, "deleted_at", r->deleted_at);
 	jsonw_object_close(w);
@@ -168,6 +174,7 @@ void encode_statistics(struct jsonw *w, const struct statistics *s)
 	jsonw_object_close(w);
 	jsonw_kint(w, "total_tags", s->total_tags);
 	jsonw_kint(w, "total_categories", s->total_categories);
+	jsonw_kint(w, "stale_insights", s->stale_insights);
 	jsonw_key(w, "recent_insights");
 	jsonw_array_open(w);
 	for (size_t i = 0; i < s->nrecent; i++)

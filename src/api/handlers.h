@@ -26,6 +26,9 @@ void api_insight_create(struct http_request *req);
 void api_statistics(struct http_request *req);
 void api_statistics_trends(struct http_request *req);
 void api_statistics_authors(struct http_request *req);
+/* lifecycle.c (issue 14) */
+void api_statistics_lifecycle(struct http_request *req);
+void api_insight_review(struct http_request *req);
 
 void api_metrics(struct http_request *req);
 

@@ -36,7 +36,9 @@ static void answer_page(struct http_request *req, const struct insight_filter *f
 	api_end(req, &o, 200);
 }
 
-/* GET /insights?page&page_size&status&priority&category_id&author */
+static bool query_flag(struct http_request *req, const char *key, struct error *err);
+
+/* GET /insights?page&page_size&status&priority&category_id&author&stale */
 void api_insight_list(struct http_request *req)
 {
 	struct error err = ERROR_INIT;
@@ -47,6 +49,9 @@ void api_insight_list(struct http_request *req)
 	api_query_priority(req, "priority", &f.priority, &err);
 	api_query_int(req, "category_id", 0, 1, INT64_MAX, &f.category_id, &err);
 	api_query_str(req, "author", &f.author, &err);
+	/* Past their review date or stale (issue 14); false or absent: every insight. */
+	if (query_flag(req, "stale", &err))
+		svc_stale_filter(&api_app(req)->svc, http_arena(req), &f);
 	if (err.status) {
 		api_fail(req, &err);
 		return;

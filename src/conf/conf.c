@@ -13,7 +13,8 @@
 #include "lib/log.h"
 #include "lib/banned.h"
 
-enum conf_type { T_STR, T_UINT, T_U64, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT, T_RATIO };
+enum conf_type { T_STR, T_UINT, T_U64, T_SIZE, T_DBURL, T_DBURL_OPT, T_LEVEL, T_FORMAT, T_RATIO,
+		 T_DURATION };
 
 struct conf_key {
 	const char *flag;
@@ -128,6 +129,10 @@ static const struct conf_key keys[] = {
 	{ "duplicate-threshold", "INSIGHTS_DUPLICATE_THRESHOLD", "0.8", T_RATIO,
 	  AT(duplicate_threshold), CONF_SERVE, 0, 1,
 	  "POST /insights?check_duplicates=true refuses a draft this similar (0 to 1) to an insight" },
+	{ "stale-after", "INSIGHTS_STALE_AFTER", "180d", T_DURATION, AT(stale_after_s), CONF_SERVE,
+	  1, 3650ull * 86400,
+	  "a published insight neither updated nor reviewed for this long is stale: 180d, 12h, "
+	  "30m, 3600s (seconds without a unit)" },
 	{ "response-cache", "INSIGHTS_RESPONSE_CACHE", "1", T_UINT, AT(response_cache), CONF_SERVE,
 	  0, 1, "cache read responses until the next write (1) or not (0)" },
 	{ "graphql-max-depth", "INSIGHTS_GRAPHQL_MAX_DEPTH", "12", T_UINT, AT(graphql_max_depth),
@@ -214,6 +219,31 @@ static int set(struct config *cfg, const struct conf_key *k, const char *v, cons
 		if (errno || *end || !(d >= (double)k->min && d <= (double)k->max))
 			return fail(why, whylen, "%s: '%s' is not a number between 0 and 1", src, v);
 		*(double *)field = d;
+		return 0;
+	}
+	case T_DURATION: {
+		/* A number of seconds, or with a unit: 180d, 12h, 30m, 3600s. */
+		char *end;
+		errno = 0;
+		if (!*v || *v == '-' || *v == '+' || *v == ' ')
+			return fail(why, whylen, "%s: '%s' is not a duration such as 180d, 12h or 3600s",
+				    src, v);
+		unsigned long long n = strtoull(v, &end, 10);
+		unsigned long long unit = 1;
+		if (end != v && (*end == 'd' || *end == 'h' || *end == 'm' || *end == 's') && !end[1]) {
+			unit = *end == 'd' ? 86400 : *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
+			end++;
+		}
+		if (errno || *end || end == v)
+			return fail(why, whylen, "%s: '%s' is not a duration such as 180d, 12h or 3600s",
+				    src, v);
+		if (n > k->max / unit || n * unit < k->min) {
+			char range[64];
+			snprintf(range, sizeof(range), "between %llu s and %llu days", k->min,
+				 k->max / 86400);
+			return fail(why, whylen, "%s: must be %s", src, range);
+		}
+		*(unsigned long long *)field = n * unit;
 		return 0;
 	}
 	case T_UINT:

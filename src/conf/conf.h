@@ -53,6 +53,7 @@ struct config {
 	unsigned response_cache;
 	unsigned search_window;
 	double duplicate_threshold;
+	unsigned long long stale_after_s;
 	unsigned graphql_max_depth;
 	unsigned graphql_max_fields;
 	unsigned graphql_max_limit;

@@ -36,6 +36,9 @@ void audit_fields_insight(struct audit_fields *out, struct arena *a, const struc
 	add_str(out, "priority", priority_name(r->priority));
 	add_str(out, "status", lifecycle_name(r->status));
 	add_ts(out, "published_at", r->published_at);
+	add_ts(out, "review_by", r->review_by);
+	add_str(out, "owner", r->owner);
+	add_ts(out, "reviewed_at", r->reviewed_at);
 	int64_t *ids = ARENA_NEW_ARRAY(a, int64_t, r->ntags ? r->ntags : 1);
 	for (size_t i = 0; i < r->ntags; i++)
 		ids[i] = r->tags[i].id;

@@ -27,7 +27,7 @@ struct audit_field {
 	size_t nids;
 };
 
-#define AUDIT_FIELDS_MAX 12
+#define AUDIT_FIELDS_MAX 16
 
 struct audit_fields {
 	size_t n;

@@ -210,6 +210,8 @@ enum status decode_insight_input(json_object *o, struct arena *a, struct insight
 	get_str(o, "content", a, &in->content, err);
 	get_str(o, "source", a, &in->source, err);
 	get_str(o, "author", a, &in->author, err);
+	get_str(o, "review_by", a, &in->review_by, err);
+	get_str(o, "owner", a, &in->owner, err);
 	get_id(o, "category_id", &in->category_id, err);
 	int p = 0, s = 0;
 	get_enum(o, "priority", parse_priority, PRIORITY_EXPECTED, false, &in->priority_set, &p, err);

@@ -87,7 +87,17 @@ void insight_apply(struct insight *row, const struct insight_input *in, const ch
 		row->priority = in->priority;
 	if (in->status_set)
 		row->status = in->status;
-	copy_ts(row->updated_at, now);
+	set_str(&row->owner, &in->owner);
+	if (in->review_by.set) {
+		const char *d = in->review_by.v ? in->review_by.v : "";
+		size_t n = strlen(d) < DATE_SIZE - 1 ? strlen(d) : DATE_SIZE - 1;
+		memcpy(row->review_by, d, n);
+		row->review_by[n] = '\0';
+	}
+	if (in->reviewed_at)
+		copy_ts(row->reviewed_at, in->reviewed_at);
+	if (!in->review)
+		copy_ts(row->updated_at, now);
 	follow_lifecycle(row, was, now);
 	if (in->published_at)
 		copy_ts(row->published_at, in->published_at);

@@ -37,6 +37,10 @@ int lifecycle_parse(const char *s, enum lifecycle *out);
 #define TITLE_MAX 500
 #define AUTHOR_MAX 255
 #define SOURCE_MAX 255
+/* An insight's owner (issue 14), in characters. */
+#define OWNER_MAX 255
+/* "2026-03-31" and its terminating NUL: review_by. */
+#define DATE_SIZE 11
 #define TAG_NAME_MAX 50
 #define CATEGORY_NAME_MAX 100
 #define ICON_MAX 50
@@ -91,6 +95,14 @@ struct insight {
 	char updated_at[TS_SIZE];
 	char published_at[TS_SIZE];
 	int64_t revision;            /* 1 when created; moves on every change */
+	/*
+	 * Lifecycle (issue 14): the date by which it should be reviewed
+	 * (YYYY-MM-DD, "" when none), who owns it (NULL: nobody), when it was
+	 * last reviewed ("" never).
+	 */
+	char review_by[DATE_SIZE];
+	const char *owner;
+	char reviewed_at[TS_SIZE];
 	struct tag *tags;            /* ordered by tag id */
 	size_t ntags;
 	struct category *category;   /* NULL when category_id is 0 */
@@ -108,6 +120,7 @@ struct opt_id {
 
 struct insight_input {
 	struct opt_str title, description, content, source, author;
+	struct opt_str review_by, owner; /* review_by: YYYY-MM-DD */
 	struct opt_id category_id;
 	bool priority_set;
 	enum priority priority;
@@ -132,6 +145,14 @@ struct insight_input {
 	const char *published_at;
 	/* Imports (core/transfer.c): the update time to keep (NULL: the rule's, now). */
 	const char *updated_at;
+	/*
+	 * Reviews and restores, never decoded from a request: `reviewed_at`
+	 * replaces the time of the last review (NULL: kept; "": none), and
+	 * `review` marks the change as a review, which leaves updated_at as it
+	 * was (a review is not an edit).
+	 */
+	const char *reviewed_at;
+	bool review;
 };
 
 /*
@@ -191,6 +212,14 @@ struct insight_filter {
 	const char *author;        /* case-insensitive substring; NULL: any */
 	const int64_t *tag_ids;    /* an insight must carry all of them */
 	size_t ntag_ids;
+	/*
+	 * Stale insights only (GET /insights?stale=true) when not NULL: those
+	 * not archived whose review_by is before `today` (YYYY-MM-DD), and the
+	 * published ones neither updated nor reviewed since `stale_before` (a
+	 * timestamp).
+	 */
+	const char *stale_before;
+	const char *today;
 	int64_t page;              /* >= 1 */
 	int64_t page_size;         /* 1..PAGE_SIZE_MAX */
 };
@@ -221,6 +250,8 @@ struct statistics {
 	int64_t total_categories;
 	struct insight *recent;            /* newest first */
 	size_t nrecent;
+	/* Published insights neither updated nor reviewed for --stale-after (issue 14). */
+	int64_t stale_insights;
 };
 
 #define STATS_RECENT 5

@@ -23,6 +23,9 @@ static const struct q_column insight_columns[QI__COUNT] = {
 	[QI_UPDATED_AT] = { "updated_at", QTY_TIMESTAMP, false },
 	[QI_PUBLISHED_AT] = { "published_at", QTY_TIMESTAMP, true },
 	[QI_REVISION] = { "revision", QTY_INT, false },
+	[QI_REVIEW_BY] = { "review_by", QTY_TEXT, true },   /* a date: YYYY-MM-DD */
+	[QI_OWNER] = { "owner", QTY_TEXT, true },
+	[QI_REVIEWED_AT] = { "reviewed_at", QTY_TIMESTAMP, true },
 };
 
 static const struct q_column tag_columns[QG__COUNT] = {

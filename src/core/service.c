@@ -15,6 +15,7 @@
 
 #include "auth/token.h"
 #include "core/audit.h"
+#include "core/lifecycle.h"
 #include "core/validate.h"
 #include "lib/cpus.h"
 #include "lib/log.h"
@@ -32,6 +33,7 @@ void service_init(struct service *svc, struct store *store)
 	atomic_store(&svc->version_complete, !svc->shared);
 	svc->idem_ttl_s = IDEM_TTL_DEFAULT_S;
 	svc->idem_claim_s = 60;
+	svc->stale_after_s = STALE_AFTER_DEFAULT_S;
 }
 
 void service_release(struct service *svc)
@@ -402,6 +404,19 @@ static enum status revision_keep(struct service *svc, struct arena *a, const str
 	return CALL(svc, revision_add, &r, err);
 }
 
+/*
+ * Records that insight `id` went from status `from` (-1: it was created or
+ * brought back) to `to` at `at`, by the calling thread's actor, in the
+ * write's batch (issue 14).
+ */
+static enum status transition_record(struct service *svc, int64_t id, int from,
+				     enum lifecycle to, const char *at, struct error *err)
+{
+	struct transition t = { .insight_id = id, .from = from, .to = to, .at = at,
+				.actor = actor_current()->name };
+	return CALL(svc, transition_add, &t, err);
+}
+
 enum status svc_insight_create(struct service *svc, struct arena *a,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err)
@@ -423,6 +438,8 @@ enum status svc_insight_create(struct service *svc, struct arena *a,
 			rc = CALL(svc, insight_create, a, in, out, err);
 		if (rc == OK)
 			rc = revision_keep(svc, &au.a, out, true, err);
+		if (rc == OK)
+			rc = transition_record(svc, out->id, -1, out->status, out->updated_at, err);
 		if (rc == OK) {
 			struct audit_fields now;
 			audit_fields_insight(&now, &au.a, out);
@@ -475,6 +492,11 @@ static enum status update_audited(struct service *svc, struct audited *au, struc
 		rc = CALL(svc, insight_update, a, id, in, out, err);
 	if (rc == OK)
 		rc = revision_keep(svc, &au->a, out, true, err);
+	if (rc == OK && out->status != old->status) {
+		char now[TS_SIZE];
+		clock_timestamp(now);
+		rc = transition_record(svc, id, (int)old->status, out->status, now, err);
+	}
 	if (rc == OK) {
 		struct audit_fields was, now;
 		audit_fields_insight(&was, &au->a, old);
@@ -761,11 +783,81 @@ enum status svc_category_delete_if(struct service *svc, int64_t id, int64_t expe
 	return rc;
 }
 
+/* A timestamp `ago` seconds before clock_now(), in `a`. */
+static const char *ago_ts(struct arena *a, int64_t ago)
+{
+	char *ts = arena_alloc(a, TS_SIZE);
+	clock_format(clock_now() - (time_t)ago, ts);
+	return ts;
+}
+
 enum status svc_statistics(struct service *svc, struct arena *a,
 			   struct statistics *out, struct error *err)
 {
 	error_clear(err);
-	return CALL(svc, statistics, a, out, err);
+	enum status rc = CALL(svc, statistics, a, out, err);
+	int64_t stale = 0;
+	if (rc == OK)
+		rc = CALL(svc, stale_count, ago_ts(a, svc->stale_after_s), &stale, err);
+	if (rc == OK)
+		out->stale_insights = stale;
+	return rc;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+enum status svc_lifecycle(struct service *svc, struct arena *a, int64_t days,
+			  struct lifecycle_figures *out, struct error *err)
+{
+	error_clear(err);
+	assert(days >= 1 && days <= LIFECYCLE_DAYS_MAX);
+	memset(out, 0, sizeof(*out));
+	out->days = days;
+	clock_format(clock_now() - (time_t)days * 86400, out->since);
+	struct lifecycle_data data;
+	enum status rc = CALL(svc, lifecycle, a, out->since, &data, err);
+	if (rc == OK)
+		lifecycle_compute(a, &data, out);
+	return rc;
+}
+
+void svc_stale_filter(struct service *svc, struct arena *a, struct insight_filter *f)
+{
+	f->stale_before = ago_ts(a, svc->stale_after_s);
+	char *today = arena_alloc(a, DATE_SIZE);
+	memcpy(today, ago_ts(a, 0), DATE_SIZE - 1);
+	today[DATE_SIZE - 1] = '\0';
+	f->today = today;
+}
+
+enum status svc_insight_review(struct service *svc, struct arena *a, int64_t id,
+			       int64_t expected, const struct opt_str *review_by,
+			       struct insight *out, struct error *err)
+{
+	error_clear(err);
+	struct insight_input in;
+	memset(&in, 0, sizeof(in));
+	in.review = true;
+	if (review_by)
+		in.review_by = *review_by;
+	if (insight_input_check(&in, false, err))
+		return err->status;
+	char now[TS_SIZE];
+	clock_timestamp(now);
+	in.reviewed_at = now;
+	struct audited au;
+	struct insight old;
+	enum status rc = OK;
+	AUDITED (svc, au, rc, err) {
+		if (rc == OK)
+			rc = check_version(svc, QT_INSIGHTS, id, expected, true, err);
+		if (rc == OK)
+			rc = CALL(svc, insight_get, &au.a, id, &old, err);
+		if (rc == OK)
+			rc = update_audited(svc, &au, a, id, &old, "review", &in, out, err);
+		rc = wrote(svc, rc);
+	}
+	return rc;
 }
 
 enum status svc_trends(struct service *svc, struct arena *a, int ndays,
@@ -1048,6 +1140,8 @@ static void input_of(struct insight_input *in, const struct insight_revision *r)
 	in->tag_ids = r->tag_ids;
 	in->ntag_ids = r->ntag_ids;
 	in->published_at = v->published_at;
+	in->review_by = (struct opt_str){ true, v->review_by[0] ? v->review_by : NULL };
+	in->owner = (struct opt_str){ true, v->owner };
 }
 
 /*
@@ -1147,6 +1241,8 @@ enum status svc_insight_restore(struct service *svc, struct arena *a, int64_t id
 			rc = CALL(svc, revision_retire, id, NULL, err);
 		if (rc == OK)
 			rc = revision_keep(svc, &au.a, out, true, err);
+		if (rc == OK)
+			rc = transition_record(svc, id, -1, out->status, out->updated_at, err);
 		if (rc == OK) {
 			struct audit_fields now;
 			audit_fields_insight(&now, &au.a, out);

@@ -34,6 +34,9 @@ struct service_counters {
 
 #define SEARCHES_PER_CPU 2
 
+/* --stale-after's default: 180 days. */
+#define STALE_AFTER_DEFAULT_S (180 * 86400LL)
+
 struct service {
 	struct store *store;             /* borrowed */
 	struct service_counters counters;
@@ -72,6 +75,8 @@ struct service {
 	int64_t idem_claim_s;
 	/* A draft this alike an insight (or more) is a possible duplicate of it. */
 	double duplicate_threshold;
+	/* A published insight neither updated nor reviewed for this long is stale (issue 14). */
+	int64_t stale_after_s;
 };
 
 /* The current data version (see struct service). */
@@ -174,8 +179,35 @@ enum status svc_category_update(struct service *svc, struct arena *a, int64_t id
 				struct error *err);
 enum status svc_category_delete(struct service *svc, int64_t id, struct error *err);
 
+/* With stale_insights (svc->stale_after_s ago, by clock_now()). */
 enum status svc_statistics(struct service *svc, struct arena *a,
 			   struct statistics *out, struct error *err);
+
+/* ---- lifecycle (issue 14; core/lifecycle.h) ---- */
+
+/*
+ * GET /statistics/lifecycle: the transitions of the `days` (1..
+ * LIFECYCLE_DAYS_MAX) days ending now (clock_now()), and how long the
+ * insights first published in them took from creation to publication.
+ */
+enum status svc_lifecycle(struct service *svc, struct arena *a, int64_t days,
+			  struct lifecycle_figures *out, struct error *err);
+/*
+ * Makes `f` list stale insights only (see struct insight_filter): past
+ * their review date today, or published and neither updated nor reviewed
+ * for svc->stale_after_s. The cut-offs are allocated in `a`.
+ */
+void svc_stale_filter(struct service *svc, struct arena *a, struct insight_filter *f);
+/*
+ * POST /insights/{id}/review: marks insight `id` reviewed now (reviewed_at;
+ * updated_at is left as it was) and, when review_by->set, sets its next
+ * review date (null clears it). A new revision, audited as "review".
+ * `expected` as svc_insight_update_if. E_NOTFOUND for an unknown id;
+ * E_INVALID for a review_by that is not a date (at ["review_by"]).
+ */
+enum status svc_insight_review(struct service *svc, struct arena *a, int64_t id,
+			       int64_t expected, const struct opt_str *review_by,
+			       struct insight *out, struct error *err);
 /* `ndays` days ending today (UTC), oldest first, every day present. */
 enum status svc_trends(struct service *svc, struct arena *a, int ndays,
 		       struct trend_day **out, struct error *err);

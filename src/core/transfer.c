@@ -68,6 +68,7 @@ enum field_kind {
 	F_STATUS,    /* enum lifecycle (core/input.c) */
 	F_TS,        /* char[TS_SIZE], never null; const char * in the input */
 	F_TS_NULL,   /* the same, null when "" */
+	F_DATE,      /* char[DATE_SIZE], null when ""; opt_str in the input (core/input.c) */
 	F_INT,       /* int64 (the revision) */
 	F_CATEGORY,  /* category_id, written as the category's slug */
 	F_TAGS,      /* the tags, written as their slugs */
@@ -86,8 +87,7 @@ struct insight_field {
 
 /*
  * Every field of an insight, in the order records list them. A new field
- * of the model gets its row here (issue 14's owner, review_by, reviewed_at
- * after the merge): then every format carries it.
+ * of the model gets its row here: then every format carries it.
  */
 static const struct insight_field insight_fields[] = {
 	{ "id", F_ID, ROW(id), IN(id), false },
@@ -104,6 +104,9 @@ static const struct insight_field insight_fields[] = {
 	{ "updated_at", F_TS, ROW(updated_at), IN(updated_at), false },
 	{ "published_at", F_TS_NULL, ROW(published_at), IN(published_at), true },
 	{ "revision", F_INT, ROW(revision), IN(revision), false },
+	{ "owner", F_TEXT, ROW(owner), 0, true },
+	{ "review_by", F_DATE, ROW(review_by), 0, true },
+	{ "reviewed_at", F_TS_NULL, ROW(reviewed_at), IN(reviewed_at), true },
 };
 
 #define NFIELDS (sizeof(insight_fields) / sizeof(insight_fields[0]))
@@ -385,6 +388,7 @@ static json_object *field_json(const struct export_cursor *c, const struct insig
 		return json_object_new_string(lifecycle_name(in->status));
 	case F_TS:
 	case F_TS_NULL:
+	case F_DATE:
 		return jts(AT_C(in, f->row, char));
 	case F_CATEGORY:
 		return jstr(category_slug(c, in->category_id));
@@ -473,7 +477,8 @@ static const char *field_text(const struct export_cursor *c, const struct insigh
 	case F_STATUS:
 		return lifecycle_name(in->status);
 	case F_TS:
-	case F_TS_NULL: {
+	case F_TS_NULL:
+	case F_DATE: {
 		const char *ts = AT_C(in, f->row, char);
 		return ts[0] ? ts : NULL;
 	}
@@ -1083,6 +1088,7 @@ static enum status do_insight(struct importer *im, json_object *o, struct arena 
 			break;
 		}
 		case F_TEXT:
+		case F_DATE:
 		case F_PRIORITY:
 		case F_STATUS:
 			break; /* core/input.c's */

@@ -63,6 +63,30 @@ static void check_color(struct error *err, const struct opt_str *v)
 			      "String should match pattern '^#[0-9A-Fa-f]{6}$'");
 }
 
+bool date_valid(const char *s)
+{
+	static const int days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return false;
+	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	int m = (s[5] - '0') * 10 + (s[6] - '0');
+	int d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
+}
+
+static void check_date(struct error *err, const char *field, const struct opt_str *v)
+{
+	if (v->set && v->v && !date_valid(v->v) && !error_has(err, field))
+		error_invalid(err, field, "date_parsing",
+			      "Input should be a valid date in the format YYYY-MM-DD");
+}
+
 enum status insight_input_check(const struct insight_input *in, bool create, struct error *err)
 {
 	static const struct text_rule title = { "title", true, false, 1, TITLE_MAX };
@@ -75,6 +99,9 @@ enum status insight_input_check(const struct insight_input *in, bool create, str
 	check_text(err, &content, &in->content, create);
 	check_text(err, &source, &in->source, create);
 	check_text(err, &author, &in->author, create);
+	static const struct text_rule owner = { "owner", false, true, 1, OWNER_MAX };
+	check_text(err, &owner, &in->owner, create);
+	check_date(err, "review_by", &in->review_by);
 	return err->status;
 }
 

@@ -25,5 +25,7 @@ enum status category_input_check(const struct category_input *in, bool create, s
 
 /* True when `s` is a color of the form #RRGGBB (hex digits, either case). */
 bool color_valid(const char *s);
+/* True when `s` is a calendar date YYYY-MM-DD (year 0001 to 9999, leap days checked). */
+bool date_valid(const char *s);
 
 #endif

@@ -447,6 +447,18 @@ static void write_column(struct jsonw *w, enum q_table t, const struct q_row *r,
 		case QI_REVISION:
 			jsonw_int(w, in->revision);
 			return;
+		case QI_REVIEW_BY:
+			if (in->review_by[0])
+				jsonw_str(w, in->review_by);
+			else
+				jsonw_null(w);
+			return;
+		case QI_OWNER:
+			jsonw_str(w, in->owner);
+			return;
+		case QI_REVIEWED_AT:
+			write_ts(w, in->reviewed_at);
+			return;
 		case QI__COUNT:
 			break;
 		}

@@ -278,7 +278,8 @@ static bool writable(enum q_table table, int column)
 	case QT_INSIGHTS:
 		return column == QI_TITLE || column == QI_DESCRIPTION || column == QI_CONTENT ||
 		       column == QI_SOURCE || column == QI_AUTHOR || column == QI_CATEGORY_ID ||
-		       column == QI_PRIORITY || column == QI_STATUS;
+		       column == QI_PRIORITY || column == QI_STATUS || column == QI_REVIEW_BY ||
+		       column == QI_OWNER;
 	case QT_TAGS:
 		return column == QG_NAME || column == QG_SLUG || column == QG_DESCRIPTION ||
 		       column == QG_COLOR;

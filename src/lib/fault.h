@@ -28,6 +28,10 @@
  *   sqlite.io                       every SQLite statement fails with an
  *                                   I/O error, as on a dead disk
  *   pg.listen                       the PostgreSQL listener cannot LISTEN
+ *   clock.offset_s N                clock_now() (lib/clock.h) is N seconds
+ *                                   ahead (or behind, N < 0) of the real time
+ *   clock.at_s N                    clock_now() is N (Unix seconds): a frozen
+ *                                   clock, for figures exact to the second
  */
 #ifndef INSIGHTS_FAULT_H
 #define INSIGHTS_FAULT_H

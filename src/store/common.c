@@ -73,6 +73,22 @@ void store_read_category(const struct store_row *r, int base, bool counted, stru
 	c->insight_count = counted ? col_int(r, base + CC_INSIGHT_COUNT) : 0;
 }
 
+/* A date column (YYYY-MM-DD, text on both dialects); "" for NULL. */
+static void read_date(const struct store_row *r, int col, char out[DATE_SIZE])
+{
+	out[0] = '\0';
+	if (r->ops->is_null(r->res, r->row, col))
+		return;
+	size_t len;
+	const char *d = r->ops->text(r->res, r->row, col, &len);
+	if (!d)
+		return;
+	if (len > DATE_SIZE - 1)
+		len = DATE_SIZE - 1;
+	memcpy(out, d, len);
+	out[len] = '\0';
+}
+
 void store_read_insight(const struct store_row *r, int base, struct arena *a,
 			struct insight *in)
 {
@@ -95,6 +111,9 @@ void store_read_insight(const struct store_row *r, int base, struct arena *a,
 	store_read_ts(r, base + IC_UPDATED_AT, in->updated_at);
 	store_read_ts(r, base + IC_PUBLISHED_AT, in->published_at);
 	in->revision = col_int(r, base + IC_REVISION);
+	read_date(r, base + IC_REVIEW_BY, in->review_by);
+	in->owner = col_text(r, base + IC_OWNER, a);
+	store_read_ts(r, base + IC_REVIEWED_AT, in->reviewed_at);
 	if (!r->ops->is_null(r->res, r->row, base + IC_CATEGORY + CC_ID)) {
 		in->category = ARENA_NEW(a, struct category);
 		store_read_category(r, base + IC_CATEGORY, false, a, in->category);
@@ -128,6 +147,9 @@ void store_read_revision(const struct store_row *r, struct arena *a,
 	store_read_ts(r, RC_PUBLISHED_AT, v->published_at);
 	out->actor = col_text(r, RC_ACTOR, a);
 	store_read_ts(r, RC_DELETED_AT, out->deleted_at);
+	read_date(r, RC_REVIEW_BY, v->review_by);
+	v->owner = col_text(r, RC_OWNER, a);
+	store_read_ts(r, RC_REVIEWED_AT, v->reviewed_at);
 	/* "[1,2,3]", written by store_ids_print: digits and commas. */
 	const char *ids = r->ops->text(r->res, r->row, RC_TAG_IDS, &len);
 	size_t n = 0;
@@ -252,7 +274,7 @@ bool store_has_text(const struct insight_filter *f)
 
 bool store_needs_row_count(const struct insight_filter *f)
 {
-	return store_has_text(f) || f->author || f->ntag_ids;
+	return store_has_text(f) || f->author || f->ntag_ids || f->stale_before;
 }
 
 /* ---- statistics and trends ------------------------------------------------- */

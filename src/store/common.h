@@ -46,10 +46,12 @@ enum category_col { CC_ID, CC_NAME, CC_SLUG, CC_DESCRIPTION, CC_PARENT_ID, CC_CO
 /* An insight's columns, then its category's (without the count; NULL when it has none). */
 enum insight_col { IC_ID, IC_TITLE, IC_DESCRIPTION, IC_CONTENT, IC_SOURCE, IC_AUTHOR,
 		   IC_CATEGORY_ID, IC_PRIORITY, IC_STATUS, IC_CREATED_AT, IC_UPDATED_AT,
-		   IC_PUBLISHED_AT, IC_REVISION, IC_CATEGORY, IC__COUNT = IC_CATEGORY + CC_INSIGHT_COUNT };
+		   IC_PUBLISHED_AT, IC_REVISION, IC_REVIEW_BY, IC_OWNER, IC_REVIEWED_AT, IC_CATEGORY,
+		   IC__COUNT = IC_CATEGORY + CC_INSIGHT_COUNT };
 #define STORE_INSIGHT_COLS                                                         \
 	"i.id, i.title, i.description, i.content, i.source, i.author, i.category_id, " \
 	"i.priority, i.status, i.created_at, i.updated_at, i.published_at, i.revision, " \
+	"i.review_by, i.owner, i.reviewed_at, "                                        \
 	STORE_CATEGORY_COLS
 #define STORE_INSIGHT_FROM "insights i LEFT JOIN categories c ON c.id = i.category_id"
 
@@ -89,10 +91,11 @@ void store_read_ts(const struct store_row *r, int col, char out[TS_SIZE]);
 enum revision_col { RC_INSIGHT_ID, RC_REVISION, RC_TITLE, RC_DESCRIPTION, RC_CONTENT, RC_SOURCE,
 		    RC_AUTHOR, RC_CATEGORY_ID, RC_PRIORITY, RC_STATUS, RC_CREATED_AT,
 		    RC_UPDATED_AT, RC_PUBLISHED_AT, RC_TAG_IDS, RC_ACTOR, RC_DELETED_AT,
-		    RC__COUNT };
+		    RC_REVIEW_BY, RC_OWNER, RC_REVIEWED_AT, RC__COUNT };
 #define STORE_REVISION_COLS                                                            \
 	"insight_id, revision, title, description, content, source, author, category_id, " \
-	"priority, status, created_at, updated_at, published_at, tag_ids, actor, deleted_at"
+	"priority, status, created_at, updated_at, published_at, tag_ids, actor, deleted_at, " \
+	"review_by, owner, reviewed_at"
 /* Reads a revision row (tag_ids a JSON array of ids) into `out`, in `a`. */
 void store_read_revision(const struct store_row *r, struct arena *a,
 			 struct insight_revision *out);

@@ -33,6 +33,7 @@ static const char *const sql_tables[QT__COUNT] = {
 static const char *const sql_insight_cols[QI__COUNT] = {
 	"id", "title", "description", "content", "source", "author", "category_id",
 	"priority", "status", "created_at", "updated_at", "published_at", "revision",
+	"review_by", "owner", "reviewed_at",
 };
 static const char *const sql_tag_cols[QG__COUNT] = {
 	"id", "name", "slug", "description", "color", "created_at", "usage_count",

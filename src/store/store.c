@@ -688,6 +688,36 @@ enum status store_idem_prune(struct store *st, int64_t before, int64_t *deleted,
 	return rc;
 }
 
+enum status store_transition_add(struct store *st, const struct transition *t,
+				  struct error *err)
+{
+	/* Alone it would commit even if the change it records did not. */
+	if (batch_of != st)
+		return error_set(err, E_INTERNAL, "a transition is written inside a batch only");
+	CALL(transition_add, t, err);
+	return rc;
+}
+
+enum status store_lifecycle(struct store *st, struct arena *a, const char *since,
+			    struct lifecycle_data *out, struct error *err)
+{
+	ZERO(out);
+	CALL(lifecycle, a, since, out, err);
+	if (rc)
+		ZERO(out);
+	return rc;
+}
+
+enum status store_stale_count(struct store *st, const char *before, int64_t *n,
+			      struct error *err)
+{
+	*n = 0;
+	CALL(stale_count, before, n, err);
+	if (rc)
+		*n = 0;
+	return rc;
+}
+
 enum status store_watch(struct store *st, store_changed_fn changed, void *arg,
 			struct error *err)
 {

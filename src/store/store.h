@@ -38,6 +38,7 @@
 #include "conf/dburl.h"
 #include "core/access.h"
 #include "core/idempotency.h"
+#include "core/lifecycle.h"
 #include "core/model.h"
 #include "core/query.h"
 #include "lib/arena.h"
@@ -398,6 +399,24 @@ struct store_driver {
 	 */
 	enum status (*backup)(struct store *st, const char *path, store_progress_fn progress,
 			      void *arg, struct error *err);
+	 * Lifecycle statistics (issue 14; core/lifecycle.h). transition_add:
+	 * records one status change, in the calling thread's batch (with the
+	 * write that makes it). lifecycle: from one snapshot, the transitions
+	 * at or after `since` counted by (from, to), and the insights (still
+	 * stored) whose first transition to published is at or after `since`:
+	 * the seconds from their first creation transition (or their
+	 * created_at when they have none: a bulk load) to it, their category's
+	 * name and the actor of that creation (or, unknown, their author).
+	 * stale_count: the published insights whose updated_at and reviewed_at
+	 * are both before `before` (a timestamp; reviewed_at NULL counts as
+	 * before).
+	 */
+	enum status (*transition_add)(struct store *st, const struct transition *t,
+				      struct error *err);
+	enum status (*lifecycle)(struct store *st, struct arena *a, const char *since,
+				 struct lifecycle_data *out, struct error *err);
+	enum status (*stale_count)(struct store *st, const char *before, int64_t *n,
+				   struct error *err);
 
 	/*
 	 * A batch: every operation the calling thread makes on the store
@@ -545,6 +564,13 @@ enum status store_check(struct store *st, struct arena *a, struct store_check *o
 /* E_INTERNAL for a driver without `backup` (see store_can_backup). */
 enum status store_backup(struct store *st, const char *path, store_progress_fn progress, void *arg,
 			 struct error *err);
+/* E_INTERNAL outside a batch: a transition is kept with the change that makes it. */
+enum status store_transition_add(struct store *st, const struct transition *t,
+				  struct error *err);
+enum status store_lifecycle(struct store *st, struct arena *a, const char *since,
+			    struct lifecycle_data *out, struct error *err);
+enum status store_stale_count(struct store *st, const char *before, int64_t *n,
+			      struct error *err);
 /*
  * Begins a batch on the calling thread (see store_driver.batch_begin):
  * until store_batch_end, its operations run in one transaction.

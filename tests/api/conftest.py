@@ -39,7 +39,7 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 INSIGHT_KEYS = {"id", "title", "description", "content", "source", "author", "category_id",
                 "priority", "status", "created_at", "updated_at", "published_at", "revision",
-                "tags", "category"}
+                "review_by", "owner", "reviewed_at", "tags", "category"}
 TAG_KEYS = {"id", "name", "slug", "description", "color", "created_at", "usage_count"}
 CATEGORY_KEYS = {"id", "name", "slug", "description", "parent_id", "color", "icon",
                  "created_at", "updated_at", "insight_count"}
@@ -279,6 +279,9 @@ def assert_insight(ins):
     assert_timestamp(ins["updated_at"])
     assert_timestamp(ins["published_at"], nullable=True)
     assert isinstance(ins["revision"], int) and ins["revision"] >= 1
+    assert ins["review_by"] is None or DATE_RE.match(ins["review_by"])
+    assert ins["owner"] is None or isinstance(ins["owner"], str)
+    assert_timestamp(ins["reviewed_at"], nullable=True)
     assert ins["updated_at"] >= ins["created_at"]
     assert isinstance(ins["tags"], list)
     for tag in ins["tags"]:

@@ -20,7 +20,8 @@ def without(ins, *keys):
 
 def as_revision(ins):
     """The fields a revision of `ins` holds."""
-    out = {k: ins[k] for k in CONTENT_KEYS + ("updated_at", "revision")}
+    out = {k: ins[k] for k in CONTENT_KEYS + ("updated_at", "revision", "review_by", "owner",
+                                               "reviewed_at")}
     out["tag_ids"] = [t["id"] for t in ins["tags"]]
     return out
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import DATE_RE, assert_422, utc_today
 
 STATS_KEYS = {"total_insights", "insights_by_status", "insights_by_priority", "insights_by_category",
-              "total_tags", "total_categories", "recent_insights"}
+              "total_tags", "total_categories", "stale_insights", "recent_insights"}
 
 
 def test_empty_database(fresh_api):
@@ -18,6 +18,7 @@ def test_empty_database(fresh_api):
         "insights_by_category": {},
         "total_tags": 0,
         "total_categories": 0,
+        "stale_insights": 0,
         "recent_insights": [],
     }
 

@@ -170,6 +170,9 @@ const struct store_driver store_pg_driver = {
 	.idem_finish = pg_idem_finish,
 	.idem_release = pg_idem_release,
 	.idem_prune = pg_idem_prune,
+	.transition_add = pg_transition_add,
+	.lifecycle = pg_lifecycle,
+	.stale_count = pg_stale_count,
 	.batch_begin = pg_batch_begin,
 	.batch_end = pg_batch_end,
 };

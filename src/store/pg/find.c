@@ -62,6 +62,14 @@ static int pg_build_where(const struct insight_filter *f, bool text, const char 
 			      " WHERE x.tag_id = ANY($%d::bigint[]) GROUP BY x.insight_id"
 			      " HAVING count(*) = $%d)", ids, n);
 	}
+	if (f->stale_before) {
+		int today = pg_p_text(p, f->today);
+		int before = pg_p_text(p, f->stale_before);
+		buf_addf(sql, " AND ((i.review_by < $%d AND i.status <> 'archived')"
+			      " OR (i.status = 'published'"
+			      " AND greatest(i.updated_at, i.reviewed_at) < $%d::timestamp))",
+			 today, before);
+	}
 	return text_param;
 }
 
@@ -92,7 +100,7 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 	PGresult *r;
 
 	/* The total. */
-	if (!text && !f->author && !f->ntag_ids) {
+	if (!text && !store_needs_row_count(f)) {
 		rc = pg_count_fast(c, f, &out->total, err);
 	} else {
 		struct pg_params p = { 0 };
@@ -200,7 +208,7 @@ static enum status pg_find_newest(struct pg_conn *c, struct arena *a, const stru
 	struct pg_pq qs[PG_MAX_PIPELINE];
 	size_t n = 0, at_count, at_page = 0;
 
-	if (!f->author && !f->ntag_ids) {
+	if (!store_needs_row_count(f)) {
 		pg_p_text(&fast, f->status >= 0 ? lifecycle_name((enum lifecycle)f->status) : NULL);
 		pg_p_text(&fast, f->priority >= 0 ? priority_name((enum priority)f->priority) : NULL);
 		pg_p_id(&fast, f->category_id);

@@ -50,7 +50,7 @@
 #define PG_BUILT_CACHE 48
 /* Statements in one pipeline at most. */
 #define PG_MAX_PIPELINE 8
-#define PG_MAX_PARAMS 16
+#define PG_MAX_PARAMS 24
 /* Tells the instances that listen that the data changed (run.c, listen.c). */
 #define PG_CHANNEL "insights_changes"
 /* Advisory lock keys ('insight' in ASCII, and the next value). */
@@ -335,7 +335,8 @@ struct pg_op {
 	const struct audit_entry *audit_in;
 	const struct audit_filter *audit_filter;
 	struct token **token_rows;
-	int64_t *tally;                         /* rows a maintenance write touched */
+	int64_t *tally;                         /* rows a maintenance write touched; a count */
+	const struct transition *transition_in; /* lifecycle.c */
 	/* Revisions and versions (revision.c). */
 	const struct insight_revision *revision_in;
 	enum q_table table;
@@ -472,5 +473,10 @@ enum status pg_idem_finish(struct store *st, const struct idem_row *answer, stru
 enum status pg_idem_release(struct store *st, const char *actor, const char *key,
 			    const char *token, struct error *err);
 enum status pg_idem_prune(struct store *st, int64_t before, int64_t *deleted, struct error *err);
+/* lifecycle.c */
+enum status pg_transition_add(struct store *st, const struct transition *t, struct error *err);
+enum status pg_lifecycle(struct store *st, struct arena *a, const char *since,
+			 struct lifecycle_data *out, struct error *err);
+enum status pg_stale_count(struct store *st, const char *before, int64_t *n, struct error *err);
 
 #endif

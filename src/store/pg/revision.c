@@ -80,9 +80,13 @@ static enum status pg_body_revision_add(struct pg_conn *c, struct pg_op *op, str
 	pg_p_text(&p, ids.data);
 	pg_p_text(&p, r->actor);
 	pg_p_ts(&p, r->deleted_at);
+	pg_p_text(&p, v->review_by[0] ? v->review_by : NULL);
+	pg_p_text(&p, v->owner);
+	pg_p_ts(&p, v->reviewed_at);
 	enum status rc = pg_q_built(c,
 		"INSERT INTO insight_revisions (" STORE_REVISION_COLS ")"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+		" $17, $18, $19)"
 		" ON CONFLICT (insight_id, revision) DO NOTHING", &p, NULL, err);
 	buf_release(&ids);
 	return rc;

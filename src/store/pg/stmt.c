@@ -34,12 +34,15 @@ const char *const pg_sql[P__COUNT] = {
 		" ORDER BY it.insight_id, t.id",
 	[P_INSIGHT_INSERT] =
 		"INSERT INTO insights (title, description, content, source, author, category_id,"
-		" priority, status, created_at, updated_at, published_at, revision)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+		" priority, status, created_at, updated_at, published_at, review_by, owner,"
+		" reviewed_at, revision)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+		" RETURNING id",
 	[P_INSIGHT_UPDATE] =
 		"UPDATE insights SET title = $1, description = $2, content = $3, source = $4,"
 		" author = $5, category_id = $6, priority = $7, status = $8, created_at = $9,"
-		" updated_at = $10, published_at = $11, revision = revision + 1 WHERE id = $12",
+		" updated_at = $10, published_at = $11, review_by = $12, owner = $13,"
+		" reviewed_at = $14, revision = revision + 1 WHERE id = $15",
 	[P_INSIGHT_DELETE] = "DELETE FROM insights WHERE id = $1",
 	/* unnest keeps the (ascending) order: the triggers lock tags in that order. */
 	[P_INSIGHT_TAGS_ADD] =

@@ -91,6 +91,9 @@ static void pg_insight_params(struct pg_params *p, const struct insight *row)
 	pg_p_ts(p, row->created_at);
 	pg_p_ts(p, row->updated_at);
 	pg_p_ts(p, row->published_at);
+	pg_p_text(p, row->review_by[0] ? row->review_by : NULL);
+	pg_p_text(p, row->owner);
+	pg_p_ts(p, row->reviewed_at);
 }
 
 /* Makes the insight's tags exactly `in->tag_ids`, touching only what changes. */
@@ -132,7 +135,8 @@ static enum status pg_insert_insight(struct pg_conn *c, const struct insight_inp
 		rc = pg_q_built(c,
 			"INSERT INTO insights (title, description, content, source, author,"
 			" category_id, priority, status, created_at, updated_at, published_at,"
-			" revision, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+			" review_by, owner, reviewed_at, revision, id)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 			" RETURNING id", &p, &r, err);
 	} else {
 		rc = pg_q_fixed(c, P_INSIGHT_INSERT, &p, &r, err);

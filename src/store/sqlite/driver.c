@@ -215,6 +215,9 @@ const struct store_driver store_sqlite_driver = {
 	.idem_finish = sq_idem_finish,
 	.idem_release = sq_idem_release,
 	.idem_prune = sq_idem_prune,
+	.transition_add = sq_transition_add,
+	.lifecycle = sq_lifecycle,
+	.stale_count = sq_stale_count,
 	.batch_end = sq_batch_end,
 	.watch = NULL,
 };

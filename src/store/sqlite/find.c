@@ -102,7 +102,7 @@ bool sq_fts_query(const char *text, struct buf *q)
 	return any;
 }
 
-#define MAX_BINDS 8
+#define MAX_BINDS 16
 
 struct sq_bind {
 	bool is_text;
@@ -134,7 +134,8 @@ static void sq_bind_add_int(struct sq_find *q, int64_t i)
 
 static bool sq_has_row_filters(const struct insight_filter *f)
 {
-	return f->status >= 0 || f->priority >= 0 || f->category_id || f->author || f->ntag_ids;
+	return f->status >= 0 || f->priority >= 0 || f->category_id || f->author || f->ntag_ids ||
+	       f->stale_before;
 }
 
 /*
@@ -188,6 +189,14 @@ static void sq_build_query(const struct insight_filter *f, bool text, const char
 				  " AND x.tag_id IN (SELECT value FROM json_each(?))) = ?");
 		sq_bind_add_text(q, q->tags.data);
 		sq_bind_add_int(q, (int64_t)f->ntag_ids);
+	}
+	if (f->stale_before) {
+		/* Past its review date, or published and neither updated nor reviewed since. */
+		buf_adds(&q->sql, " AND ((i.review_by < ? AND i.status <> 'archived')"
+				  " OR (i.status = 'published'"
+				  " AND max(i.updated_at, coalesce(i.reviewed_at, '')) < ?))");
+		sq_bind_add_text(q, f->today);
+		sq_bind_add_text(q, f->stale_before);
 	}
 }
 

@@ -57,7 +57,8 @@ enum status sq_revision_add(struct store *st, const struct insight_revision *r,
 		return rc;
 	sqlite3_stmt *s = sq_dyn_stmt(t.c,
 		"INSERT INTO insight_revisions (" STORE_REVISION_COLS ")"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		" ?17, ?18, ?19)"
 		" ON CONFLICT (insight_id, revision) DO NOTHING", err);
 	if (!s)
 		return sq_txn_end(&t, err->status, err);
@@ -80,6 +81,9 @@ enum status sq_revision_add(struct store *st, const struct insight_revision *r,
 	sqlite3_bind_text(s, 14, ids.data, (int)ids.len, SQLITE_STATIC);
 	sq_bind_text(s, 15, r->actor);
 	sq_bind_ts(s, 16, r->deleted_at);
+	sq_bind_ts(s, 17, v->review_by);
+	sq_bind_text(s, 18, v->owner);
+	sq_bind_ts(s, 19, v->reviewed_at);
 	int src = sq_run(s);
 	buf_release(&ids);
 	if (src != SQLITE_OK)

@@ -390,5 +390,10 @@ enum status sq_idem_finish(struct store *st, const struct idem_row *answer, stru
 enum status sq_idem_release(struct store *st, const char *actor, const char *key,
 			    const char *token, struct error *err);
 enum status sq_idem_prune(struct store *st, int64_t before, int64_t *deleted, struct error *err);
+/* lifecycle.c */
+enum status sq_transition_add(struct store *st, const struct transition *t, struct error *err);
+enum status sq_lifecycle(struct store *st, struct arena *a, const char *since,
+			 struct lifecycle_data *out, struct error *err);
+enum status sq_stale_count(struct store *st, const char *before, int64_t *n, struct error *err);
 
 #endif

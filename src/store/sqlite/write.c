@@ -62,6 +62,9 @@ static void sq_bind_insight_row(sqlite3_stmt *s, const struct insight *r)
 	sq_bind_ts(s, 9, r->created_at);
 	sq_bind_ts(s, 10, r->updated_at);
 	sq_bind_ts(s, 11, r->published_at);
+	sq_bind_ts(s, 12, r->review_by);
+	sq_bind_text(s, 13, r->owner);
+	sq_bind_ts(s, 14, r->reviewed_at);
 }
 
 /* Makes the insight's tags exactly `in->tag_ids`, touching only what changes. */
@@ -108,8 +111,8 @@ static enum status sq_insert_insight(struct sq_conn *c, const struct insight_inp
 	if (!s)
 		return err->status;
 	sq_bind_insight_row(s, &row);
-	sq_bind_id(s, 12, row.id);
-	sqlite3_bind_int64(s, 13, row.revision);
+	sq_bind_id(s, 15, row.id);
+	sqlite3_bind_int64(s, 16, row.revision);
 	int src = sq_run(s);
 	if (src != SQLITE_OK)
 		return sq_fail(c, src, err);
@@ -171,7 +174,7 @@ enum status sq_insight_update(struct store *st, struct arena *a, int64_t id,
 			rc = err->status;
 		} else {
 			sq_bind_insight_row(s, &row);
-			sqlite3_bind_int64(s, 12, id);
+			sqlite3_bind_int64(s, 15, id);
 			int src = sq_run(s);
 			rc = src == SQLITE_OK ? OK : sq_fail(c, src, err);
 		}

@@ -338,6 +338,8 @@ static void check_insight_row(const struct insight *row)
 	check_member(o, "content", row->content);
 	check_member(o, "source", row->source);
 	check_member(o, "author", row->author);
+	check_member(o, "owner", row->owner);
+	check_member(o, "review_by", row->review_by[0] ? row->review_by : NULL);
 	check_member(o, "priority", priority_name(row->priority));
 	check_member(o, "status", lifecycle_name(row->status));
 	json_object_put(o);
@@ -348,7 +350,7 @@ static void check_insight_row(const struct insight *row)
 
 static const char *const insight_fields[] = {
 	"title", "description", "content", "source", "author", "category_id", "priority",
-	"status", "tag_ids", NULL,
+	"status", "tag_ids", "review_by", "owner", NULL,
 };
 static const char *const tag_fields[] = { "name", "slug", "description", "color", NULL };
 static const char *const category_fields[] = {
@@ -370,6 +372,7 @@ static void fuzz_insight(json_object *o, struct arena *a, bool create)
 	check_problems(&err, insight_fields);
 	check_str(&in.title), check_str(&in.description), check_str(&in.content);
 	check_str(&in.source), check_str(&in.author);
+	check_str(&in.review_by), check_str(&in.owner);
 	FUZZ_CHECK(!in.category_id.set || in.category_id.v >= 0);
 	FUZZ_CHECK(!in.priority_set || (unsigned)in.priority < PRIORITY_COUNT);
 	FUZZ_CHECK(!in.status_set || (unsigned)in.status < LIFECYCLE_COUNT);
@@ -382,6 +385,8 @@ static void fuzz_insight(json_object *o, struct arena *a, bool create)
 	check_encoded_error(&err);
 	if (rc != OK)
 		return;
+	/* What passed the check is a calendar date, kept whole by the row. */
+	FUZZ_CHECK(!in.review_by.set || !in.review_by.v || date_valid(in.review_by.v));
 	struct insight row;
 	if (create) {
 		insight_init(&row, &in, NOW);

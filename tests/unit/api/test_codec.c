@@ -96,12 +96,14 @@ TEST(encode_insight_shape)
 	struct insight in = { .id = 1, .title = "T \"q\"", .description = "d", .author = "a",
 			      .priority = PRIORITY_HIGH, .status = LIFECYCLE_PUBLISHED,
 			      .created_at = "2025-12-23T18:00:00Z", .updated_at = "2025-12-23T18:00:00Z",
-			      .published_at = "", .revision = 4, .tags = &tag, .ntags = 1 };
+			      .published_at = "", .revision = 4, .review_by = "2026-03-31",
+			      .owner = "ops", .tags = &tag, .ntags = 1 };
 	char *s = encode(enc_insight, &in);
 	CHECK_STR(s, "{\"id\":1,\"title\":\"T \\\"q\\\"\",\"description\":\"d\",\"content\":null,"
 		     "\"source\":null,\"author\":\"a\",\"category_id\":null,\"priority\":\"high\","
 		     "\"status\":\"published\",\"created_at\":\"2025-12-23T18:00:00Z\","
 		     "\"updated_at\":\"2025-12-23T18:00:00Z\",\"published_at\":null,\"revision\":4,"
+		     "\"review_by\":\"2026-03-31\",\"owner\":\"ops\",\"reviewed_at\":null,"
 		     "\"tags\":[{\"id\":2,\"name\":\"Perf\",\"slug\":\"perf\",\"description\":null,"
 		     "\"color\":null,\"created_at\":\"2025-12-23T18:00:00Z\",\"usage_count\":1}],"
 		     "\"category\":null}");

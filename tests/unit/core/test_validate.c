@@ -69,3 +69,49 @@ TEST(tag_and_category_validation)
 	CHECK_LOC(&e.problems[0], "name");
 }
 
+
+TEST(date_valid_calendar)
+{
+	CHECK(date_valid("2026-03-31") && date_valid("0001-01-01") && date_valid("9999-12-31"));
+	CHECK(date_valid("2024-02-29") && date_valid("2000-02-29"));
+	CHECK(!date_valid("2026-02-29") && !date_valid("1900-02-29")); /* not leap years */
+	CHECK(!date_valid("2026-04-31") && !date_valid("2026-13-01") && !date_valid("2026-00-10"));
+	CHECK(!date_valid("2026-01-00") && !date_valid("0000-01-01"));
+	CHECK(!date_valid("2026-1-01") && !date_valid("2026/01/01") && !date_valid("20260101"));
+	CHECK(!date_valid("2026-01-01T00:00:00Z") && !date_valid("") && !date_valid("2026-01-0a"));
+	CHECK(!date_valid(" 2026-01-01") && !date_valid("+026-01-01"));
+}
+
+TEST(insight_check_review_fields)
+{
+	struct insight_input in = { 0 };
+	struct error err = ERROR_INIT;
+	in.review_by = (struct opt_str){ true, "2026-02-30" };
+	CHECK(insight_input_check(&in, false, &err) == E_INVALID);
+	CHECK(err.nproblems == 1 && error_has(&err, "review_by"));
+	CHECK(!strcmp(err.problems[0].type, "date_parsing"));
+
+	/* null clears; a real date passes */
+	error_clear(&err);
+	in.review_by = (struct opt_str){ true, NULL };
+	CHECK(insight_input_check(&in, false, &err) == OK);
+	in.review_by = (struct opt_str){ true, "2026-02-28" };
+	CHECK(insight_input_check(&in, false, &err) == OK);
+
+	/* owner: null allowed, 1..OWNER_MAX characters (not bytes) */
+	char owner[OWNER_MAX * 2 + 3];
+	for (size_t i = 0; i < OWNER_MAX; i++)
+		memcpy(owner + 2 * i, "\xc3\xa9", 2); /* é */
+	owner[2 * OWNER_MAX] = '\0';
+	in.owner = (struct opt_str){ true, owner };
+	CHECK(insight_input_check(&in, false, &err) == OK);
+	memcpy(owner + 2 * OWNER_MAX, "x", 2);
+	CHECK(insight_input_check(&in, false, &err) == E_INVALID);
+	CHECK(error_has(&err, "owner") && !strcmp(err.problems[0].type, "string_too_long"));
+	error_clear(&err);
+	in.owner = (struct opt_str){ true, "" };
+	CHECK(insight_input_check(&in, false, &err) == E_INVALID);
+	error_clear(&err);
+	in.owner = (struct opt_str){ true, NULL };
+	CHECK(insight_input_check(&in, false, &err) == OK);
+}

@@ -739,3 +739,74 @@ TEST(store_postgresql_transfer)
 	if (url)
 		run_transfer_suite(url, false);
 }
+
+/* The count of transitions (from, to) in lifecycle figures; 0 when none. */
+static int64_t transitions(const struct lifecycle_figures *f, int from, int to)
+{
+	for (size_t i = 0; i < f->ncounts; i++)
+		if (f->counts[i].from == from && f->counts[i].to == to)
+			return f->counts[i].count;
+	return 0;
+}
+
+/*
+ * Lifecycle (issue 14): a create and a status change each record their
+ * transition, a write that changes no status none, a rolled-back batch
+ * none, a transition alone (outside a batch) is refused; stale counts
+ * follow the cut-off; review_by and owner are stored and read back.
+ */
+static void run_lifecycle_suite(const char *url)
+{
+	struct fixture f = { 0 };
+	if (open_suite(&f, url))
+		return;
+	struct error e = ERROR_INIT;
+	struct lifecycle_figures was, now;
+	CHECK(svc_lifecycle(&f.svc, &f.a, 1, &was, &e) == OK);
+	int64_t id = make_insight(&f, "life", NULL, 0);
+	struct insight out;
+	struct insight_input pub = { .status_set = true, .status = LIFECYCLE_PUBLISHED,
+				     .review_by = str("2030-01-31"), .owner = str("ops") };
+	CHECK(svc_insight_update(&f.svc, &f.a, id, &pub, &out, &e) == OK);
+	CHECK(!strcmp(out.review_by, "2030-01-31") && !strcmp(out.owner, "ops"));
+	struct insight_input retitle = { .title = str("life again") };
+	CHECK(svc_insight_update(&f.svc, &f.a, id, &retitle, &out, &e) == OK);
+	CHECK(svc_batch_begin(&f.svc, &e) == OK);
+	struct insight_input arch = { .status_set = true, .status = LIFECYCLE_ARCHIVED };
+	CHECK(svc_insight_update(&f.svc, &f.a, id, &arch, &out, &e) == OK);
+	CHECK(svc_batch_end(&f.svc, false, &e) == OK);
+	struct transition t = { .insight_id = id, .from = -1, .to = LIFECYCLE_DRAFT,
+				.at = "2030-01-01T00:00:00Z" };
+	CHECK(store_transition_add(f.st, &t, &e) == E_INTERNAL);
+	error_clear(&e);
+	CHECK(svc_lifecycle(&f.svc, &f.a, 1, &now, &e) == OK);
+	CHECK(transitions(&now, -1, LIFECYCLE_DRAFT) == transitions(&was, -1, LIFECYCLE_DRAFT) + 1);
+	CHECK(transitions(&now, LIFECYCLE_DRAFT, LIFECYCLE_PUBLISHED) ==
+	      transitions(&was, LIFECYCLE_DRAFT, LIFECYCLE_PUBLISHED) + 1);
+	CHECK(transitions(&now, LIFECYCLE_PUBLISHED, LIFECYCLE_ARCHIVED) ==
+	      transitions(&was, LIFECYCLE_PUBLISHED, LIFECYCLE_ARCHIVED));
+	CHECK(now.overall.count == was.overall.count + 1);
+	int64_t n = -1;
+	CHECK(store_stale_count(f.st, "1970-01-01T00:00:00Z", &n, &e) == OK && n == 0);
+	CHECK(store_stale_count(f.st, "2999-01-01T00:00:00Z", &n, &e) == OK && n >= 1);
+	int64_t before_review = n;
+	CHECK(svc_insight_review(&f.svc, &f.a, id, 0, NULL, &out, &e) == OK);
+	CHECK(out.reviewed_at[0] && !strcmp(out.review_by, "2030-01-31"));
+	CHECK(store_stale_count(f.st, out.reviewed_at, &n, &e) == OK && n == before_review - 1);
+	CHECK(svc_insight_delete(&f.svc, id, &e) == OK);
+	close_fixture(&f);
+}
+
+TEST(store_sqlite_lifecycle)
+{
+	char url[64];
+	snprintf(url, sizeof(url), "sqlite:////tmp/insights-unit-l%d.db", (int)getpid());
+	run_lifecycle_suite(url);
+}
+
+TEST(store_postgresql_lifecycle)
+{
+	const char *url = getenv("TEST_PG_STORE_URL");
+	if (url)
+		run_lifecycle_suite(url);
+}
