@@ -399,6 +399,7 @@ struct store_driver {
 	 */
 	enum status (*backup)(struct store *st, const char *path, store_progress_fn progress,
 			      void *arg, struct error *err);
+	/*
 	 * Lifecycle statistics (issue 14; core/lifecycle.h). transition_add:
 	 * records one status change, in the calling thread's batch (with the
 	 * write that makes it). lifecycle: from one snapshot, the transitions

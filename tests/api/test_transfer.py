@@ -22,7 +22,7 @@ TABLES = {
     "categories": "id, name, slug, description, parent_id, color, icon, created_at, updated_at",
     "tags": "id, name, slug, description, color, created_at, usage_count",
     "insights": "id, title, description, content, source, author, category_id, priority, status,"
-                " created_at, updated_at, published_at, revision",
+                " created_at, updated_at, published_at, revision, owner, review_by, reviewed_at",
     "insight_tags": "insight_id, tag_id",
 }
 
@@ -44,7 +44,7 @@ def export(db, *args):
 
 def tricky_world(servers, count=60):
     """A seeded database plus what seed does not make: a subcategory, strings
-    that need quoting everywhere, an update (revision 2), a deleted tag."""
+    that need quoting everywhere, an update and a review (revision 3), the fields of issue 14, a deleted tag."""
     db = servers.database()
     cli("seed", "--database", db.url, "--count", str(count), "--quiet")
     srv = servers.start(db)
@@ -66,7 +66,9 @@ def tricky_world(servers, count=60):
         "content": "---\nnot: front matter\n---\nbody, \"quoted\"\r\n",
         "author": "Zoë", "category_id": child["id"], "tag_ids": [tag["id"], gone["id"]],
         "status": "published", "priority": "critical"}, expect=201)
-    api.call("PUT", f"/insights/{ins['id']}", json={"priority": "low"})
+    api.call("PUT", f"/insights/{ins['id']}", json={"priority": "low", "owner": "Team, \"Ops\"",
+                                                    "review_by": "2031-02-28"})
+    api.call("POST", f"/insights/{ins['id']}/review", expect=200)
     api.call("DELETE", f"/tags/{gone['id']}", expect=204)
     srv.stop()
     return db
@@ -115,7 +117,9 @@ def test_jsonl_format(servers):
     ins = [r for r in lines if r["type"] == "insight"]
     assert [r["id"] for r in ins] == sorted(r["id"] for r in ins)
     odd = ins[-1]
-    assert odd["revision"] == 2 and odd["priority"] == "low" and len(odd["tags"]) == 1
+    assert odd["revision"] == 3 and odd["priority"] == "low" and len(odd["tags"]) == 1
+    assert odd["owner"] == 'Team, "Ops"' and odd["review_by"] == "2031-02-28" and odd["reviewed_at"]
+    assert ins[0]["owner"] is None and ins[0]["review_by"] is None and ins[0]["reviewed_at"] is None
     assert odd["published_at"] and odd["category"].startswith("child-")
 
 
@@ -312,7 +316,7 @@ def test_csv_export(servers, tmp_path):
     odd = table[-1]
     assert odd["title"] == 'Quotes " commas, and\nnewlines: --- yes'
     assert odd["content"] == "---\nnot: front matter\n---\nbody, \"quoted\"\r\n"
-    assert odd["source"] == "" and odd["revision"] == "2"
+    assert odd["source"] == "" and odd["revision"] == "3" and odd["owner"] == 'Team, "Ops"'
     assert odd["tags"].count(";") == 0 and odd["tags"].startswith("odd-tag")
 
 
@@ -331,7 +335,7 @@ def test_markdown_export_and_import(servers, tmp_path):
     _, front, body = text.split("---\n", 2)
     meta = yaml.safe_load(front)
     assert meta["title"] == 'Quotes " commas, and\nnewlines: --- yes'
-    assert meta["author"] == "Zoë" and meta["revision"] == 2 and meta["source"] is None
+    assert meta["author"] == "Zoë" and meta["revision"] == 3 and meta["review_by"] == "2031-02-28" and meta["source"] is None
     assert len(meta["tags"]) == 1
     assert body == "---\nnot: front matter\n---\nbody, \"quoted\"\r\n"
     # The folder reads back: the same database, as its JSON Lines export shows.
