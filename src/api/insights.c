@@ -31,22 +31,39 @@ static void answer_page(struct http_request *req, const struct insight_filter *f
 	}
 	struct api_out o;
 	api_begin(&o);
-	encode_insight_page(&o.w, &page, f->page, f->page_size);
+	encode_insight_page(&o.w, &page, f->page, f->page_size, !f->text);
 	arena_release(&rows);
 	api_end(req, &o, 200);
 }
 
-/* GET /insights?page&page_size&status&priority&category_id&author */
+/*
+ * GET /insights?page&page_size&status&priority&category_id&author&after
+ * `after`: a page's cursor; the list goes on after that insight (page
+ * counting from there).
+ */
 void api_insight_list(struct http_request *req)
 {
 	struct error err = ERROR_INIT;
 	struct insight_filter f = { 0 };
+	const char *after = NULL;
+	char *after_ts = arena_alloc(http_arena(req), TS_SIZE);
 	api_query_int(req, "page", 1, 1, INT64_MAX, &f.page, &err);
 	api_query_int(req, "page_size", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX, &f.page_size, &err);
 	api_query_lifecycle(req, "status", &f.status, &err);
 	api_query_priority(req, "priority", &f.priority, &err);
 	api_query_int(req, "category_id", 0, 1, INT64_MAX, &f.category_id, &err);
 	api_query_str(req, "author", &f.author, &err);
+	api_query_str(req, "after", &after, &err);
+	if (after && !err.status) {
+		if (cursor_parse(after, after_ts, &f.after_id))
+			f.after_ts = after_ts;
+		else {
+			size_t mark = err.nproblems;
+			error_invalid(&err, "after", "value_error",
+				      "Value error, not a cursor of this list");
+			error_locate(&err, mark, "query");
+		}
+	}
 	if (err.status) {
 		api_fail(req, &err);
 		return;

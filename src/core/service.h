@@ -72,6 +72,8 @@ struct service {
 	int64_t idem_claim_s;
 	/* A draft this alike an insight (or more) is a possible duplicate of it. */
 	double duplicate_threshold;
+	/* Keys along deep lists, per data version (service.c, "Deep pages"). */
+	struct page_anchors *anchors;
 };
 
 /* The current data version (see struct service). */
