@@ -337,6 +337,7 @@ static enum status search_slot_take(struct service *svc, struct error *err)
 #define ANCHOR_ROWS 256      /* about this many insights between anchors */
 #define ANCHOR_SETS 8        /* filters remembered at once */
 #define ANCHOR_MAX 8192      /* anchors per filter (2M insights deep) */
+#define ANCHOR_STEPS 16      /* anchors a request reads at most */
 
 struct anchor {
 	char ts[TS_SIZE];
@@ -457,7 +458,13 @@ static enum status find_anchored(struct service *svc, struct arena *a,
 		want = ANCHOR_MAX;
 	struct anchor last = { .id = 0 };
 	size_t n = anchors_get(svc->anchors, f, v, (size_t)want, &last);
-	while ((int64_t)n < want) {
+	/*
+	 * At most ANCHOR_STEPS new anchors per request: the rest of the way
+	 * is walked as before, so that a first deep page after every write
+	 * (a new data version) costs at most that many reads more than OFFSET.
+	 */
+	int steps = ANCHOR_STEPS;
+	while ((int64_t)n < want && steps-- > 0) {
 		struct insight_filter g = *f;
 		g.page_size = 1;
 		g.page = pages_per * f->page_size;
