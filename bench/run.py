@@ -16,6 +16,17 @@ Environment (all optional):
   BENCH_SCALE     "10000,100000,1000000": run every size, print p50 growth
   BENCH_CACHE     both (default), on or off: with and/or without the
                   service's response cache (--response-cache 0)
+  BENCH_VARIANTS  both (default), repeat or distinct: every read scenario
+                  runs as "repeat" (one request over and over, which the
+                  response cache answers after the first) and "distinct"
+                  (every request differs: random ids, pages 1-500 of a random
+                  status, a random word of the scenario's document-frequency
+                  band, random filter combinations)
+
+Beside req/s the tables give the service's CPU per request (its user+sys
+time over the run / requests): on a shared machine the steadier figure.
+Searches' distinct variants also run at one connection: their p50 there is
+the service time, not a queue.
 """
 import json
 import os
@@ -89,8 +100,49 @@ end
 """
 
 
-def lua_for(scenario, n, words, tag):
-    """The wrk script that issues a scenario's requests against the service."""
+def lua_list(xs):
+    return "{" + ",".join(json.dumps(x) for x in xs) + "}"
+
+
+# The distinct variants' requests (Lua), by scenario. Words come from the
+# tables W_rare (<= 1% of insights), W_mid (1-10%) and W_common (> 10%).
+LUA_DISTINCT_HELPERS = r"""
+local STATUS = {"draft", "published", "archived"}
+local PRIORITY = {"low", "medium", "high", "critical"}
+local function pick(t) return t[math.random(#t)] end
+local function search(words, filters)
+  local b = '{"query": "' .. pick(words) .. '"'
+  if filters then
+    if math.random(2) == 1 then b = b .. ', "status": "' .. pick(STATUS) .. '"' end
+    if math.random(2) == 1 then b = b .. ', "priority": "' .. pick(PRIORITY) .. '"' end
+    if math.random(3) == 1 then b = b .. ', "category_id": ' .. math.random(NCAT) end
+    if math.random(2) == 1 then b = b .. ', "tag_ids": [' .. math.random(NTAG) .. ']' end
+  end
+  return wrk.format("POST", "/insights/search", H, b .. "}")
+end
+local function list_filtered()
+  local q = "/insights?page_size=20&page=" .. math.random(20)
+  if math.random(2) == 1 then q = q .. "&status=" .. pick(STATUS) end
+  if math.random(2) == 1 then q = q .. "&priority=" .. pick(PRIORITY) end
+  if math.random(2) == 1 then q = q .. "&category_id=" .. math.random(NCAT) end
+  return wrk.format("GET", q)
+end
+"""
+
+DISTINCT = {
+    "get_one": 'return wrk.format("GET", "/insights/" .. math.random(N))',
+    "list_status": 'return wrk.format("GET", "/insights?page_size=20&status=" .. pick(STATUS) .. "&page=" .. math.random(500))',
+    "search_rare": "return search(W_rare, false)",
+    "search_mid": "return search(W_mid, false)",
+    "search_common": "return search(W_common, false)",
+    "search_filtered": "return search(W_mid, true)",
+    "rest_spec_list": "return list_filtered()",
+}
+
+
+def lua_for(scenario, n, words, tag, distinct=False, vocab=None):
+    """The wrk script that issues a scenario's requests against the service:
+    the repeated request, or with `distinct` every request a different one."""
     body_create = json.dumps({
         "title": "Benchmark insight about connection pool sizing under load",
         "description": "Pool exhaustion caused latency spikes during deploys.",
@@ -99,11 +151,13 @@ def lua_for(scenario, n, words, tag):
         "author": "bench-team", "priority": "high", "status": "published",
         "tag_ids": [1, 2, 3]})
     search_one = json.dumps({"query": words["rare"]})
+    search_mid = json.dumps({"query": words["mid"]})
     search_common = json.dumps({"query": words["common"]})
     search_filtered = json.dumps({"query": words["mid"], "status": "published",
                                   "priority": "high", "tag_ids": [tag]})
     bodies = {
-        "create": body_create, "search_rare": search_one, "search_common": search_common,
+        "create": body_create, "search_rare": search_one, "search_mid": search_mid,
+        "search_common": search_common,
         "search_filtered": search_filtered, "gql_spec_list": json.dumps({"query": GQL_SPEC_LIST}),
         "gql_spec_substring": json.dumps({"query": GQL_SPEC_SUBSTRING}),
         "gql_introspection": json.dumps({"query": GQL_INTROSPECTION}),
@@ -111,10 +165,16 @@ def lua_for(scenario, n, words, tag):
     pre = "math.randomseed(os.time())\nlocal N = %d\n" % n
     pre += "".join(f"local B_{k} = {json.dumps(v)}\n" for k, v in bodies.items())
     pre += 'local H = {["Content-Type"] = "application/json"}\n'
+    if distinct:
+        pre += "local NCAT, NTAG = 12, 30\n"
+        pre += "".join(f"local W_{k} = {lua_list(vocab[k])}\n" for k in ("rare", "mid", "common"))
+        pre += LUA_DISTINCT_HELPERS
+        return pre + "request = function()\n  " + DISTINCT[scenario] + "\nend\n" + LUA_REPORT
     req = {
         "get_one": 'return wrk.format("GET", "/insights/" .. math.random(N))',
         "list_status": 'return wrk.format("GET", "/insights?status=published&page_size=20&page=" .. math.random(50))',
         "search_rare": 'return wrk.format("POST", "/insights/search", H, B_search_rare)',
+        "search_mid": 'return wrk.format("POST", "/insights/search", H, B_search_mid)',
         "search_common": 'return wrk.format("POST", "/insights/search", H, B_search_common)',
         "search_filtered": 'return wrk.format("POST", "/insights/search", H, B_search_filtered)',
         "statistics": 'return wrk.format("GET", "/statistics")',
@@ -133,19 +193,23 @@ def lua_for(scenario, n, words, tag):
     return pre + "request = function()\n  " + req + "\nend\n" + LUA_REPORT
 
 
-def run_wrk(url, script, connections, duration):
+def run_wrk(url, script, connections, duration, pid=None):
+    """Runs wrk; with `pid`, also the CPU that process spent per request."""
     path = os.path.join(OUT, "script.lua")
     with open(path, "w") as f:
         f.write(script)
     cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{duration}s",
            "--timeout", "10s", "-s", path, url]
+    cpu0 = cpu_seconds(pid) if pid else 0
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu0 if pid else 0
     line = [l for l in out.splitlines() if l.startswith("{")][-1]
     r = json.loads(line)
     secs = r["duration_us"] / 1e6
     errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
     return {"rps": r["requests"] / secs, "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
-            "errors": errors, "non_2xx": r["status"], "requests": r["requests"]}
+            "errors": errors, "non_2xx": r["status"], "requests": r["requests"],
+            "cpu_us": cpu * 1e6 / r["requests"] if pid and r["requests"] else 0}
 
 
 # ---------------------------------------------------------------------------
@@ -258,8 +322,34 @@ def peak_rss_mb(pid):
     return 0
 
 
+def vocabulary(db_file, total):
+    """The dataset's words by document-frequency band, from its FTS5 index
+    (sqlite3's fts5vocab over the dataset file, in a temporary table):
+    "rare" the words in 10 insights to 1% of them (below are the seed's
+    one-off words), "mid" 1-10%,
+    "common" more than 10%. Only plain [a-z0-9] words (JSON-safe as they are)."""
+    sql = ("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, insights_fts, 'row');"
+           "SELECT term, doc FROM temp.v;")
+    out = subprocess.run(["sqlite3", "-readonly", db_file, sql], capture_output=True, text=True,
+                         check=True).stdout
+    bands = {"rare": [], "mid": [], "common": []}
+    for line in out.splitlines():
+        term, doc = line.rsplit("|", 1)
+        if not term.isascii() or not term.isalnum():
+            continue
+        df = int(doc) / max(total, 1)
+        if int(doc) >= 10 and df <= 0.01:
+            bands["rare"].append((term, df))
+        elif 0.01 < df <= 0.10:
+            bands["mid"].append((term, df))
+        elif df > 0.10:
+            bands["common"].append((term, df))
+    return bands
+
+
 def pick_words(url):
-    """Search candidates; pick a rare (<=10%), a mid (10-30%) and a common (>50%) word."""
+    """The repeated searches' words, from candidates: a rare (0.1-1% of
+    insights), a mid (1-10%) and a common (> 10%) word."""
     total = json.loads(http("GET", url + "/statistics")[1])["total_insights"]
     df = {}
     for w in CANDIDATES:
@@ -267,8 +357,8 @@ def pick_words(url):
     def closest(target, lo, hi):
         pool = [w for w in df if lo <= df[w] <= hi] or list(df)
         return min(pool, key=lambda w: abs(df[w] - target))
-    words = {"rare": closest(0.05, 0.005, 0.10), "mid": closest(0.2, 0.10, 0.40),
-             "common": closest(0.9, 0.5, 1.0)}
+    words = {"rare": closest(0.005, 0.001, 0.01), "mid": closest(0.05, 0.01, 0.10),
+             "common": closest(0.5, 0.10, 1.0)}
     return words, {k: round(df[w], 4) for k, w in words.items()}
 
 
@@ -321,9 +411,10 @@ SCENARIOS = [
     # name, connections, what it measures
     ("get_one", 64, "GET /insights/{id}, random ids"),
     ("list_status", 64, "GET /insights?status=published, page of 20"),
-    ("search_rare", 64, "search, one word in <= 10% of insights"),
-    ("search_common", 64, "search, one word in most insights"),
-    ("search_filtered", 64, "search, a word + status + priority + tag"),
+    ("search_rare", 64, "search, one word in <= 1% of insights (at least 10)"),
+    ("search_mid", 64, "search, one word in 1-10% of insights"),
+    ("search_common", 64, "search, one word in more than 10% of insights"),
+    ("search_filtered", 64, "search, a 1-10% word + status + priority + tag (distinct: random filters)"),
     ("statistics", 64, "GET /statistics"),
     ("categories", 64, "GET /categories"),
     ("create", 16, "POST /insights with 3 tags"),
@@ -344,7 +435,8 @@ def sample_request(scenario, url, n, words, tag):
     if scenario == "list_status":
         return http("GET", f"{url}/insights?status=published&page_size=20&page=25")[1]
     if scenario.startswith("search"):
-        body = {"search_rare": {"query": words["rare"]}, "search_common": {"query": words["common"]},
+        body = {"search_rare": {"query": words["rare"]}, "search_mid": {"query": words["mid"]},
+                "search_common": {"query": words["common"]},
                 "search_filtered": {"query": words["mid"], "status": "published", "priority": "high",
                                     "tag_ids": [tag]}}[scenario]
         return http("POST", f"{url}/insights/search", body)[1]
@@ -394,25 +486,62 @@ def run_size(n, seed, duration, chosen):
     proc, url = start_service(db_url)
     nginx = Nginx()
     results = []
+    variants = {"both": ["repeat", "distinct"], "repeat": ["repeat"],
+                "distinct": ["distinct"]}[os.environ.get("BENCH_VARIANTS", "both")]
     try:
         words, df = pick_words(url)
+        total = json.loads(http("GET", url + "/statistics")[1])["total_insights"]
+        if pg:
+            # The same seed gives the same words; without the SQLite file,
+            # each band holds the repeated scenario's word.
+            vocab = {k: [w] for k, w in words.items()}
+        else:
+            bands = vocabulary(run_db, total)
+            vocab = {k: [w for w, _ in v] for k, v in bands.items()}
+            # The repeated searches take the median word of the mid and
+            # common bands, and the costliest (most frequent) rare word.
+            for k, v in bands.items():
+                if v:
+                    v = sorted(v, key=lambda x: x[1])
+                    w, f = v[-1] if k == "rare" else v[len(v) // 2]
+                    words[k], df[k] = w, round(f, 4)
+        for k in vocab:
+            vocab[k] = vocab[k] or [words[k]]
+        log("vocabulary: " + ", ".join(f"{k} {len(v)} words" for k, v in vocab.items()))
         tag = 1
         technical = [c["id"] for c in json.loads(http("GET", url + "/categories?limit=100")[1])
                      if c["name"] == "Technical"]
         for name, conns, what in SCENARIOS:
             if chosen and name not in chosen:
                 continue
-            settle(proc.pid)
             arg = technical[0] if name == "rest_spec_list" and technical else tag
             body = sample_request(name, url, n, words, arg)
             nginx.serve(body)
+            settle(proc.pid)
             ref = run_wrk(nginx.url, LUA_REPORT, conns, duration)
-            got = run_wrk(url, lua_for(name, n, words, arg), conns, duration)
-            got.update({"scenario": name, "what": what, "connections": conns, "bytes": len(body),
-                        "nginx_rps": ref["rps"], "ratio": got["rps"] / ref["rps"] if ref["rps"] else 0})
+            got = {"scenario": name, "what": what, "connections": conns, "bytes": len(body),
+                   "nginx_rps": ref["rps"]}
+            for variant in variants:
+                if variant == "distinct" and name not in DISTINCT:
+                    continue
+                runs = [(conns, variant)]
+                if variant == "distinct" and name.startswith("search") and conns > 1:
+                    runs.append((1, "distinct_c1"))
+                for c, key in runs:
+                    settle(proc.pid)
+                    r = run_wrk(url, lua_for(name, n, words, arg, variant == "distinct", vocab),
+                                c, duration, proc.pid)
+                    r["ratio"] = r["rps"] / ref["rps"] if ref["rps"] else 0
+                    got[key] = r
+                    log(f"{name:16} {key:11} c{c:<3} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7.2f} ms"
+                        f"  p99 {r['p99_ms']:7.2f} ms  cpu {r['cpu_us']:7.0f} us/req"
+                        f"  nginx {ref['rps']:8.0f}  ratio {r['ratio']:.3f}"
+                        f"  errors {r['errors']}+{r['non_2xx']}")
+            # The repeated variant's figures stay at the top level, as before.
+            main = got.get("repeat") or got.get("distinct")
+            got.update({k: main[k] for k in ("rps", "p50_ms", "p99_ms", "errors", "non_2xx",
+                                             "requests", "cpu_us", "ratio")})
             results.append(got)
-            log(f"{name:16} {got['rps']:10.0f} req/s  p50 {got['p50_ms']:7.2f} ms  p99 {got['p99_ms']:7.2f} ms"
-                f"  nginx {ref['rps']:8.0f}  ratio {got['ratio']:.2f}  errors {got['errors']}+{got['non_2xx']}")
         rss = peak_rss_mb(proc.pid)
     finally:
         nginx.stop()
@@ -420,19 +549,35 @@ def run_size(n, seed, duration, chosen):
         proc.wait(timeout=60)
     return {"n": n, "seed": seed, "database": "postgresql" if pg else "sqlite",
             "response_cache": not os.environ.get("BENCH_NO_CACHE"), "words": words,
+            "vocabulary": {k: len(v) for k, v in vocab.items()},
             "document_frequency": df, "peak_rss_mb": rss, "dataset": meta, "scenarios": results}
 
 
 def table(run):
     cache = "response cache on" if run["response_cache"] else "response cache off"
     lines = [f"### {run['n']} insights on {run['database']}, {cache} "
-             f"(search words: {run['words']}, document frequency {run['document_frequency']})", "",
-             "| scenario | conns | bytes | req/s | p50 ms | p99 ms | errors | non-2xx | nginx req/s | ratio |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             f"(repeated search words: {run['words']}, document frequency {run['document_frequency']}; "
+             f"distinct words drawn from {run['vocabulary']})", "",
+             "ratio: to nginx serving the scenario's sample bytes in the same run; "
+             "cpu: the service's user+sys µs per request; c1: one connection.", "",
+             "| scenario | conns | bytes | nginx req/s | repeat req/s | p50 ms | p99 ms | cpu µs | ratio "
+             "| distinct req/s | p50 ms | p99 ms | cpu µs | ratio | c1 p50 ms | c1 req/s | errors |",
+             "| --- |" + " ---: |" * 16]
+
+    def cols(r, keys):
+        if not r:
+            return ["–"] * len(keys)
+        fmt = {"rps": "{:.0f}", "p50_ms": "{:.2f}", "p99_ms": "{:.2f}", "cpu_us": "{:.0f}",
+               "ratio": "{:.3f}"}
+        return [fmt[k].format(r[k]) for k in keys]
     for s in run["scenarios"]:
-        lines.append(f"| {s['scenario']} | {s['connections']} | {s['bytes']} | {s['rps']:.0f} | "
-                     f"{s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['errors']} | {s['non_2xx']} | "
-                     f"{s['nginx_rps']:.0f} | {s['ratio']:.2f} |")
+        k5 = ["rps", "p50_ms", "p99_ms", "cpu_us", "ratio"]
+        errs = sum(s[v]["errors"] + s[v]["non_2xx"] for v in ("repeat", "distinct", "distinct_c1")
+                   if v in s)
+        row = ([s["scenario"], str(s["connections"]), str(s["bytes"]), f"{s['nginx_rps']:.0f}"] +
+               cols(s.get("repeat"), k5) + cols(s.get("distinct"), k5) +
+               cols(s.get("distinct_c1"), ["p50_ms", "rps"]) + [str(errs)])
+        lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append(f"Peak RSS of the service: {run['peak_rss_mb']:.1f} MB")
     if run["dataset"]:

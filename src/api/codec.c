@@ -138,8 +138,54 @@ void encode_revision_page(struct jsonw *w, const struct revision_page *p, int64_
 	jsonw_object_close(w);
 }
 
+void cursor_format(const struct insight *in, char out[CURSOR_SIZE])
+{
+	static const int at[14] = { 0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18 };
+	char digits[15];
+	for (int i = 0; i < 14; i++)
+		digits[i] = in->created_at[at[i]];
+	digits[14] = '\0';
+	snprintf(out, CURSOR_SIZE, "%s.%lld", digits, (long long)in->id);
+}
+
+/* The two digits at s, or -1. */
+static int two_digits(const char *s)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+bool cursor_parse(const char *s, char ts[TS_SIZE], int64_t *id)
+{
+	for (int i = 0; i < 14; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	if (s[14] != '.')
+		return false;
+	int mon = two_digits(s + 4), day = two_digits(s + 6), hour = two_digits(s + 8),
+	    min = two_digits(s + 10), sec = two_digits(s + 12);
+	if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+		return false;
+	int64_t v = 0;
+	const char *p = s + 15;
+	if (!*p || strlen(p) > 18)
+		return false;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1)
+		return false;
+	snprintf(ts, TS_SIZE, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", s, s + 4, s + 6, s + 8, s + 10,
+		 s + 12);
+	*id = v;
+	return true;
+}
+
 void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t page,
-			 int64_t page_size)
+			 int64_t page_size, bool cursor)
 {
 	jsonw_object_open(w);
 	jsonw_kint(w, "total", p->total);
@@ -150,6 +196,11 @@ void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t 
 	for (size_t i = 0; i < p->n; i++)
 		encode_insight(w, &p->items[i]);
 	jsonw_array_close(w);
+	if (cursor && p->n && (int64_t)p->n == page_size) {
+		char c[CURSOR_SIZE];
+		cursor_format(&p->items[p->n - 1], c);
+		jsonw_kstr(w, "cursor", c);
+	}
 	jsonw_object_close(w);
 }
 

@@ -27,8 +27,22 @@ void encode_revision(struct jsonw *w, const struct insight_revision *r);
 /* {"total", "page", "page_size", "revisions": [...]} */
 void encode_revision_page(struct jsonw *w, const struct revision_page *p, int64_t page,
 			  int64_t page_size);
+/*
+ * {"total", "page", "page_size", "insights": [...]}, and "cursor" (the key
+ * of the page's last insight, see cursor_format) when `cursor` is set and
+ * the page is full: a list's keyset pagination.
+ */
 void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t page,
-			 int64_t page_size);
+			 int64_t page_size, bool cursor);
+
+/* A keyset cursor: "YYYYMMDDhhmmss.ID", created_at and id of an insight. */
+#define CURSOR_SIZE 40
+void cursor_format(const struct insight *in, char out[CURSOR_SIZE]);
+/*
+ * Reads a cursor of cursor_format into `ts` (a created_at as the API
+ * writes it) and `id`; false when `s` is not one.
+ */
+bool cursor_parse(const char *s, char ts[TS_SIZE], int64_t *id);
 void encode_statistics(struct jsonw *w, const struct statistics *s);
 /* {"detail": [...]} for E_INVALID, {"detail": "..."} otherwise. */
 void encode_error(struct jsonw *w, const struct error *err);

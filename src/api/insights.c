@@ -31,18 +31,24 @@ static void answer_page(struct http_request *req, const struct insight_filter *f
 	}
 	struct api_out o;
 	api_begin(&o);
-	encode_insight_page(&o.w, &page, f->page, f->page_size);
+	encode_insight_page(&o.w, &page, f->page, f->page_size, !f->text);
 	arena_release(&rows);
 	api_end(req, &o, 200);
 }
 
 static bool query_flag(struct http_request *req, const char *key, struct error *err);
 
-/* GET /insights?page&page_size&status&priority&category_id&author&stale */
+/*
+ * GET /insights?page&page_size&status&priority&category_id&author&stale&after
+ * `after`: a page's cursor; the list goes on after that insight (page
+ * counting from there).
+ */
 void api_insight_list(struct http_request *req)
 {
 	struct error err = ERROR_INIT;
 	struct insight_filter f = { 0 };
+	const char *after = NULL;
+	char *after_ts = arena_alloc(http_arena(req), TS_SIZE);
 	api_query_int(req, "page", 1, 1, INT64_MAX, &f.page, &err);
 	api_query_int(req, "page_size", PAGE_SIZE_DEFAULT, 1, PAGE_SIZE_MAX, &f.page_size, &err);
 	api_query_lifecycle(req, "status", &f.status, &err);
@@ -52,6 +58,17 @@ void api_insight_list(struct http_request *req)
 	/* Past their review date or stale (issue 14); false or absent: every insight. */
 	if (query_flag(req, "stale", &err))
 		svc_stale_filter(&api_app(req)->svc, http_arena(req), &f);
+	api_query_str(req, "after", &after, &err);
+	if (after && !err.status) {
+		if (cursor_parse(after, after_ts, &f.after_id))
+			f.after_ts = after_ts;
+		else {
+			size_t mark = err.nproblems;
+			error_invalid(&err, "after", "value_error",
+				      "Value error, not a cursor of this list");
+			error_locate(&err, mark, "query");
+		}
+	}
 	if (err.status) {
 		api_fail(req, &err);
 		return;

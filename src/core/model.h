@@ -203,6 +203,9 @@ struct category_input {
  * What to list or search. `text` is the user's search text as given (the
  * store turns it into a safe full-text query); NULL or blank means no text
  * condition. A negative status/priority and a 0 category_id mean "any".
+ * `after_ts` (with `after_id`) starts a list without text after that key
+ * of its order (created_at, id, newest first): keyset pagination, `page`
+ * then counting from there; `total` still counts every match of the filter.
  */
 struct insight_filter {
 	const char *text;
@@ -222,6 +225,8 @@ struct insight_filter {
 	const char *today;
 	int64_t page;              /* >= 1 */
 	int64_t page_size;         /* 1..PAGE_SIZE_MAX */
+	const char *after_ts;      /* a created_at as the API writes it; NULL: from the start */
+	int64_t after_id;
 };
 
 struct insight_page {

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@
 #include "lib/log.h"
 #include "lib/banned.h"
 
+static struct page_anchors *anchors_new(void);
+static void anchors_free(struct page_anchors *pa);
+
 void service_init(struct service *svc, struct store *store)
 {
 	memset(svc, 0, sizeof(*svc));
@@ -34,11 +38,14 @@ void service_init(struct service *svc, struct store *store)
 	svc->idem_ttl_s = IDEM_TTL_DEFAULT_S;
 	svc->idem_claim_s = 60;
 	svc->stale_after_s = STALE_AFTER_DEFAULT_S;
+	svc->anchors = anchors_new();
 }
 
 void service_release(struct service *svc)
 {
 	sem_destroy(&svc->search_slots);
+	anchors_free(svc->anchors);
+	svc->anchors = NULL;
 }
 
 uint64_t svc_data_version(struct service *svc)
@@ -314,13 +321,197 @@ static enum status search_slot_take(struct service *svc, struct error *err)
 	return error_set(err, E_UNAVAILABLE, "Too many searches are running: try again shortly");
 }
 
+
+/* ---- deep pages -------------------------------------------------------------- */
+
+/*
+ * A list without text, newest first, skips `offset` entries of an index to
+ * reach its page, and both databases walk every one of them. For the
+ * filters the insight_counts table answers (status, priority, category),
+ * the service remembers the key (created_at, id) of every stride-th insight
+ * of the order, for the data version they were read at: a deep page then
+ * starts after the nearest such anchor (the store's keyset pagination,
+ * insight_filter.after_ts) and walks less than a stride. The stride is a
+ * whole number of pages, so the rest is a page number again. Anchors of
+ * another data version are never used (a write this instance acknowledged
+ * has moved it), nor inside a batch (its uncommitted writes move nothing).
+ */
+#define ANCHOR_ROWS 256      /* about this many insights between anchors */
+#define ANCHOR_SETS 8        /* filters remembered at once */
+#define ANCHOR_MAX 8192      /* anchors per filter (2M insights deep) */
+#define ANCHOR_STEPS 16      /* anchors a request reads at most */
+
+struct anchor {
+	char ts[TS_SIZE];
+	int64_t id;
+};
+
+struct anchor_set {
+	bool used;
+	int status, priority;
+	int64_t category_id, page_size;
+	uint64_t version, last_use;
+	size_t n;
+	struct anchor *keys;      /* ANCHOR_MAX, allocated on first use */
+};
+
+struct page_anchors {
+	pthread_mutex_t mu;
+	uint64_t clock;
+	struct anchor_set sets[ANCHOR_SETS];
+};
+
+static struct page_anchors *anchors_new(void)
+{
+	struct page_anchors *pa = calloc(1, sizeof(*pa));
+	if (!pa)
+		abort();
+	pthread_mutex_init(&pa->mu, NULL);
+	return pa;
+}
+
+static void anchors_free(struct page_anchors *pa)
+{
+	if (!pa)
+		return;
+	for (size_t i = 0; i < ANCHOR_SETS; i++)
+		free(pa->sets[i].keys);
+	pthread_mutex_destroy(&pa->mu);
+	free(pa);
+}
+
+static bool anchors_match(const struct anchor_set *s, const struct insight_filter *f)
+{
+	return s->used && s->status == f->status && s->priority == f->priority &&
+	       s->category_id == f->category_id && s->page_size == f->page_size;
+}
+
+/*
+ * How many of the first `want` anchors of `f` at version `v` are known;
+ * the last of them goes to *last.
+ */
+static size_t anchors_get(struct page_anchors *pa, const struct insight_filter *f, uint64_t v,
+			  size_t want, struct anchor *last)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&pa->mu);
+	for (size_t i = 0; i < ANCHOR_SETS; i++) {
+		struct anchor_set *s = &pa->sets[i];
+		if (anchors_match(s, f) && s->version == v) {
+			n = s->n < want ? s->n : want;
+			if (n)
+				*last = s->keys[n - 1];
+			s->last_use = ++pa->clock;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pa->mu);
+	return n;
+}
+
+/* Records anchor `at` of `f` at version `v` when it extends what is known. */
+static void anchors_put(struct page_anchors *pa, const struct insight_filter *f, uint64_t v,
+			size_t at, const struct anchor *key)
+{
+	pthread_mutex_lock(&pa->mu);
+	struct anchor_set *s = NULL, *victim = &pa->sets[0];
+	for (size_t i = 0; i < ANCHOR_SETS && !s; i++) {
+		struct anchor_set *c = &pa->sets[i];
+		if (anchors_match(c, f))
+			s = c;
+		else if (!c->used || (victim->used && c->last_use < victim->last_use))
+			victim = c;
+	}
+	if (!s) {
+		s = victim;
+		s->used = true;
+		s->status = f->status;
+		s->priority = f->priority;
+		s->category_id = f->category_id;
+		s->page_size = f->page_size;
+		s->n = 0;
+		s->version = v;
+	}
+	if (s->version != v) {
+		s->version = v;
+		s->n = 0;
+	}
+	if (!s->keys)
+		s->keys = malloc(ANCHOR_MAX * sizeof(*s->keys));
+	if (!s->keys)
+		abort();
+	if (at == s->n && at < ANCHOR_MAX)
+		s->keys[s->n++] = *key;
+	s->last_use = ++pa->clock;
+	pthread_mutex_unlock(&pa->mu);
+}
+
+/*
+ * A page of `f` (a list without text, at page >= 2 strides) through the
+ * anchors: finds or reads the anchor before it, then reads the page after
+ * it. Reading anchor k+1 walks one stride after anchor k (one row read).
+ */
+static enum status find_anchored(struct service *svc, struct arena *a,
+				 const struct insight_filter *f, uint64_t v, int64_t pages_per,
+				 struct insight_page *out, struct error *err)
+{
+	int64_t want = (f->page - 1) / pages_per;
+	if (want > ANCHOR_MAX)
+		want = ANCHOR_MAX;
+	struct anchor last = { .id = 0 };
+	size_t n = anchors_get(svc->anchors, f, v, (size_t)want, &last);
+	/*
+	 * At most ANCHOR_STEPS new anchors per request: the rest of the way
+	 * is walked as before, so that a first deep page after every write
+	 * (a new data version) costs at most that many reads more than OFFSET.
+	 */
+	int steps = ANCHOR_STEPS;
+	while ((int64_t)n < want && steps-- > 0) {
+		struct insight_filter g = *f;
+		g.page_size = 1;
+		g.page = pages_per * f->page_size;
+		g.after_ts = n ? last.ts : NULL;
+		g.after_id = last.id;
+		struct insight_page p;
+		enum status rc = CALL(svc, insight_find, a, &g, &p, err);
+		if (rc)
+			return rc;
+		int64_t offset;
+		if (__builtin_mul_overflow(f->page - 1, f->page_size, &offset) || offset >= p.total)
+			return CALL(svc, insight_find, a, f, out, err); /* past the end: no page */
+		if (!p.n)
+			break;
+		memcpy(last.ts, p.items[0].created_at, TS_SIZE);
+		last.id = p.items[0].id;
+		/* Only keys read while the version held belong to it. */
+		if (svc_data_version(svc) == v)
+			anchors_put(svc->anchors, f, v, n, &last);
+		n++;
+	}
+	struct insight_filter g = *f;
+	if (n) {
+		g.page = f->page - (int64_t)n * pages_per;
+		g.after_ts = last.ts;
+		g.after_id = last.id;
+	}
+	return CALL(svc, insight_find, a, &g, out, err);
+}
+
 enum status svc_insight_find(struct service *svc, struct arena *a,
 			     const struct insight_filter *f, struct insight_page *out,
 			     struct error *err)
 {
 	error_clear(err);
-	if (!f->text)
+	if (!f->text) {
+		int64_t pages_per = f->page_size >= ANCHOR_ROWS ? 1 : ANCHOR_ROWS / f->page_size;
+		uint64_t v;
+		/* Not the stale filter: its answer moves with the clock, not the data version. */
+		if (!f->author && !f->ntag_ids && !f->after_ts && !f->stale_before &&
+		    f->page > pages_per &&
+		    !batch.svc && svc_complete_version(svc, &v))
+			return find_anchored(svc, a, f, v, pages_per, out, err);
 		return CALL(svc, insight_find, a, f, out, err);
+	}
 	if (search_slot_take(svc, err))
 		return err->status;
 	enum status rc = CALL(svc, insight_find, a, f, out, err);

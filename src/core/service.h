@@ -77,6 +77,8 @@ struct service {
 	double duplicate_threshold;
 	/* A published insight neither updated nor reviewed for this long is stale (issue 14). */
 	int64_t stale_after_s;
+	/* Keys along deep lists, per data version (service.c, "Deep pages"). */
+	struct page_anchors *anchors;
 };
 
 /* The current data version (see struct service). */

@@ -296,7 +296,10 @@ def assert_insight(ins):
 
 
 def assert_page(body, page=None, page_size=None, total=None):
-    assert set(body) == PAGE_KEYS, body
+    # A list's full page also carries its keyset cursor (GET /insights).
+    assert set(body) - {"cursor"} == PAGE_KEYS, body
+    if "cursor" in body:
+        assert isinstance(body["cursor"], str) and len(body["insights"]) == body["page_size"]
     for key in ("total", "page", "page_size"):
         assert isinstance(body[key], int)
     assert len(body["insights"]) <= body["page_size"]

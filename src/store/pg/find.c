@@ -158,6 +158,11 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 		int tp = pg_build_where(f, text, tags, true, sql, &p);
 		if (plan.split)
 			buf_addf(sql, part ? " AND i.id < $%d" : " AND i.id >= $%d", pg_p_int(&p, from));
+		if (!tp && f->after_ts) {
+			int ts = pg_p_text(&p, f->after_ts);
+			buf_addf(sql, " AND i.created_at <= $%d::timestamp AND (i.created_at <"
+				 " $%d::timestamp OR i.id < $%d)", ts, ts, pg_p_int(&p, f->after_id));
+		}
 		if (tp)
 			buf_addf(sql, " ORDER BY ts_rank(" PG_RANK_WEIGHTS ", i.search,"
 				 " insights_fts_query($%d)) DESC, i.created_at DESC, i.id DESC", tp);
@@ -227,6 +232,12 @@ static enum status pg_find_newest(struct pg_conn *c, struct arena *a, const stru
 		int off = pg_p_int(&pp, offset);
 		buf_adds(&page, "SELECT " INSIGHT_COLS " FROM (SELECT i.id");
 		buf_add(&page, where.data, where.len);
+		/* After a key of the order (keyset pagination): a range of its index. */
+		if (f->after_ts) {
+			int ts = pg_p_text(&pp, f->after_ts);
+			buf_addf(&page, " AND i.created_at <= $%d::timestamp AND (i.created_at <"
+				 " $%d::timestamp OR i.id < $%d)", ts, ts, pg_p_int(&pp, f->after_id));
+		}
 		buf_addf(&page, " ORDER BY i.created_at DESC, i.id DESC LIMIT $%d OFFSET $%d) p"
 				" JOIN insights i ON i.id = p.id LEFT JOIN categories c ON c.id = i.category_id"
 				" ORDER BY i.created_at DESC, i.id DESC", lim, off);

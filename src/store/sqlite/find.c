@@ -329,6 +329,17 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 			buf_adds(&q->sql, part ? " AND insights_fts.rowid < ?" : " AND insights_fts.rowid >= ?");
 			sq_bind_add_int(q, from);
 		}
+		if (!text && f->after_ts) {
+			/*
+			 * After the key (created_at, id) in the list's order: the
+			 * first condition is a range of the created_at indexes, so
+			 * the scan starts there instead of walking what it skips.
+			 */
+			buf_adds(&q->sql, " AND i.created_at <= ? AND (i.created_at < ? OR i.id < ?)");
+			sq_bind_add_text(q, f->after_ts);
+			sq_bind_add_text(q, f->after_ts);
+			sq_bind_add_int(q, f->after_id);
+		}
 		/*
 		 * bm25() with the weights spelled out (title 10, description 5,
 		 * content 1): FTS5's configured `rank` column computes the same
