@@ -5,6 +5,7 @@
  *   insights serve [options]       migrate, then serve the API
  *   insights migrate [options]     apply pending schema migrations
  *   insights recount-tags          repair tags.usage_count drift
+ *   insights healthcheck [--url U] GET the health URL: exit 0 on 200, 1 otherwise
  *
  * Exit status: 0 on success, 1 when the work failed (the database is
  * unreachable, the port is taken), 2 for a usage or configuration error.
@@ -27,6 +28,7 @@
 #include "core/service.h"
 #include "api/handlers.h"
 #include "http/http.h"
+#include "http/probe.h"
 #include "lib/clock.h"
 #include "lib/cpus.h"
 #include "lib/log.h"
@@ -50,6 +52,7 @@ static int cmd_migrate(const struct config *cfg);
 static int cmd_recount_tags(const struct config *cfg);
 static int cmd_seed(const struct config *cfg);
 static int cmd_token(const struct config *cfg);
+static int cmd_healthcheck(const struct config *cfg);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, CONF_SERVE, "apply pending migrations, then serve the API" },
@@ -61,6 +64,8 @@ static const struct command commands[] = {
 	{ "token", cmd_token, CONF_DB | CONF_TOKEN,
 	  "API tokens: token create --name NAME --role ROLE [--expires-in 90d] | token list | "
 	  "token revoke NAME" },
+	{ "healthcheck", cmd_healthcheck, CONF_HEALTH,
+	  "GET the service's health URL: exit 0 when it answers 200, 1 otherwise (for HEALTHCHECK)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -318,6 +323,40 @@ static int cmd_seed(const struct config *cfg)
 	service_release(&svc);
 	store_close(st);
 	return rc;
+}
+
+/*
+ * `insights healthcheck`: what a container's HEALTHCHECK runs (the image
+ * has no curl). Exit 0 when the URL answers 200 in time, 1 on any other
+ * answer or none, 2 when the URL is not an http(s) URL. One line on stdout
+ * when healthy, on stderr otherwise.
+ */
+static int cmd_healthcheck(const struct config *cfg)
+{
+	char url[300];
+	if (*cfg->health_url)
+		snprintf(url, sizeof(url), "%s", cfg->health_url);
+	else
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/health", cfg->port);
+	long status = 0;
+	char why[300];
+	uint64_t t0 = clock_mono_ns();
+	enum probe_result r = probe_get(url, cfg->health_timeout_s * 1000u, &status, why, sizeof(why));
+	unsigned ms = (unsigned)((clock_mono_ns() - t0) / 1000000u);
+	if (r == PROBE_BAD_URL) {
+		fprintf(stderr, "insights healthcheck: %s\n", why);
+		return 2;
+	}
+	if (r == PROBE_FAILED) {
+		fprintf(stderr, "unhealthy: %s: %s\n", url, why);
+		return 1;
+	}
+	if (status != 200) {
+		fprintf(stderr, "unhealthy: %s answered %ld in %u ms\n", url, status, ms);
+		return 1;
+	}
+	printf("healthy: %s answered 200 in %u ms\n", url, ms);
+	return 0;
 }
 
 /*

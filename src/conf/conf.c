@@ -31,7 +31,7 @@ struct conf_key {
 static const struct conf_key keys[] = {
 	{ "host", "INSIGHTS_HOST", "127.0.0.1", T_STR, AT(host), CONF_SERVE, 0, 0,
 	  "address to listen on" },
-	{ "port", "INSIGHTS_PORT", "8000", T_UINT, AT(port), CONF_SERVE, 0, 65535,
+	{ "port", "INSIGHTS_PORT", "8000", T_UINT, AT(port), CONF_SERVE | CONF_HEALTH, 0, 65535,
 	  "TCP port to listen on (0: any free port)" },
 	{ "database", "DATABASE_URL", "sqlite:///insights.db", T_DBURL, AT(database_url),
 	  CONF_SERVE | CONF_DB, 0, 0,
@@ -147,6 +147,10 @@ static const struct conf_key keys[] = {
 	  ~0ull, "seed of the generator: same seed, same data" },
 	{ "until", "INSIGHTS_SEED_UNTIL", "1767225600", T_U64, AT(seed_until), CONF_SEED, 0,
 	  ~0ull, "creation dates fall in the two years before this Unix time (default 2026-01-01)" },
+	{ "url", "INSIGHTS_HEALTH_URL", "", T_STR, AT(health_url), CONF_HEALTH, 0, 0,
+	  "the health URL to GET (empty: http://127.0.0.1:PORT/health with --port)" },
+	{ "timeout", "INSIGHTS_HEALTH_TIMEOUT", "5", T_UINT, AT(health_timeout_s), CONF_HEALTH, 1,
+	  300, "seconds to wait for the answer, connecting included" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

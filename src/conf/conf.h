@@ -61,6 +61,8 @@ struct config {
 	unsigned long long seed_count;
 	unsigned long long seed_random;
 	unsigned long long seed_until;
+	const char *health_url;
+	unsigned health_timeout_s;
 };
 
 /* Which commands an option applies to. */
@@ -68,6 +70,7 @@ struct config {
 #define CONF_DB 2u /* every command that opens the database */
 #define CONF_SEED 4u
 #define CONF_TOKEN 8u /* insights token ... */
+#define CONF_HEALTH 256u /* insights healthcheck */
 
 /*
  * Fills `cfg` for a command whose options are `scope`: defaults, then the
