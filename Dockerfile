@@ -2,8 +2,11 @@
 # with the runtime libraries only, as UID 10001 on a read-only root
 # filesystem. The database lives in the /data volume.
 #
-#   npm ci && podman build -t insights .         (docker build works alike)
-#   podman run --read-only -p 8000:8000 -v insights-data:/data insights
+#   npm ci && docker build -t insights:1.0.0 .
+#   (podman: podman build --format docker ..., or the HEALTHCHECK is dropped)
+#   docker run --read-only -p 8000:8000 -v insights-data:/data insights:1.0.0
+#
+# README "Deploying" says which of these the tests run (make test-container).
 #
 # BASE is the Debian 12 image both stages start from; `make test-container`
 # passes one made with mmdebstrap (scripts/container-base.sh), as base
@@ -14,9 +17,8 @@
 ARG BASE=docker.io/library/debian:12-slim
 
 FROM ${BASE} AS build
-ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config \
       libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev libssl-dev \
       libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -31,11 +33,10 @@ RUN docs="$DOCS"; \
  && /out/insights --version
 
 FROM ${BASE}
-ENV DEBIAN_FRONTEND=noninteractive
 # The runtime libraries only; then no file keeps a setuid or setgid bit, and
 # UID 10001 gets a name (libpq looks the user up) and /data.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libmicrohttpd12 libjson-c5 libsqlite3-0 libpq5 libcmark0.30.2 libssl3 libcurl4 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && find / -xdev -type f -perm /6000 -exec chmod ug-s {} + \
@@ -43,16 +44,6 @@ RUN apt-get update \
  && echo 'insights:x:10001:' >> /etc/group \
  && mkdir /data && chown 10001:10001 /data && chmod 0750 /data
 COPY --from=build /out/insights /usr/local/bin/insights
-
-ARG VERSION=1.0.0
-ARG REVISION=unknown
-ARG CREATED=unknown
-LABEL org.opencontainers.image.title="insights" \
-      org.opencontainers.image.description="A knowledge service: insights, tags and categories over REST and GraphQL, on SQLite or PostgreSQL" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.base.name="debian:12-slim"
 
 # 0.0.0.0: reachable through the published port. Authentication is on for
 # any non-loopback address (create a token with `insights token create`).
@@ -68,3 +59,15 @@ HEALTHCHECK --interval=30s --timeout=6s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/insights", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/insights"]
 CMD ["serve"]
+
+# Last, as they change with every commit (scripts/container-build.sh passes
+# the commit and its date): the steps above stay cached.
+ARG VERSION=1.0.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="insights" \
+      org.opencontainers.image.description="A knowledge service: insights, tags and categories over REST and GraphQL, on SQLite or PostgreSQL" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="debian:12-slim"

@@ -22,10 +22,12 @@ base="localhost/insights-base:$(sha256sum "$tar" | cut -c1-16)"
 if ! "${podman[@]}" image exists "$base"; then
   "${podman[@]}" import --quiet "$tar" "$base" >/dev/null
 fi
+# The commit and its date (not the build's: the same commit builds the same
+# labels, and the cached layers serve again).
 revision=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+created=$(git -C "$root" log -1 --format=%cI 2>/dev/null || echo unknown)
 build=("${podman[@]}" build --format docker --isolation chroot --network host
-       --build-arg "BASE=$base" --build-arg "REVISION=$revision"
-       --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+       --build-arg "BASE=$base" --build-arg "REVISION=$revision" --build-arg "CREATED=$created")
 "${build[@]}" -t "$image" "$root"
 "${build[@]}" --quiet --target build -t "$image-build" "$root" >/dev/null
 "${podman[@]}" image prune --force >/dev/null

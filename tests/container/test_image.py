@@ -10,7 +10,7 @@ explicit ulimits (what works on this VM). What is checked, as the image promises
   - it runs as 10001:10001, has OCI labels, EXPOSE 8000, a HEALTHCHECK
     through `insights healthcheck`, and no setuid or setgid file;
   - on a read-only root filesystem, with a volume at /data, it serves on
-    0.0.0.0 (authentication on): a token made with `insights token create`
+    0.0.0.0 (authentication on), Swagger UI and the dashboard included: a token made with `insights token create`
     in the same volume writes an insight, which a second container on the
     same volume reads back after the first stopped (cleanly, exit 0);
   - the HEALTHCHECK command answers healthy, and nothing was written
@@ -167,6 +167,10 @@ def test_read_only_run_keeps_data_in_the_volume(image, volume, containers):
     wait_health(url)
     # Listening on every address, authentication is on.
     assert requests.get(url + "/insights", timeout=10).status_code == 401
+    # The npm scripts were embedded (the build had node_modules/): Swagger UI
+    # and the dashboard's charts, not only the project's own pages.
+    for path in ("/docs/swagger-ui-bundle.js", "/web/chart.umd.min.js", "/"):
+        assert requests.get(url + path, timeout=10).status_code == 200, path
     title = f"container {uuid.uuid4().hex[:8]}"
     r = requests.post(url + "/insights", json={"title": title, "description": "made in a container",
                                                "author": "ci"}, headers=auth, timeout=10)
