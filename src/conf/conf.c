@@ -32,7 +32,7 @@ static const struct conf_key keys[] = {
 	{ "host", "INSIGHTS_HOST", "127.0.0.1", T_STR, AT(host), CONF_SERVE, 0, 0,
 	  "address to listen on" },
 	{ "port", "INSIGHTS_PORT", "8000", T_UINT, AT(port), CONF_SERVE | CONF_HEALTH, 0, 65535,
-	  "TCP port to listen on (0: any free port)" },
+	  "TCP port to listen on (0: any free port); healthcheck: the port to check" },
 	{ "database", "DATABASE_URL", "sqlite:///insights.db", T_DBURL, AT(database_url),
 	  CONF_SERVE | CONF_DB, 0, 0,
 	  "sqlite:///relative.db, sqlite:////absolute.db or postgresql://user:pass@host:port/db" },

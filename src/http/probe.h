@@ -19,8 +19,8 @@ enum probe_result {
  * GETs `url` within `timeout_ms` (connecting included) and stores the
  * response's status code in *status (0 when there is none). Redirects are
  * answers, not followed. On PROBE_FAILED and PROBE_BAD_URL, `why` holds a
- * sentence saying what went wrong. Thread-safe once curl is initialised
- * (the first call initialises it; call it from one thread first).
+ * sentence saying what went wrong. Not thread-safe: each call sets up and
+ * releases libcurl's global state (it serves a one-shot command).
  */
 enum probe_result probe_get(const char *url, unsigned timeout_ms, long *status, char *why,
 			    size_t whylen);
