@@ -47,7 +47,7 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 SRC := $(shell find src -name '*.c' | sort)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRC)))
 MAIN_OBJ := $(BUILD)/obj/src/main.o
-UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
+UNIT_SRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
 UNIT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRC))
 # Objects only the service binary links (the documentation's assets).
 BIN_OBJ :=
@@ -56,8 +56,13 @@ EMBED := $(BUILD)/tools/embed
 # Fragments for parts with their own needs (PostgreSQL, web assets,
 # generated tables): each may add to PKGS, LIB_OBJ (generated sources that
 # everything links), BIN_OBJ, UNIT_OBJ and TEST_EXTRA (targets that
-# `make test` runs after the SQLite tests, with the test build's settings).
+# `make test` runs after the SQLite tests, with the test build's settings),
+# TEST_LAST (stages run after those) and TEST_BACKGROUND (targets `make
+# test` runs before its first stage, which may start work in the
+# background for a later stage to wait for).
 TEST_EXTRA :=
+TEST_LAST :=
+TEST_BACKGROUND :=
 .DEFAULT_GOAL := all
 -include $(sort $(wildcard mk/*.mk))
 
@@ -94,12 +99,13 @@ TEST_MAKE = $(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 FAULTS=1
 
 # Set-up and builds stop at the first failure; then every stage runs, even
 # after one failed, and the last line names each failed stage.
-TEST_STAGES = unit api-test $(TEST_EXTRA)
+TEST_STAGES = unit api-test $(TEST_EXTRA) $(TEST_LAST)
 
 test:
 	scripts/install-deps.sh test
 	$(MAKE) --no-print-directory all
 	$(TEST_MAKE) $(TEST_BUILD)/insights $(TEST_BUILD)/unit-tests
+	$(if $(TEST_BACKGROUND),$(TEST_MAKE) $(TEST_BACKGROUND))
 	@trap 'exit 130' INT TERM; failed=; \
 	for stage in $(TEST_STAGES); do \
 	  echo "make test: $$stage"; \

@@ -18,7 +18,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_SRC := $(shell find tests/fuzz -name 'fuzz_*.c' | sort)
+FUZZ_SRC := $(shell find tests/fuzz -name 'fuzz_*.c' 2>/dev/null | sort)
 FUZZ_ALL := $(patsubst fuzz_%.c,%,$(notdir $(FUZZ_SRC)))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_BIN := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_ALL))

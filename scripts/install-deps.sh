@@ -7,7 +7,7 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev libssl-dev libyaml-dev)
+build=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libcmark-dev libssl-dev libyaml-dev libcurl4-openssl-dev)
 test=(clang libclang-rt-14-dev python3 python3-pytest python3-requests postgresql prometheus openssl)
 bench=(wrk nginx-light)
 # libFuzzer's runtime comes with compiler-rt (mk/fuzz.mk).
@@ -20,6 +20,10 @@ command -v npm >/dev/null 2>&1 || build+=(nodejs npm)
 # tests/docs: response schemas (jsonschema) and Swagger UI in a real browser;
 # tests/web: the dashboard in the same Chromium (driven by node: nodejs).
 test+=(python3-jsonschema python3-yaml chromium)
+# The container image, offline (mk/container.mk): a Debian root filesystem
+# by mmdebstrap, podman with runc to build and run it; deploy/'s checks:
+# docker-compose (config only), python3-yaml, systemd-analyze (systemd).
+test+=(mmdebstrap podman runc docker-compose systemd)
 command -v node >/dev/null 2>&1 || test+=(nodejs)
 
 want=()

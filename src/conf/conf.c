@@ -32,8 +32,8 @@ struct conf_key {
 static const struct conf_key keys[] = {
 	{ "host", "INSIGHTS_HOST", "127.0.0.1", T_STR, AT(host), CONF_SERVE, 0, 0,
 	  "address to listen on" },
-	{ "port", "INSIGHTS_PORT", "8000", T_UINT, AT(port), CONF_SERVE, 0, 65535,
-	  "TCP port to listen on (0: any free port)" },
+	{ "port", "INSIGHTS_PORT", "8000", T_UINT, AT(port), CONF_SERVE | CONF_HEALTH, 0, 65535,
+	  "TCP port to listen on (0: any free port); healthcheck: the port to check" },
 	{ "database", "DATABASE_URL", "sqlite:///insights.db", T_DBURL, AT(database_url),
 	  CONF_SERVE | CONF_DB, 0, 0,
 	  "sqlite:///relative.db, sqlite:////absolute.db or postgresql://user:pass@host:port/db" },
@@ -159,6 +159,10 @@ static const struct conf_key keys[] = {
 	{ "on-conflict", "INSIGHTS_IMPORT_ON_CONFLICT", "fail", T_STR, AT(import_conflict),
 	  CONF_IMPORT, 0, 0,
 	  "a record whose row exists (insight id, tag or category slug): fail, skip or update" },
+	{ "url", "INSIGHTS_HEALTH_URL", "", T_STR, AT(health_url), CONF_HEALTH, 0, 0,
+	  "the health URL to GET (empty: http://127.0.0.1:PORT/health with --port)" },
+	{ "timeout", "INSIGHTS_HEALTH_TIMEOUT", "5", T_UINT, AT(health_timeout_s), CONF_HEALTH, 1,
+	  300, "seconds to wait for the answer, connecting included" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -65,6 +65,8 @@ struct config {
 	const char *export_format;
 	const char *export_output;
 	const char *import_conflict;
+	const char *health_url;
+	unsigned health_timeout_s;
 };
 
 /* Which commands an option applies to. */
@@ -74,6 +76,7 @@ struct config {
 #define CONF_TOKEN 8u /* insights token ... */
 #define CONF_EXPORT 16u
 #define CONF_IMPORT 32u
+#define CONF_HEALTH 256u /* insights healthcheck */
 
 /*
  * Fills `cfg` for a command whose options are `scope`: defaults, then the
