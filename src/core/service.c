@@ -1641,6 +1641,34 @@ enum status svc_import_category(struct service *svc, struct arena *a, int64_t id
 	return wrote(svc, rc);
 }
 
+/*
+ * The status history an imported insight brings, by the rule migration 8
+ * backfilled existing insights with (the export carries no transitions):
+ * created at created_at (published then when published_at is that time,
+ * else a draft), published at published_at, archived at updated_at. The
+ * actor is unknown (NULL): lifecycle figures fall back to the author.
+ */
+static enum status import_history(struct service *svc, const struct insight *in,
+				  struct error *err)
+{
+	bool born_published = in->published_at[0] && !strcmp(in->published_at, in->created_at);
+	struct transition t = { .insight_id = in->id, .from = -1,
+				.to = born_published ? LIFECYCLE_PUBLISHED : LIFECYCLE_DRAFT,
+				.at = in->created_at };
+	enum status rc = CALL(svc, transition_add, &t, err);
+	if (rc == OK && in->published_at[0] && !born_published) {
+		t = (struct transition){ .insight_id = in->id, .from = LIFECYCLE_DRAFT,
+					 .to = LIFECYCLE_PUBLISHED, .at = in->published_at };
+		rc = CALL(svc, transition_add, &t, err);
+	}
+	if (rc == OK && in->status == LIFECYCLE_ARCHIVED) {
+		t = (struct transition){ .insight_id = in->id, .from = (int)t.to,
+					 .to = LIFECYCLE_ARCHIVED, .at = in->updated_at };
+		rc = CALL(svc, transition_add, &t, err);
+	}
+	return rc;
+}
+
 enum status svc_import_insight(struct service *svc, struct arena *a, int64_t id,
 			       const struct insight_input *in, struct insight *out,
 			       struct error *err)
@@ -1649,6 +1677,8 @@ enum status svc_import_insight(struct service *svc, struct arena *a, int64_t id,
 		return err->status;
 	enum status rc = id ? CALL(svc, insight_update, a, id, in, out, err)
 			    : CALL(svc, insight_create, a, in, out, err);
+	if (rc == OK && !id)
+		rc = import_history(svc, out, err);
 	if (rc == OK)
 		count(svc, id ? &svc->counters.insights_updated : &svc->counters.insights_created, 1);
 	return wrote(svc, rc);
