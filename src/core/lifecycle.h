@@ -41,7 +41,7 @@ struct transition_count {
 struct publication {
 	int64_t seconds;          /* from creation to first publication, >= 0 */
 	const char *category;     /* NULL: none */
-	const char *author;       /* the creation's actor (or the insight's author) */
+	const char *author;       /* the insight's author field */
 };
 
 struct lifecycle_data {

@@ -407,7 +407,7 @@ struct store_driver {
 	 * stored) whose first transition to published is at or after `since`:
 	 * the seconds from their first creation transition (or their
 	 * created_at when they have none: a bulk load) to it, their category's
-	 * name and the actor of that creation (or, unknown, their author).
+	 * name and their author (the insight's field).
 	 * stale_count: the published insights whose updated_at and reviewed_at
 	 * are both before `before` (a timestamp; reviewed_at NULL counts as
 	 * before).

@@ -181,14 +181,17 @@ def test_lifecycle_days_validated(api):
     assert lifecycle(api, days=1)["days"] == 1
 
 
-def test_transitions_anonymous_without_auth(fresh_api):
-    api = fresh_api
-    ins = api.create_insight(status="published")
+def test_transitions_without_auth_are_anonymous_and_figures_by_the_author_field(servers):
+    db = servers.database()
+    api = servers.start(db).api
+    ins = api.create_insight(status="published", author="Dana Ops")
     api.call("PUT", f"/insights/{ins['id']}", json={"status": "archived"})
     got = lifecycle(api)
     assert got["transitions"] == [{"from": None, "to": "published", "count": 1},
                                   {"from": "published", "to": "archived", "count": 1}]
-    assert got["time_to_publish"]["by_author"] == [durations(1, 0, 0, author="anonymous")]
+    # Figures by the insight's author field; each transition keeps its actor.
+    assert got["time_to_publish"]["by_author"] == [durations(1, 0, 0, author="Dana Ops")]
+    assert db.query("SELECT DISTINCT actor FROM insight_transitions") == [("anonymous",)]
 
 
 # ---------------------------------------------------------------------------

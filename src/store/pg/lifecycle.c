@@ -70,7 +70,7 @@ static enum status pg_body_lifecycle(struct pg_conn *c, struct pg_op *op, struct
 	rc = pg_q_built(c,
 		"SELECT (extract(epoch FROM t.at::timestamp)"
 		" - extract(epoch FROM coalesce(x.at::timestamp, i.created_at)))::bigint,"
-		" c.name, coalesce(x.actor, i.author)" PG_FIRST_PUBLISHED, &p, &r, err);
+		" c.name, i.author" PG_FIRST_PUBLISHED, &p, &r, err);
 	if (rc)
 		return rc;
 	int rows = PQntuples(r);

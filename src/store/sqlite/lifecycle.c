@@ -79,7 +79,7 @@ static enum status sq_lifecycle_in_txn(struct sq_conn *c, struct arena *a, const
 	s = sq_dyn_stmt(c,
 		"SELECT CAST(strftime('%s', t.at) AS INTEGER)"
 		" - CAST(strftime('%s', coalesce(x.at, i.created_at)) AS INTEGER),"
-		" c.name, coalesce(x.actor, i.author)" SQ_FIRST_PUBLISHED, err);
+		" c.name, i.author" SQ_FIRST_PUBLISHED, err);
 	if (!s)
 		return err->status;
 	sqlite3_bind_text(s, 1, since, -1, SQLITE_STATIC);
