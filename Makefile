@@ -77,6 +77,10 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_ALL) -c $< -o $@
 
+# The rank gate must compute bm25 to the last bit, as SQLite does: no fused
+# multiply-adds (src/store/sqlite/rank.c).
+$(BUILD)/obj/src/store/sqlite/rank.o: CFLAGS_ALL += -ffp-contract=off
+
 $(BUILD)/insights: $(LIB_OBJ) $(BIN_OBJ) $(MAIN_OBJ)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)

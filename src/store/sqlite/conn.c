@@ -207,7 +207,7 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 	s->nbig += c->big;
 	pthread_mutex_unlock(&s->pool_lock);
 	sq_exec(c, c->big ? "PRAGMA cache_size = -" BIG_CACHE_KIB : "PRAGMA cache_size = -2000");
-	if (sq_register_functions(c->db) != SQLITE_OK) {
+	if (sq_register_functions(c->db) != SQLITE_OK || sq_rank_register(c->db) != SQLITE_OK) {
 		enum status st = sq_fail(c, sqlite3_errcode(c->db), err);
 		sq_conn_free(c);
 		return st != OK ? st : E_INTERNAL;

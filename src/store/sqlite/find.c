@@ -105,9 +105,10 @@ bool sq_fts_query(const char *text, struct buf *q)
 #define MAX_BINDS 16
 
 struct sq_bind {
-	bool is_text;
+	enum { SQ_BIND_INT, SQ_BIND_TEXT, SQ_BIND_REAL } type;
 	int64_t i;
 	const char *s;
+	double d;
 };
 
 /* A query built from a filter: its SQL, its parameters and the texts they borrow. */
@@ -123,13 +124,19 @@ struct sq_find {
 static void sq_bind_add_text(struct sq_find *q, const char *s)
 {
 	assert(q->nbinds < MAX_BINDS);
-	q->binds[q->nbinds++] = (struct sq_bind){ .is_text = true, .s = s };
+	q->binds[q->nbinds++] = (struct sq_bind){ .type = SQ_BIND_TEXT, .s = s };
 }
 
 static void sq_bind_add_int(struct sq_find *q, int64_t i)
 {
 	assert(q->nbinds < MAX_BINDS);
-	q->binds[q->nbinds++] = (struct sq_bind){ .is_text = false, .i = i };
+	q->binds[q->nbinds++] = (struct sq_bind){ .type = SQ_BIND_INT, .i = i };
+}
+
+static void sq_bind_add_real(struct sq_find *q, double d)
+{
+	assert(q->nbinds < MAX_BINDS);
+	q->binds[q->nbinds++] = (struct sq_bind){ .type = SQ_BIND_REAL, .d = d };
 }
 
 static bool sq_has_row_filters(const struct insight_filter *f)
@@ -207,10 +214,13 @@ static sqlite3_stmt *sq_prepare_query(struct sq_conn *c, const struct sq_find *q
 	if (!s)
 		return NULL;
 	for (int i = 0; i < q->nbinds; i++) {
-		if (q->binds[i].is_text)
-			sqlite3_bind_text(s, i + 1, q->binds[i].s, -1, SQLITE_STATIC);
+		const struct sq_bind *b = &q->binds[i];
+		if (b->type == SQ_BIND_TEXT)
+			sqlite3_bind_text(s, i + 1, b->s, -1, SQLITE_STATIC);
+		else if (b->type == SQ_BIND_REAL)
+			sqlite3_bind_double(s, i + 1, b->d);
 		else
-			sqlite3_bind_int64(s, i + 1, q->binds[i].i);
+			sqlite3_bind_int64(s, i + 1, b->i);
 	}
 	return s;
 }
@@ -253,6 +263,98 @@ static enum status sq_load_insights(struct sq_conn *c, struct arena *a, const st
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return sq_fail(c, rc, err);
 	return sq_attach_tags(c, a, out, *n, err);
+}
+
+/*
+ * One ranked part of a search (store_window_plan): the matches whose rowid
+ * is at least `from` (part 0 of a split search), those below it (part 1),
+ * or all of them (no split).
+ */
+struct sq_part {
+	bool split;
+	int part;
+	int64_t from;
+	int64_t matches;  /* how many */
+};
+
+/* Adds the part's rowid range to the search being built. */
+static void sq_part_range(struct sq_find *q, const struct sq_part *p)
+{
+	if (!p->split)
+		return;
+	buf_adds(&q->sql, p->part ? " AND insights_fts.rowid < ?" : " AND insights_fts.rowid >= ?");
+	sq_bind_add_int(q, p->from);
+}
+
+/*
+ * The rowid of the part's n-th newest match (n >= 1), found by walking the
+ * word index backwards, which costs no ranking. *found is false when the
+ * part has fewer matches.
+ */
+static enum status sq_nth_newest(struct sq_conn *c, const struct insight_filter *f,
+				 struct sq_find *q, const struct sq_part *p, int64_t n,
+				 int64_t *rowid, bool *found, struct error *err)
+{
+	sq_build_query(f, true, "SELECT insights_fts.rowid", q);
+	sq_part_range(q, p);
+	buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?");
+	sq_bind_add_int(q, n - 1);
+	sqlite3_stmt *s = sq_prepare_query(c, q, err);
+	if (!s)
+		return err->status;
+	int rc = sq_step(s);
+	*found = rc == SQLITE_ROW;
+	if (*found)
+		*rowid = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OK : sq_fail(c, rc, err);
+}
+
+/* A part is gated when it has this many matches, and twice its sample. */
+#define SQ_GATE_MIN_MATCHES 400
+/* The most matches a gate's sample ranks, unless the page reaches deeper. */
+#define SQ_GATE_SAMPLE_MAX 1000
+
+/*
+ * The threshold of the rank gate (rank.c) for the first k rows of a part's
+ * ranking; *gate is false when the part is not worth gating (few matches,
+ * or a page deep in them) or has filters besides the text.
+ *
+ * The part's newest m matches are a sample of it, ranked exactly: the k-th
+ * best score of the sample is no better than the k-th best of the part, so
+ * every one of the part's first k rows reaches it, and a row that cannot
+ * is not among them.
+ */
+static enum status sq_rank_threshold(struct sq_conn *c, const struct insight_filter *f,
+				     struct sq_find *q, const struct sq_part *p, int64_t k,
+				     double *threshold, bool *gate, struct error *err)
+{
+	*gate = false;
+	int64_t m = p->matches / 2 < SQ_GATE_SAMPLE_MAX ? p->matches / 2 : SQ_GATE_SAMPLE_MAX;
+	if (m < k)
+		m = k;
+	if (sq_has_row_filters(f) || p->matches < SQ_GATE_MIN_MATCHES || p->matches < 2 * m)
+		return OK;
+	int64_t oldest;
+	bool found;
+	enum status rc = sq_nth_newest(c, f, q, p, m, &oldest, &found, err);
+	if (rc || !found)
+		return rc;
+	sq_build_query(f, true, "SELECT " SQ_BM25_SQL, q);
+	sq_part_range(q, p);
+	buf_adds(&q->sql, " AND insights_fts.rowid >= ? ORDER BY " SQ_BM25_SQL " LIMIT 1 OFFSET ?");
+	sq_bind_add_int(q, oldest);
+	sq_bind_add_int(q, k - 1);
+	sqlite3_stmt *s = sq_prepare_query(c, q, err);
+	if (!s)
+		return err->status;
+	int src = sq_step(s);
+	if (src == SQLITE_ROW) {
+		*threshold = sqlite3_column_double(s, 0);
+		*gate = true;
+	}
+	sqlite3_reset(s);
+	return src == SQLITE_ROW || src == SQLITE_DONE ? OK : sq_fail(c, src, err);
 }
 
 /*
@@ -300,20 +402,16 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 	struct window_plan plan = { .a_offset = offset, .a_limit = f->page_size };
 	if (text)
 		store_window_plan(c->store->cfg.search_window, out->total, offset, f->page_size, &plan);
+	int64_t window = (int64_t)c->store->cfg.search_window;
 	int64_t from = 0;
 	if (plan.split) {
-		sq_build_query(f, text, "SELECT insights_fts.rowid", q);
-		buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?");
-		sq_bind_add_int(q, (int64_t)c->store->cfg.search_window - 1);
-		sqlite3_stmt *w = sq_prepare_query(c, q, err);
-		if (!w)
-			return err->status;
-		int wrc = sq_step(w);
-		if (wrc == SQLITE_ROW)
-			from = sqlite3_column_int64(w, 0);
-		sqlite3_reset(w);
-		if (wrc != SQLITE_ROW)
-			return wrc == SQLITE_DONE ? sq_fail(c, SQLITE_ERROR, err) : sq_fail(c, wrc, err);
+		bool found;
+		rc = sq_nth_newest(c, f, q, &(struct sq_part){ .split = false }, window, &from, &found,
+				   err);
+		if (rc)
+			return rc;
+		if (!found)
+			return sq_fail(c, SQLITE_ERROR, err);
 	}
 
 	/* The ids of the page: of the window's ranking, then of the older matches'. */
@@ -324,11 +422,24 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		int64_t skip = part ? plan.b_offset : plan.a_offset;
 		if (limit <= 0)
 			continue;
-		sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
-		if (plan.split) {
-			buf_adds(&q->sql, part ? " AND insights_fts.rowid < ?" : " AND insights_fts.rowid >= ?");
-			sq_bind_add_int(q, from);
+		struct sq_part range = {
+			.split = plan.split, .part = part, .from = from,
+			.matches = !plan.split ? out->total : part ? out->total - window : window,
+		};
+		/*
+		 * Ranking a part computes bm25 for each of its matches; the gate
+		 * skips most of that for the rows that cannot reach the page.
+		 */
+		double threshold = 0;
+		bool gate = false;
+		if (text) {
+			rc = sq_rank_threshold(c, f, q, &range, skip + limit, &threshold, &gate, err);
+			if (rc)
+				return rc;
 		}
+		sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
+		if (text)
+			sq_part_range(q, &range);
 		if (!text && f->after_ts) {
 			/*
 			 * After the key (created_at, id) in the list's order: the
@@ -341,13 +452,19 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 			sq_bind_add_int(q, f->after_id);
 		}
 		/*
-		 * bm25() with the weights spelled out (title 10, description 5,
-		 * content 1): FTS5's configured `rank` column computes the same
-		 * value but measured twice as slow here. Ties go newest first, so
-		 * that the order is total and pages never overlap.
+		 * bm25() with the weights spelled out (SQ_BM25_WEIGHTS): FTS5's
+		 * configured `rank` column computes the same value but measured
+		 * twice as slow here. The gate orders the page's rows as bm25
+		 * does. Ties go newest first, so that the order is total and
+		 * pages never overlap.
 		 */
-		buf_adds(&q->sql, text ? " ORDER BY bm25(insights_fts, 10.0, 5.0, 1.0), insights_fts.rowid DESC"
-				       : " ORDER BY i.created_at DESC, i.id DESC");
+		if (gate) {
+			buf_adds(&q->sql, " ORDER BY insights_rank_gate(insights_fts, ?), insights_fts.rowid DESC");
+			sq_bind_add_real(q, threshold);
+		} else {
+			buf_adds(&q->sql, text ? " ORDER BY " SQ_BM25_SQL ", insights_fts.rowid DESC"
+					       : " ORDER BY i.created_at DESC, i.id DESC");
+		}
 		buf_adds(&q->sql, " LIMIT ? OFFSET ?");
 		sq_bind_add_int(q, limit);
 		sq_bind_add_int(q, skip);

@@ -250,7 +250,7 @@ static void sq_search_match(struct buf *b, const char *alias, int n)
 
 static void sq_search_rank(struct buf *b, const char *alias, int n)
 {
-	buf_addf(b, "(SELECT bm25(insights_fts, 10.0, 5.0, 1.0) FROM insights_fts"
+	buf_addf(b, "(SELECT " SQ_BM25_SQL " FROM insights_fts"
 		    " WHERE insights_fts MATCH ?%d AND insights_fts.rowid = %s.id)", n, alias);
 }
 

@@ -9,6 +9,7 @@
  *   txn.c      read transactions, and writes grouped into shared commits
  *   rows.c     binding parameters and reading rows (through store/common.h)
  *   find.c     point reads, lists, ranked search, statistics and trends
+ *   rank.c     insights_rank_gate(), bm25 that skips rows below a threshold
  *   write.c    writes of insights, tags and categories; maintenance
  *   access.c   API tokens and the audit trail
  *   idem.c     idempotency keys
@@ -287,6 +288,26 @@ bool sq_fts_query(const char *text, struct buf *q);
 
 /* Registers insights_like() (query.c) on a new connection; an SQLite result code. */
 int sq_register_functions(sqlite3 *db);
+
+/*
+ * bm25's column weights (title, description, content) wherever the driver
+ * ranks: find.c, query.c and rank.c. SQ_BM25_WEIGHTS_SQL is the same list
+ * as SQL text.
+ */
+#define SQ_BM25_WEIGHTS 10.0, 5.0, 1.0
+#define SQ_STRINGIFY_(...) #__VA_ARGS__
+#define SQ_STRINGIFY(...) SQ_STRINGIFY_(__VA_ARGS__)
+#define SQ_BM25_WEIGHTS_SQL SQ_STRINGIFY(SQ_BM25_WEIGHTS)
+/* bm25(insights_fts, ...) with those weights, as SQL. */
+#define SQ_BM25_SQL "bm25(insights_fts, " SQ_BM25_WEIGHTS_SQL ")"
+
+/*
+ * What insights_rank_gate(insights_fts, threshold) gives a row whose bm25
+ * cannot be at or below `threshold`: it sorts after every real score (rank.c).
+ */
+#define SQ_RANK_SENTINEL 1e300
+/* Registers insights_rank_gate() (rank.c) on a new connection; an SQLite result code. */
+int sq_rank_register(sqlite3 *db);
 
 /* ---- the operations (find.c, write.c, migrate.c) ---------------------------------------- */
 
