@@ -43,6 +43,9 @@ struct problem;
 const char *t_loc(const struct problem *p);
 #define CHECK_LOC(p, want) CHECK_STR(t_loc(p), (want))
 
+/* Removes a test's SQLite file with its WAL and shared-memory files, if there. */
+void t_remove_sqlite(const char *path);
+
 struct t_case {
 	const char *name;
 	void (*fn)(void);

@@ -42,12 +42,7 @@ static void close_fx(struct fx *f)
 {
 	service_release(&f->svc);
 	store_close(f->st);
-	const char *suffix[] = { "", "-wal", "-shm" };
-	for (int i = 0; i < 3; i++) {
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-		unlink(p);
-	}
+	t_remove_sqlite(f->path);
 }
 
 /* Runs `query`; returns the answer as JSON (owned by the caller) and the store calls it made. */

@@ -513,14 +513,8 @@ static void run_query_suite(const char *url)
 	arena_release(&f.a);
 	service_release(&f.svc);
 	store_close(f.st);
-	if (f.path[0]) {
-		const char *suffix[] = { "", "-wal", "-shm" };
-		for (int i = 0; i < 3; i++) {
-			char p[80];
-			snprintf(p, sizeof(p), "%s%s", f.path, suffix[i]);
-			unlink(p);
-		}
-	}
+	if (f.path[0])
+		t_remove_sqlite(f.path);
 }
 
 TEST(store_query_sqlite)
@@ -594,10 +588,5 @@ TEST(store_query_sqlite_trigram)
 	arena_release(&f.a);
 	service_release(&f.svc);
 	store_close(f.st);
-	const char *suffix[] = { "", "-wal", "-shm" };
-	for (int i = 0; i < 3; i++) {
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
-		unlink(p);
-	}
+	t_remove_sqlite(path);
 }

@@ -146,7 +146,7 @@ static int rank_setup(struct rank_fixture *x)
 {
 	snprintf(x->path, sizeof(x->path), "/tmp/insights-rank-%d.db", (int)getpid());
 	snprintf(x->url, sizeof(x->url), "sqlite:///%s", x->path);
-	unlink(x->path);
+	t_remove_sqlite(x->path);
 	struct store *st = open_store(x, 0);
 	if (!st) {
 		CHECK(!"store opens");
@@ -166,12 +166,7 @@ static int rank_setup(struct rank_fixture *x)
 static void rank_teardown(struct rank_fixture *x)
 {
 	sqlite3_close(x->db);
-	char more[80];
-	unlink(x->path);
-	snprintf(more, sizeof(more), "%s-wal", x->path);
-	unlink(more);
-	snprintf(more, sizeof(more), "%s-shm", x->path);
-	unlink(more);
+	t_remove_sqlite(x->path);
 }
 
 static bool same_bits(double a, double b)

@@ -54,14 +54,8 @@ static void close_fixture(struct fixture *f)
 	arena_release(&f->a);
 	service_release(&f->svc);
 	store_close(f->st);
-	if (f->path[0]) {
-		char wal[80];
-		unlink(f->path);
-		snprintf(wal, sizeof(wal), "%s-wal", f->path);
-		unlink(wal);
-		snprintf(wal, sizeof(wal), "%s-shm", f->path);
-		unlink(wal);
-	}
+	if (f->path[0])
+		t_remove_sqlite(f->path);
 }
 
 static struct opt_str str(const char *v)
