@@ -295,6 +295,7 @@ static enum status sq_nth_newest(struct sq_conn *c, const struct insight_filter 
 				 struct sq_find *q, const struct sq_part *p, int64_t n,
 				 int64_t *rowid, bool *found, struct error *err)
 {
+	*found = false;
 	sq_build_query(f, true, "SELECT insights_fts.rowid", q);
 	sq_part_range(q, p);
 	buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?");
@@ -303,9 +304,10 @@ static enum status sq_nth_newest(struct sq_conn *c, const struct insight_filter 
 	if (!s)
 		return err->status;
 	int rc = sq_step(s);
-	*found = rc == SQLITE_ROW;
-	if (*found)
+	if (rc == SQLITE_ROW) {
+		*found = true;
 		*rowid = sqlite3_column_int64(s, 0);
+	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OK : sq_fail(c, rc, err);
 }
