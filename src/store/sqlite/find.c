@@ -287,6 +287,29 @@ static void sq_part_range(struct sq_find *q, const struct sq_part *p)
 }
 
 /*
+ * Runs the built query and reads the first column of its first row into
+ * *i or *d (whichever is not NULL); *found is false when there is no row.
+ */
+static enum status sq_query_value(struct sq_conn *c, const struct sq_find *q, int64_t *i,
+				  double *d, bool *found, struct error *err)
+{
+	*found = false;
+	sqlite3_stmt *s = sq_prepare_query(c, q, err);
+	if (!s)
+		return err->status;
+	int rc = sq_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		if (i)
+			*i = sqlite3_column_int64(s, 0);
+		if (d)
+			*d = sqlite3_column_double(s, 0);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OK : sq_fail(c, rc, err);
+}
+
+/*
  * The rowid of the part's n-th newest match (n >= 1), found by walking the
  * word index backwards, which costs no ranking. *found is false when the
  * part has fewer matches.
@@ -295,21 +318,11 @@ static enum status sq_nth_newest(struct sq_conn *c, const struct insight_filter 
 				 struct sq_find *q, const struct sq_part *p, int64_t n,
 				 int64_t *rowid, bool *found, struct error *err)
 {
-	*found = false;
 	sq_build_query(f, true, "SELECT insights_fts.rowid", q);
 	sq_part_range(q, p);
 	buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?");
 	sq_bind_add_int(q, n - 1);
-	sqlite3_stmt *s = sq_prepare_query(c, q, err);
-	if (!s)
-		return err->status;
-	int rc = sq_step(s);
-	if (rc == SQLITE_ROW) {
-		*found = true;
-		*rowid = sqlite3_column_int64(s, 0);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OK : sq_fail(c, rc, err);
+	return sq_query_value(c, q, rowid, NULL, found, err);
 }
 
 /* A part is gated when it has this many matches, and twice its sample. */
@@ -347,16 +360,7 @@ static enum status sq_rank_threshold(struct sq_conn *c, const struct insight_fil
 	buf_adds(&q->sql, " AND insights_fts.rowid >= ? ORDER BY " SQ_BM25_SQL " LIMIT 1 OFFSET ?");
 	sq_bind_add_int(q, oldest);
 	sq_bind_add_int(q, k - 1);
-	sqlite3_stmt *s = sq_prepare_query(c, q, err);
-	if (!s)
-		return err->status;
-	int src = sq_step(s);
-	if (src == SQLITE_ROW) {
-		*threshold = sqlite3_column_double(s, 0);
-		*gate = true;
-	}
-	sqlite3_reset(s);
-	return src == SQLITE_ROW || src == SQLITE_DONE ? OK : sq_fail(c, src, err);
+	return sq_query_value(c, q, NULL, threshold, gate, err);
 }
 
 /*
