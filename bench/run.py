@@ -491,20 +491,19 @@ def run_size(n, seed, duration, chosen):
     try:
         words, df = pick_words(url)
         total = json.loads(http("GET", url + "/statistics")[1])["total_insights"]
-        if pg:
-            # The same seed gives the same words; without the SQLite file,
-            # each band holds the repeated scenario's word.
-            vocab = {k: [w] for k, w in words.items()}
-        else:
-            bands = vocabulary(run_db, total)
-            vocab = {k: [w for w, _ in v] for k, v in bands.items()}
-            # The repeated searches take the median word of the mid and
-            # common bands, and the costliest (most frequent) rare word.
-            for k, v in bands.items():
-                if v:
-                    v = sorted(v, key=lambda x: x[1])
-                    w, f = v[-1] if k == "rare" else v[len(v) // 2]
-                    words[k], df[k] = w, round(f, 4)
+        # The same count and seed give the same insights on either
+        # backend, so PostgreSQL's words come from the SQLite dataset of
+        # (n, seed), built when missing; without it every distinct search
+        # would ask for one word per band, which the cache answers.
+        bands = vocabulary(dataset(n, seed)[0] if pg else run_db, total)
+        vocab = {k: [w for w, _ in v] for k, v in bands.items()}
+        # The repeated searches take the median word of the mid and
+        # common bands, and the costliest (most frequent) rare word.
+        for k, v in bands.items():
+            if v:
+                v = sorted(v, key=lambda x: x[1])
+                w, f = v[-1] if k == "rare" else v[len(v) // 2]
+                words[k], df[k] = w, round(f, 4)
         for k in vocab:
             vocab[k] = vocab[k] or [words[k]]
         log("vocabulary: " + ", ".join(f"{k} {len(v)} words" for k, v in vocab.items()))
