@@ -123,8 +123,15 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 	/*
 	 * A search matching more than the window ranks its newest `window`
 	 * matches, then the older ones (store_window_plan, as on SQLite). The
-	 * window starts at the id of its oldest match, found by walking the
-	 * primary key backwards through the matches.
+	 * window starts at the id of its oldest match.
+	 *
+	 * Every statement of a search takes its matches from the word index
+	 * inside a fence (OFFSET 0: the planner cannot push an id range, an
+	 * order or a limit into it). Without the fence, a common word and an id
+	 * range or order led the planner to walk the primary key and test the
+	 * words of every row it met, reading each row's out-of-line tsvector:
+	 * 260 ms for the window's edge of a word in 20% of 100k insights, 23 ms
+	 * with the matches from the index, sorted.
 	 */
 	struct window_plan plan = { .a_offset = offset, .a_limit = f->page_size };
 	if (text)
@@ -134,9 +141,9 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 	if (plan.split) {
 		struct pg_params wp = { 0 };
 		buf_reset(sql);
-		buf_adds(sql, "SELECT i.id");
+		buf_adds(sql, "SELECT m.id FROM (SELECT i.id");
 		pg_build_where(f, text, tags, false, sql, &wp);
-		buf_addf(sql, " ORDER BY i.id DESC LIMIT 1 OFFSET $%d",
+		buf_addf(sql, " OFFSET 0) m ORDER BY m.id DESC LIMIT 1 OFFSET $%d",
 			 pg_p_int(&wp, (int64_t)c->pool->cfg->search_window - 1));
 		rc = pg_q_built(c, sql->data, &wp, &r, err);
 		if (rc)
@@ -154,23 +161,42 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 			continue;
 		struct pg_params p = { 0 };
 		buf_reset(sql);
-		buf_adds(sql, "SELECT " INSIGHT_COLS);
-		int tp = pg_build_where(f, text, tags, true, sql, &p);
-		if (plan.split)
-			buf_addf(sql, part ? " AND i.id < $%d" : " AND i.id >= $%d", pg_p_int(&p, from));
-		if (!tp && f->after_ts) {
-			int ts = pg_p_text(&p, f->after_ts);
-			buf_addf(sql, " AND i.created_at <= $%d::timestamp AND (i.created_at <"
-				 " $%d::timestamp OR i.id < $%d)", ts, ts, pg_p_int(&p, f->after_id));
+		if (text) {
+			/*
+			 * The part's matches from the fence, ranked (ts_rank reads
+			 * the tsvector of the part's matches only), then the page's
+			 * rows.
+			 */
+			struct buf where = BUF_INIT;
+			int tp = pg_build_where(f, text, tags, false, &where, &p);
+			buf_addf(sql, "SELECT " INSIGHT_COLS " FROM (SELECT m.id, m.created_at,"
+				      " ts_rank(" PG_RANK_WEIGHTS ", m.search, insights_fts_query($%d))"
+				      " AS rank FROM (SELECT i.id, i.created_at, i.search%s OFFSET 0) m"
+				      " WHERE true", tp, where.data);
+			buf_release(&where);
+			if (plan.split)
+				buf_addf(sql, part ? " AND m.id < $%d" : " AND m.id >= $%d",
+					 pg_p_int(&p, from));
+			int lim = pg_p_int(&p, limit);
+			int off = pg_p_int(&p, skip);
+			buf_addf(sql, " ORDER BY rank DESC, m.created_at DESC, m.id DESC"
+				      " LIMIT $%d OFFSET $%d) p JOIN insights i ON i.id = p.id"
+				      " LEFT JOIN categories c ON c.id = i.category_id"
+				      " ORDER BY p.rank DESC, p.created_at DESC, p.id DESC", lim, off);
+		} else {
+			buf_adds(sql, "SELECT " INSIGHT_COLS);
+			pg_build_where(f, text, tags, true, sql, &p);
+			if (f->after_ts) {
+				int ts = pg_p_text(&p, f->after_ts);
+				buf_addf(sql, " AND i.created_at <= $%d::timestamp AND (i.created_at <"
+					 " $%d::timestamp OR i.id < $%d)", ts, ts,
+					 pg_p_int(&p, f->after_id));
+			}
+			int lim = pg_p_int(&p, limit);
+			int off = pg_p_int(&p, skip);
+			buf_addf(sql, " ORDER BY i.created_at DESC, i.id DESC LIMIT $%d OFFSET $%d",
+				 lim, off);
 		}
-		if (tp)
-			buf_addf(sql, " ORDER BY ts_rank(" PG_RANK_WEIGHTS ", i.search,"
-				 " insights_fts_query($%d)) DESC, i.created_at DESC, i.id DESC", tp);
-		else
-			buf_adds(sql, " ORDER BY i.created_at DESC, i.id DESC");
-		int lim = pg_p_int(&p, limit);
-		int off = pg_p_int(&p, skip);
-		buf_addf(sql, " LIMIT $%d OFFSET $%d", lim, off);
 		rc = pg_q_built(c, sql->data, &p, &r, err);
 		if (rc)
 			return rc;
