@@ -216,7 +216,17 @@ static enum status pg_body_insight_find(struct pg_conn *c, struct pg_op *op, str
 	struct buf tags = BUF_INIT, sql = BUF_INIT;
 	if (f->ntag_ids)
 		store_ids_print(&tags, f->tag_ids, f->ntag_ids, '{', '}');
-	enum status rc = pg_find_in_txn(c, op->a, f, tags.data, &sql, op->out, err);
+	/*
+	 * A search is planned without sequential scans (P_SEARCH_PLAN); the
+	 * setting ends with the search, not with the transaction, which in a
+	 * batch goes on.
+	 */
+	bool text = store_has_text(f);
+	enum status rc = text ? pg_q_fixed(c, P_SEARCH_PLAN, NULL, NULL, err) : OK;
+	if (rc == OK)
+		rc = pg_find_in_txn(c, op->a, f, tags.data, &sql, op->out, err);
+	if (rc == OK && text)
+		rc = pg_q_fixed(c, P_SEARCH_PLAN_END, NULL, NULL, err);
 	buf_release(&tags);
 	buf_release(&sql);
 	return rc;

@@ -23,6 +23,15 @@ const char *const pg_sql[P__COUNT] = {
 	[P_COMMIT] = "COMMIT",
 	[P_ROLLBACK] = "ROLLBACK",
 	[P_PING] = "SELECT 1",
+	/*
+	 * A search's plan within its transaction: no sequential scan. The
+	 * planner prices testing a row's words as one operator call, but each
+	 * test reads the row's out-of-line tsvector, so for a word in most
+	 * rows it chose to read the whole table (680 ms for a word in 71% of
+	 * 100k insights) over the word index (about 40 ms).
+	 */
+	[P_SEARCH_PLAN] = "SELECT set_config('enable_seqscan', 'off', true)",
+	[P_SEARCH_PLAN_END] = "SELECT set_config('enable_seqscan', 'on', true)",
 	[P_INSIGHT_GET] = INSIGHT_WITH_TAGS " ORDER BY t.id",
 	/* The row an update rewrites, held until commit so no update is lost. */
 	[P_INSIGHT_GET_LOCKED] = INSIGHT_WITH_TAGS " ORDER BY t.id FOR NO KEY UPDATE OF i",
