@@ -125,13 +125,13 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 	 * matches, then the older ones (store_window_plan, as on SQLite). The
 	 * window starts at the id of its oldest match.
 	 *
-	 * Every statement of a search takes its matches from the word index
-	 * inside a fence (OFFSET 0: the planner cannot push an id range, an
-	 * order or a limit into it). Without the fence, a common word and an id
-	 * range or order led the planner to walk the primary key and test the
-	 * words of every row it met, reading each row's out-of-line tsvector:
-	 * 260 ms for the window's edge of a word in 20% of 100k insights, 23 ms
-	 * with the matches from the index, sorted.
+	 * The statements of a split search take their matches from the word
+	 * index inside a fence (OFFSET 0: the planner cannot push an id range,
+	 * an order or a limit into it). Without the fence, a common word and an
+	 * id range or order led the planner to walk the primary key and test
+	 * the words of every row it met, reading each row's out-of-line
+	 * tsvector: 260 ms for the window's edge of a word in 20% of 100k
+	 * insights, 23 ms with the matches from the index, sorted.
 	 */
 	struct window_plan plan = { .a_offset = offset, .a_limit = f->page_size };
 	if (text)
@@ -161,11 +161,12 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 			continue;
 		struct pg_params p = { 0 };
 		buf_reset(sql);
-		if (text) {
+		if (text && plan.split) {
 			/*
 			 * The part's matches from the fence, ranked (ts_rank reads
 			 * the tsvector of the part's matches only), then the page's
-			 * rows.
+			 * rows. A search without a window needs no fence: no id
+			 * range or order of the primary key can tempt the planner.
 			 */
 			struct buf where = BUF_INIT;
 			int tp = pg_build_where(f, text, tags, false, &where, &p);
@@ -174,9 +175,7 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 				      " AS rank FROM (SELECT i.id, i.created_at, i.search%s OFFSET 0) m"
 				      " WHERE true", tp, where.data);
 			buf_release(&where);
-			if (plan.split)
-				buf_addf(sql, part ? " AND m.id < $%d" : " AND m.id >= $%d",
-					 pg_p_int(&p, from));
+			buf_addf(sql, part ? " AND m.id < $%d" : " AND m.id >= $%d", pg_p_int(&p, from));
 			int lim = pg_p_int(&p, limit);
 			int off = pg_p_int(&p, skip);
 			buf_addf(sql, " ORDER BY rank DESC, m.created_at DESC, m.id DESC"
@@ -185,17 +184,22 @@ static enum status pg_find_in_txn(struct pg_conn *c, struct arena *a, const stru
 				      " ORDER BY p.rank DESC, p.created_at DESC, p.id DESC", lim, off);
 		} else {
 			buf_adds(sql, "SELECT " INSIGHT_COLS);
-			pg_build_where(f, text, tags, true, sql, &p);
-			if (f->after_ts) {
+			int tp = pg_build_where(f, text, tags, true, sql, &p);
+			if (!tp && f->after_ts) {
 				int ts = pg_p_text(&p, f->after_ts);
 				buf_addf(sql, " AND i.created_at <= $%d::timestamp AND (i.created_at <"
 					 " $%d::timestamp OR i.id < $%d)", ts, ts,
 					 pg_p_int(&p, f->after_id));
 			}
+			if (tp)
+				buf_addf(sql, " ORDER BY ts_rank(" PG_RANK_WEIGHTS ", i.search,"
+					 " insights_fts_query($%d)) DESC, i.created_at DESC, i.id DESC",
+					 tp);
+			else
+				buf_adds(sql, " ORDER BY i.created_at DESC, i.id DESC");
 			int lim = pg_p_int(&p, limit);
 			int off = pg_p_int(&p, skip);
-			buf_addf(sql, " ORDER BY i.created_at DESC, i.id DESC LIMIT $%d OFFSET $%d",
-				 lim, off);
+			buf_addf(sql, " LIMIT $%d OFFSET $%d", lim, off);
 		}
 		rc = pg_q_built(c, sql->data, &p, &r, err);
 		if (rc)
@@ -217,15 +221,15 @@ static enum status pg_body_insight_find(struct pg_conn *c, struct pg_op *op, str
 	if (f->ntag_ids)
 		store_ids_print(&tags, f->tag_ids, f->ntag_ids, '{', '}');
 	/*
-	 * A search is planned without sequential scans (P_SEARCH_PLAN); the
-	 * setting ends with the search, not with the transaction, which in a
-	 * batch goes on.
+	 * A search is planned without sequential scans (P_SEARCH_PLAN). The
+	 * setting ends with the search's own transaction, or explicitly with
+	 * the search when it runs in a batch's, which goes on.
 	 */
 	bool text = store_has_text(f);
 	enum status rc = text ? pg_q_fixed(c, P_SEARCH_PLAN, NULL, NULL, err) : OK;
 	if (rc == OK)
 		rc = pg_find_in_txn(c, op->a, f, tags.data, &sql, op->out, err);
-	if (rc == OK && text)
+	if (rc == OK && text && op->in_batch)
 		rc = pg_q_fixed(c, P_SEARCH_PLAN_END, NULL, NULL, err);
 	buf_release(&tags);
 	buf_release(&sql);
@@ -329,9 +333,9 @@ enum status pg_insight_find(struct store *st, struct arena *a,
 				   struct error *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct pg_op op = { .a = a, .filter = f, .out = out };
+	struct pg_op op = { .a = a, .filter = f, .out = out, .in_batch = pg_in_batch(pg_of(st)) };
 	/* In a batch, reads run in its transaction: no snapshot of their own. */
-	if (!store_has_text(f) && !pg_in_batch(pg_of(st)))
+	if (!store_has_text(f) && !op.in_batch)
 		return pg_run(pg_of(st), PG_RUN_PIPELINE, pg_body_insight_newest, &op, err);
 	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_find, &op, err);
 }

@@ -343,6 +343,7 @@ struct pg_op {
 	const struct insight_revision *revision_in;
 	enum q_table table;
 	bool lock;
+	bool in_batch;                          /* the call runs in the thread's batch */
 	/* Idempotency keys (idem.c): a row to write, or the actor and key to read. */
 	const struct idem_row *idem_in;
 };
