@@ -220,17 +220,7 @@ static enum status pg_body_insight_find(struct pg_conn *c, struct pg_op *op, str
 	struct buf tags = BUF_INIT, sql = BUF_INIT;
 	if (f->ntag_ids)
 		store_ids_print(&tags, f->tag_ids, f->ntag_ids, '{', '}');
-	/*
-	 * A search is planned without sequential scans (P_SEARCH_PLAN). The
-	 * setting ends with the search's own transaction, or explicitly with
-	 * the search when it runs in a batch's, which goes on.
-	 */
-	bool text = store_has_text(f);
-	enum status rc = text ? pg_q_fixed(c, P_SEARCH_PLAN, NULL, NULL, err) : OK;
-	if (rc == OK)
-		rc = pg_find_in_txn(c, op->a, f, tags.data, &sql, op->out, err);
-	if (rc == OK && text && op->in_batch)
-		rc = pg_q_fixed(c, P_SEARCH_PLAN_END, NULL, NULL, err);
+	enum status rc = pg_find_in_txn(c, op->a, f, tags.data, &sql, op->out, err);
 	buf_release(&tags);
 	buf_release(&sql);
 	return rc;
@@ -333,9 +323,11 @@ enum status pg_insight_find(struct store *st, struct arena *a,
 				   struct error *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct pg_op op = { .a = a, .filter = f, .out = out, .in_batch = pg_in_batch(pg_of(st)) };
+	struct pg_op op = { .a = a, .filter = f, .out = out };
+	if (store_has_text(f))
+		return pg_run_search(pg_of(st), pg_body_insight_find, &op, err);
 	/* In a batch, reads run in its transaction: no snapshot of their own. */
-	if (!store_has_text(f) && !op.in_batch)
+	if (!pg_in_batch(pg_of(st)))
 		return pg_run(pg_of(st), PG_RUN_PIPELINE, pg_body_insight_newest, &op, err);
 	return pg_run(pg_of(st), PG_RUN_SNAPSHOT, pg_body_insight_find, &op, err);
 }

@@ -344,6 +344,8 @@ struct pg_op {
 	enum q_table table;
 	bool lock;
 	bool in_batch;                          /* the call runs in the thread's batch */
+	/* pg_run_search: the body it runs after setting the search's plan. */
+	enum status (*search_body)(struct pg_conn *c, struct pg_op *op, struct error *err);
 	/* Idempotency keys (idem.c): a row to write, or the actor and key to read. */
 	const struct idem_row *idem_in;
 };
@@ -365,6 +367,13 @@ typedef enum status (*pg_run_body)(struct pg_conn *c, struct pg_op *op, struct e
  */
 enum status pg_run(struct pg_store *s, enum pg_run_mode mode, pg_run_body body,
 		   struct pg_op *op, struct error *err);
+
+/*
+ * Runs a read with search text: `body` in a snapshot of its own (or in the
+ * thread's batch), planned without sequential scans (P_SEARCH_PLAN).
+ */
+enum status pg_run_search(struct pg_store *s, pg_run_body body, struct pg_op *op,
+			  struct error *err);
 
 /* Batches (store.h): whether the calling thread has one open on `s`. */
 bool pg_in_batch(struct pg_store *s);

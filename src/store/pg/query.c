@@ -175,6 +175,8 @@ enum status pg_select(struct store *st, struct arena *a, const struct q_select *
 		      struct q_rows *out, struct error *err)
 {
 	struct pg_op op = { .a = a, .select = q, .out = out };
+	if (q->search)
+		return pg_run_search(pg_of(st), pg_body_select, &op, err);
 	return pg_run(pg_of(st), PG_RUN_READ, pg_body_select, &op, err);
 }
 
@@ -243,5 +245,7 @@ enum status pg_aggregate(struct store *st, struct arena *a, const struct q_aggre
 			 struct q_agg_rows *out, struct error *err)
 {
 	struct pg_op op = { .a = a, .aggregate = q, .out = out };
+	if (q->select.search)
+		return pg_run_search(pg_of(st), pg_body_aggregate, &op, err);
 	return pg_run(pg_of(st), PG_RUN_READ, pg_body_aggregate, &op, err);
 }

@@ -113,6 +113,28 @@ bool pg_in_batch(struct pg_store *s)
 }
 
 /*
+ * The setting ends with the search's own transaction, or explicitly after
+ * the search when it runs in a batch's, which goes on.
+ */
+static enum status pg_body_search(struct pg_conn *c, struct pg_op *op, struct error *err)
+{
+	enum status rc = pg_q_fixed(c, P_SEARCH_PLAN, NULL, NULL, err);
+	if (rc == OK)
+		rc = op->search_body(c, op, err);
+	if (rc == OK && op->in_batch)
+		rc = pg_q_fixed(c, P_SEARCH_PLAN_END, NULL, NULL, err);
+	return rc;
+}
+
+enum status pg_run_search(struct pg_store *s, pg_run_body body, struct pg_op *op,
+			  struct error *err)
+{
+	op->search_body = body;
+	op->in_batch = pg_in_batch(s);
+	return pg_run(s, PG_RUN_SNAPSHOT, pg_body_search, op, err);
+}
+
+/*
  * A call inside the thread's batch: on its connection, in its
  * transaction, without retries (the batch as a whole succeeds or not).
  * Bodies that open and close their own snapshot (PG_RUN_PIPELINE) are
