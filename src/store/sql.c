@@ -299,10 +299,11 @@ static void sql_direction(struct sql *q, const struct q_order *o)
 
 /*
  * The inner select: the table's columns as c0.., the parent as q_parent,
- * the sort keys as k0.., and the search rank as q_rank; FROM and WHERE.
- * `columns`: which columns to select (the others are NULL).
+ * the sort keys as k0.., and the search rank as q_rank (when `ranked`);
+ * FROM and WHERE. `columns`: which columns to select (the others are NULL).
  */
-static void sql_inner(struct sql *q, const struct q_select *s, uint64_t columns, int search_param)
+static void sql_inner(struct sql *q, const struct q_select *s, uint64_t columns, int search_param,
+		      bool ranked)
 {
 	enum q_table t = s->table;
 	sql_add(q, "SELECT ");
@@ -341,7 +342,7 @@ static void sql_inner(struct sql *q, const struct q_select *s, uint64_t columns,
 		sql_order_key(q, t, &s->order[i]);
 		buf_addf(&q->text, " AS k%zu", i);
 	}
-	if (search_param) {
+	if (ranked) {
 		sql_add(q, ", ");
 		q->d->search_rank(&q->text, "t0", search_param);
 		sql_add(q, " AS q_rank");
@@ -395,9 +396,11 @@ static void sql_order_list(struct sql *q, const struct q_select *s, bool ranked,
 
 /*
  * A select (or the rows an aggregate reads, with every column): an inner
- * select, then the page, per parent or in all, and distinct_on.
+ * select, then the page, per parent or in all, and distinct_on. Rows that
+ * only an aggregate reads (`ordered` false) are in no order unless a page
+ * or distinct_on picks them by it: a search then matches without ranking.
  */
-static void sql_rows(struct sql *q, const struct q_select *s, uint64_t columns)
+static void sql_rows(struct sql *q, const struct q_select *s, uint64_t columns, bool ordered)
 {
 	int search_param = 0;
 	if (s->search) {
@@ -408,14 +411,18 @@ static void sql_rows(struct sql *q, const struct q_select *s, uint64_t columns)
 		}
 		search_param = sql_param(q, p);
 	}
-	bool ranked = search_param != 0;
 	/* distinct_on partitions by its columns: they must be read. */
 	for (size_t i = 0; i < s->ndistinct; i++)
 		columns |= 1ull << s->distinct_on[i];
-	bool per_parent = s->has_via && (s->limit >= 0 || s->offset > 0);
+	bool paged = s->limit >= 0 || s->offset > 0;
+	bool per_parent = s->has_via && paged;
 	bool windowed = per_parent || s->ndistinct;
+	ordered = ordered || paged || windowed;
+	bool ranked = search_param != 0 && ordered;
 	if (!windowed) {
-		sql_inner(q, s, columns, search_param);
+		sql_inner(q, s, columns, search_param, ranked);
+		if (!ordered)
+			return;
 		sql_add(q, " ORDER BY ");
 		if (s->has_via)
 			sql_add(q, "q_parent, ");
@@ -463,7 +470,7 @@ static void sql_rows(struct sql *q, const struct q_select *s, uint64_t columns)
 		sql_add(q, ") AS q_first");
 	}
 	sql_add(q, " FROM (");
-	sql_inner(q, s, columns, search_param);
+	sql_inner(q, s, columns, search_param, ranked);
 	sql_add(q, ") i) d");
 	if (s->ndistinct)
 		sql_add(q, " WHERE d.q_first = 1");
@@ -486,7 +493,7 @@ static void sql_rows(struct sql *q, const struct q_select *s, uint64_t columns)
 
 void sql_select(struct sql *q, const struct q_select *s)
 {
-	sql_rows(q, s, s->columns);
+	sql_rows(q, s, s->columns, true);
 }
 
 /* The result type of an aggregate of a column of `type`. */
@@ -528,7 +535,7 @@ void sql_aggregate(struct sql *q, const struct q_aggregate *agg)
 	for (size_t i = 0; i < agg->ngroup; i++)
 		needed |= 1ull << agg->group_by[i];
 	sql_add(q, " FROM (");
-	sql_rows(q, s, needed);
+	sql_rows(q, s, needed, false);
 	sql_add(q, ") r");
 	if (s->has_via || agg->ngroup) {
 		sql_add(q, " GROUP BY ");
