@@ -348,6 +348,8 @@ static void sql_inner(struct sql *q, const struct q_select *s, uint64_t columns,
 		sql_add(q, " AS q_rank");
 	}
 	buf_addf(&q->text, " FROM %s t0", sql_tables[t]);
+	if (search_param && q->d->search_join)
+		q->d->search_join(&q->text, "t0", search_param, ranked);
 	if (s->has_via && (s->via == QR_INSIGHT_TAGS || s->via == QR_TAG_INSIGHTS))
 		buf_addf(&q->text, " JOIN insight_tags l ON l.%s = t0.id",
 			 s->via == QR_INSIGHT_TAGS ? "tag_id" : "insight_id");
@@ -366,7 +368,7 @@ static void sql_inner(struct sql *q, const struct q_select *s, uint64_t columns,
 		else
 			sql_add(q, "1 = 0");
 	}
-	if (search_param) {
+	if (search_param && !q->d->search_join) {
 		sql_add(q, " AND ");
 		q->d->search_match(&q->text, "t0", search_param);
 	}

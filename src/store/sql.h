@@ -47,7 +47,14 @@ struct sql_dialect {
 			const struct q_value *values, size_t n);
 	/* Appends `expr` [NOT] LIKE / ILIKE the pattern parameter number n. */
 	void (*like)(struct buf *b, const char *expr, int n, bool insensitive, bool negated);
-	/* Appends the condition that insight alias `alias` matches search parameter n. */
+	/*
+	 * A search, one of two ways. search_join (optional): appends, after
+	 * FROM, a join that keeps the matches of search parameter n among
+	 * insight alias `alias`, bringing their rank when `ranked`.
+	 * search_match (without search_join): appends the condition that
+	 * `alias` matches search parameter n.
+	 */
+	void (*search_join)(struct buf *b, const char *alias, int n, bool ranked);
 	void (*search_match)(struct buf *b, const char *alias, int n);
 	/* Appends the rank of insight alias `alias` for search parameter n, best first when ascending. */
 	void (*search_rank)(struct buf *b, const char *alias, int n);
