@@ -136,14 +136,18 @@ enum status pg_load_insight(struct pg_conn *c, struct arena *a, int64_t id, bool
 	enum status rc = pg_q_fixed(c, lock ? P_INSIGHT_GET_LOCKED : P_INSIGHT_GET, &p, &r, err);
 	if (rc)
 		return rc;
+	/*
+	 * The insight's row comes first. The tag columns follow the insight's:
+	 * NULL on the insight's own row (P_INSIGHT_GET) or, with lock (one row
+	 * per tag, joined), on the one row of an insight without tags.
+	 */
 	int rows = PQntuples(r);
-	if (rows == 0) {
+	if (rows == 0 || PQgetisnull(r, 0, IC_ID)) {
 		PQclear(r);
 		return error_set(err, E_NOTFOUND, "Insight not found");
 	}
 	struct store_row first = pg_row(r, 0);
 	store_read_insight(&first, 0, a, out);
-	/* The tag columns follow the insight's; NULL on the row of an insight without tags. */
 	size_t ntags = 0;
 	for (int i = 0; i < rows; i++)
 		ntags += !PQgetisnull(r, i, IC__COUNT);

@@ -5,6 +5,8 @@
  */
 #include "store/pg/pg.h"
 
+#include <assert.h>
+
 #include "lib/banned.h"
 
 #define INSIGHT_COLS STORE_INSIGHT_COLS
@@ -16,6 +18,15 @@
 	"SELECT " INSIGHT_COLS ", " TAG_COLS " FROM " INSIGHT_FROM               \
 	" LEFT JOIN insight_tags it ON it.insight_id = i.id"                  \
 	" LEFT JOIN tags t ON t.id = it.tag_id WHERE i.id = $1"
+
+/* NULLs in the place of an insight's columns (IC__COUNT) or a tag's (7). */
+#define INSIGHT_NULLS                                                         \
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define TAG_NULLS "NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+/* The output position (from 1) of the tag's id: right after the insight's columns. */
+#define TAG_ID_POSITION "26"
+static_assert(IC__COUNT == 25, "INSIGHT_NULLS and TAG_ID_POSITION follow the insight's columns");
 
 const char *const pg_sql[P__COUNT] = {
 	[P_BEGIN] = "BEGIN",
@@ -32,7 +43,17 @@ const char *const pg_sql[P__COUNT] = {
 	 */
 	[P_SEARCH_PLAN] = "SELECT set_config('enable_seqscan', 'off', true)",
 	[P_SEARCH_PLAN_END] = "SELECT set_config('enable_seqscan', 'on', true)",
-	[P_INSIGHT_GET] = INSIGHT_WITH_TAGS " ORDER BY t.id",
+	/*
+	 * A point read: the insight's row (its tag columns NULL), then one row
+	 * per tag (its insight columns NULL), tags by id. Joined instead, every
+	 * tag's row repeated the insight's columns: its content was read,
+	 * decompressed and sent once per tag.
+	 */
+	[P_INSIGHT_GET] =
+		"SELECT " INSIGHT_COLS ", " TAG_NULLS " FROM " INSIGHT_FROM " WHERE i.id = $1"
+		" UNION ALL SELECT " INSIGHT_NULLS ", " TAG_COLS " FROM insight_tags it"
+		" JOIN tags t ON t.id = it.tag_id WHERE it.insight_id = $1"
+		" ORDER BY " TAG_ID_POSITION " NULLS FIRST",
 	/* The row an update rewrites, held until commit so no update is lost. */
 	[P_INSIGHT_GET_LOCKED] = INSIGHT_WITH_TAGS " ORDER BY t.id FOR NO KEY UPDATE OF i",
 	[P_INSIGHT_LOCK] = "SELECT 1 FROM insights WHERE id = $1 FOR UPDATE",
