@@ -33,7 +33,8 @@ Pass criteria (each printed as a figure; any failure exits 1):
     it (database and API), insight_counts equals a GROUP BY, /statistics
     equals a direct count on every instance, `insights recount-tags`
     reports no drift
-  - RSS (/proc/PID/status VmRSS) and open descriptors (/proc/PID/fd) of
+  - RSS (/proc/PID/status RssAnon + RssShmem: not the SQLite file the
+    service maps) and open descriptors (/proc/PID/fd) of
     every instance within 10% (max <= 1.1 x min) over the last half of the
     run, samples inside restart windows left out
   - the database's own integrity check passes (SQLite: PRAGMA
@@ -625,7 +626,9 @@ class Sampler(threading.Thread):
             for s in self.servers:
                 try:
                     with open(f"/proc/{s.pid}/status") as f:
-                        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+                        # Its own memory: not the SQLite file it maps (page cache).
+                        rss = sum(int(l.split()[1]) for l in f
+                                  if l.startswith(("RssAnon:", "RssShmem:")))
                     fds = len(os.listdir(f"/proc/{s.pid}/fd"))
                     self.samples[s.name].append((now, rss, fds))
                 except (OSError, StopIteration):

@@ -166,6 +166,8 @@ void sq_checkpointer_stop(struct sq_store *s)
  * in it: a point read then costs 1.07 preads instead of 2.2 with 2 MB, and
  * 1.33 with 6 MB) and are handed out first; the others keep SQLite's
  * default 2 MB.
+ * Pages of the database file itself are read through its mapping (mmap_size),
+ * which the kernel's page cache backs once for every connection.
  */
 #define BIG_CACHE_KIB "10000"
 
@@ -192,6 +194,14 @@ enum status sq_conn_open(struct sq_store *s, bool pooled, struct sq_conn **out,
 			"PRAGMA foreign_keys = ON;"
 			/* Statement journals in memory, not in temporary files. */
 			"PRAGMA temp_store = MEMORY;"
+			/*
+			 * Reads of the database file through a mapping of it
+			 * (up to SQ_MMAP_BYTES; WAL pages are still read):
+			 * a list page of 20 insights made 40-odd pread calls
+			 * that copied pages out of the kernel's cache, and
+			 * their system time fell from 85-130 to 40-70 us.
+			 */
+			"PRAGMA mmap_size = " SQ_MMAP_BYTES ";"
 			/*
 			 * A WAL that a bulk load grew is cut back to this size
 			 * when it next starts over, instead of keeping its peak.

@@ -100,6 +100,9 @@ enum sq_stmt {
 
 /* What a WAL is truncated to when it restarts (16 MiB, about CKPT_PAGES; see conn.c). */
 #define SQ_WAL_LIMIT_BYTES "16777216"
+/* How much of the database file a connection maps for its reads (2 GiB; SQLite caps it at its
+ * build's SQLITE_MAX_MMAP_SIZE, just under 2 GiB on Debian). */
+#define SQ_MMAP_BYTES "2147483648"
 
 /* Statements built from a filter, cached per connection by their SQL text. */
 #define SQ_DYN_CACHE 32
