@@ -115,10 +115,11 @@ class Server:
 
     via_env passes host, port and database in the environment instead of flags."""
 
-    def __init__(self, database_url, log_path, args=(), env=None, via_env=False):
+    def __init__(self, database_url, log_path, args=(), env=None, via_env=False, binary=None):
         self.database_url = database_url
         self.log_path = str(log_path)
         self.args = list(args)
+        self.binary = binary or BIN
         self.env = env
         self.via_env = via_env
         self.proc = None
@@ -149,9 +150,9 @@ class Server:
         if self.via_env:
             env.update(INSIGHTS_HOST="127.0.0.1", INSIGHTS_PORT=str(self.port),
                        DATABASE_URL=self.database_url)
-            cmd = [BIN, "serve", "--log-format", "text", *self.args]
+            cmd = [self.binary, "serve", "--log-format", "text", *self.args]
         else:
-            cmd = [BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            cmd = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--database", self.database_url, "--log-format", "text", *self.args]
         self.command = cmd
         with open(self.log_path, "ab") as log:

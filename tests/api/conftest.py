@@ -366,8 +366,8 @@ def assert_422_at(resp, loc_prefix, error_type=None):
 class Server(harness.Server):
     """harness.Server on a database object (`db`), with a Client (`api`) once started."""
 
-    def __init__(self, db, log_path, args=(), env=None, via_env=False):
-        super().__init__(db.url, log_path, args, env, via_env)
+    def __init__(self, db, log_path, args=(), env=None, via_env=False, binary=None):
+        super().__init__(db.url, log_path, args, env, via_env, binary)
         self.db = db
         self.api = None
 
@@ -389,9 +389,10 @@ class Servers(harness.ServerGroup):
         self.databases.append(db)
         return db
 
-    def start(self, db=None, args=(), env=None, via_env=False):
+    def start(self, db=None, args=(), env=None, via_env=False, binary=None):
+        """binary: another build of the service than $INSIGHTS_BIN (default)."""
         db = db or self.database()
-        srv = Server(db, self.log_path(), args, env, via_env).start()  # raises, with the log, on failure
+        srv = Server(db, self.log_path(), args, env, via_env, binary).start()  # raises, with the log, on failure
         return self.add(srv)
 
     def close(self):

@@ -164,8 +164,8 @@ void sq_checkpointer_stop(struct sq_store *s)
  * would multiply the memory. The first connections opened, one per CPU,
  * get 10 MB (at 100k insights the interior pages and the tag index stay
  * in it: a point read then costs 1.07 preads instead of 2.2 with 2 MB, and
- * 1.33 with 6 MB) and are handed out first; the others keep SQLite's
- * default 2 MB.
+ * 1.33 with 6 MB) and are handed out first; the others have SQLite's
+ * default 2 MB, emptied whenever they return to the pool (sq_conn_give).
  * Pages of the database file itself are read through its mapping (mmap_size),
  * which the kernel's page cache backs once for every connection.
  */
@@ -275,6 +275,13 @@ void sq_conn_give(struct sq_store *s, struct sq_conn *c)
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	c->deadline_ns = 0;
+	/*
+	 * The pool keeps the connections a burst opened: only the few with a
+	 * large cache keep theirs, or a dozen of them held 25 MB of pages
+	 * after the burst was over (test_hardening.py's slow readers).
+	 */
+	if (!c->big)
+		sqlite3_db_release_memory(c->db);
 	pthread_mutex_lock(&s->pool_lock);
 	struct sq_conn **at = &s->idle;
 	if (!c->big)
