@@ -1,7 +1,7 @@
 """GET /insights: pagination, filters, order, query-parameter validation."""
 import pytest
 
-from conftest import ids, assert_422, assert_page, uid
+from conftest import ids, assert_422, assert_page, uid, word
 
 
 def assert_newest_first(insights):
@@ -14,6 +14,30 @@ def test_empty_database(fresh_api):
     assert fresh_api.list_insights()["insights"] == []
     assert fresh_api.list_insights(page=3, page_size=7) == {"total": 0, "page": 3, "page_size": 7,
                                                             "insights": []}
+
+
+def test_pages_carry_each_insights_tags_and_category(api):
+    """A page's insights carry the very tags (by id) and category that GET
+    of each gives: pages read them for all their rows at once, in an order
+    of their own."""
+    tags = [api.create_tag()["id"] for _ in range(5)]
+    cats = [api.create_category()["id"] for _ in range(2)]
+    author, text = f"tagged-{uid()}", word()
+    made = []
+    for i in range(7):
+        mine = [tags[(i + k) % 5] for k in range(i % 4)]  # 0 to 3 tags, in no order
+        made.append(api.create_insight(author=author, title=f"{text} {i}", tag_ids=mine[::-1],
+                                       category_id=cats[i % 2] if i % 3 else None)["id"])
+    expected = {i: api.call("GET", f"/insights/{i}") for i in made}
+    assert any(len(e["tags"]) > 1 for e in expected.values())
+    listed = api.call("GET", "/insights", params={"author": author, "page_size": 10})["insights"]
+    found = api.call("POST", "/insights/search", json={"query": text, "page_size": 10})["insights"]
+    for page in (listed, found):
+        assert sorted(ids({"insights": page})) == sorted(made)
+        for got in page:
+            want = expected[got["id"]]
+            assert [t["id"] for t in got["tags"]] == sorted(t["id"] for t in want["tags"])
+            assert got["tags"] == want["tags"] and got["category"] == want["category"]
 
 
 def test_pagination(fresh_api):

@@ -255,13 +255,25 @@ static enum status sq_load_insights(struct sq_conn *c, struct arena *a, const st
 		return err->status;
 	sqlite3_bind_text(s, 1, ids->data, (int)ids->len, SQLITE_STATIC);
 	struct store_row row = sq_row(s);
-	*n = 0;
+	/* Each row goes to its place in the list (its last column); ids listed but gone leave none. */
+	bool *got = cap ? ARENA_NEW_ARRAY(a, bool, cap) : NULL;
+	if (cap)
+		memset(got, 0, cap * sizeof(*got));
 	int rc;
-	while ((rc = sq_step(s)) == SQLITE_ROW && *n < cap)
-		store_read_insight(&row, 0, a, &out[(*n)++]);
+	while ((rc = sq_step(s)) == SQLITE_ROW) {
+		sqlite3_int64 at = sqlite3_column_int64(s, IC__COUNT);
+		if (at < 0 || (uint64_t)at >= cap || got[at])
+			continue;
+		store_read_insight(&row, 0, a, &out[at]);
+		got[at] = true;
+	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != SQLITE_DONE)
 		return sq_fail(c, rc, err);
+	*n = 0;
+	for (size_t i = 0; i < cap; i++)
+		if (got[i])
+			out[(*n)++] = out[i];
 	return sq_attach_tags(c, a, out, *n, err);
 }
 

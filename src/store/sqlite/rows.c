@@ -72,6 +72,15 @@ const char *sq_col_text(sqlite3_stmt *s, int i, struct arena *a)
 	return arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(s, i));
 }
 
+/* By insight, then tag: the order of store_hang_tags's groups and of an insight's tags. */
+static int cmp_link(const void *pa, const void *pb)
+{
+	const struct tag_link *x = pa, *y = pb;
+	if (x->insight_id != y->insight_id)
+		return x->insight_id < y->insight_id ? -1 : 1;
+	return (x->tag.id > y->tag.id) - (x->tag.id < y->tag.id);
+}
+
 enum status sq_read_tag_links(struct sq_conn *c, struct arena *a, const int64_t *ids, size_t n,
 			      struct tag_link **out, size_t *nout, struct error *err)
 {
@@ -110,6 +119,8 @@ enum status sq_read_tag_links(struct sq_conn *c, struct arena *a, const int64_t 
 	buf_release(&list);
 	if (rc != SQLITE_DONE)
 		return sq_fail(c, rc, err);
+	if (n > 1)
+		qsort(links, nlinks, sizeof(*links), cmp_link);
 	*out = links;
 	*nout = nlinks;
 	return OK;

@@ -32,17 +32,21 @@ static const char *const sq_sql[S__COUNT] = {
 		"SELECT " INSIGHT_COLS ", " TAG_COLS " FROM " INSIGHT_FROM
 		" LEFT JOIN insight_tags it ON it.insight_id = i.id"
 		" LEFT JOIN tags t ON t.id = it.tag_id WHERE i.id = ?1 ORDER BY t.id",
+	/*
+	 * Unordered: ORDER BY j.key copied every row, content and all, into a
+	 * temporary b-tree to sort it. The caller places each row by j.key,
+	 * its last column.
+	 */
 	[S_INSIGHTS_BY_IDS] =
-		"SELECT " INSIGHT_COLS " FROM json_each(?1) j JOIN insights i ON i.id = j.value"
-		" LEFT JOIN categories c ON c.id = i.category_id ORDER BY j.key",
+		"SELECT " INSIGHT_COLS ", j.key FROM json_each(?1) j JOIN insights i ON i.id = j.value"
+		" LEFT JOIN categories c ON c.id = i.category_id",
 	[S_INSIGHT_TAGS_ONE] =
 		"SELECT it.insight_id, " TAG_COLS " FROM insight_tags it"
 		" JOIN tags t ON t.id = it.tag_id WHERE it.insight_id = ?1 ORDER BY t.id",
+	/* Unordered, as sorting took a temporary b-tree: sq_read_tag_links sorts. */
 	[S_INSIGHT_TAGS] =
-		"SELECT it.insight_id, " TAG_COLS " FROM insight_tags it"
-		" JOIN tags t ON t.id = it.tag_id"
-		" WHERE it.insight_id IN (SELECT value FROM json_each(?1))"
-		" ORDER BY it.insight_id, t.id",
+		"SELECT it.insight_id, " TAG_COLS " FROM json_each(?1) j"
+		" JOIN insight_tags it ON it.insight_id = j.value JOIN tags t ON t.id = it.tag_id",
 	[S_INSIGHT_INSERT] =
 		"INSERT INTO insights (title, description, content, source, author, category_id,"
 		" priority, status, created_at, updated_at, published_at, review_by, owner,"
