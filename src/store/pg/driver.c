@@ -148,6 +148,7 @@ const struct store_driver store_pg_driver = {
 	.top_authors = pg_top_authors,
 	.gauges = pg_gauges,
 	.recount_tags = pg_recount_tags,
+	.optimize = pg_optimize,
 	.check = pg_check,
 	.select = pg_select,
 	.aggregate = pg_aggregate,

@@ -437,6 +437,7 @@ enum status pg_category_update(struct store *st, struct arena *a, int64_t id,
 enum status pg_category_delete(struct store *st, int64_t id, struct error *err);
 /* check.c */
 enum status pg_check(struct store *st, struct arena *a, struct store_check *out, struct error *err);
+enum status pg_optimize(struct store *st, struct error *err);
 enum status pg_recount_tags(struct store *st, struct arena *a, struct tag_fix **fixes, size_t *n,
 			    struct error *err);
 
