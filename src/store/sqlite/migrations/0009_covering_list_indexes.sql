@@ -14,3 +14,9 @@ DROP INDEX idx_insights_category_status;
 CREATE INDEX idx_insights_category_status ON insights(category_id, status, created_at, id, priority);
 DROP INDEX idx_insights_status_priority;
 CREATE INDEX idx_insights_status_priority ON insights(status, priority, created_at, id, category_id);
+
+-- Dropping an index drops its statistics: without them the planner took the
+-- status and priority index for one category's published, high insights
+-- (walking 0.85 ms) instead of the category's (0.03 ms). Nothing for an
+-- empty table.
+ANALYZE insights;
