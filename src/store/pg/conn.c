@@ -166,6 +166,21 @@ enum status pg_conn_open(struct pg_pool *pool, uint64_t deadline_ns, struct pg_c
 	return OK;
 }
 
+enum status pg_conn_open_unbounded(struct pg_pool *pool, struct pg_conn **out, struct error *err)
+{
+	enum status rc = pg_conn_open(pool, 0, out, err);
+	if (rc)
+		return rc;
+	struct pg_params none = { 0 };
+	rc = pg_q_built(*out, "SELECT set_config('statement_timeout', '0', false),"
+			" set_config('idle_in_transaction_session_timeout', '0', false)", &none, NULL, err);
+	if (rc) {
+		pg_conn_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /*
  * True when an idle connection can still be used. Without a round trip: an
  * idle connection has nothing to say, so anything readable on its socket is

@@ -78,14 +78,11 @@ enum status pg_migrate(struct store *st, int *applied, struct error *err)
 	struct pg_store *s = pg_of(st);
 	*applied = 0;
 	struct pg_conn *c;
-	enum status rc = pg_conn_open(&s->primary, 0, &c, err);
+	enum status rc = pg_conn_open_unbounded(&s->primary, &c, err);
 	if (rc)
 		return rc;
 	struct pg_params none = { 0 };
-	rc = pg_q_built(c, "SELECT set_config('statement_timeout', '0', false),"
-			" set_config('idle_in_transaction_session_timeout', '0', false)", &none, NULL, err);
-	if (rc == OK)
-		rc = pg_q_built(c, "SELECT pg_advisory_lock(" PG_LOCK_MIGRATE ")", &none, NULL, err);
+	rc = pg_q_built(c, "SELECT pg_advisory_lock(" PG_LOCK_MIGRATE ")", &none, NULL, err);
 	if (rc == OK)
 		rc = pg_q_built(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 				" version integer PRIMARY KEY, name text NOT NULL,"

@@ -285,6 +285,11 @@ enum status pg_load_category(struct pg_conn *c, struct arena *a, int64_t id, boo
  */
 enum status pg_conn_open(struct pg_pool *pool, uint64_t deadline_ns, struct pg_conn **out,
 			 struct error *err);
+/*
+ * A connection of its own for maintenance (migrations, VACUUM): outside the
+ * pool, without the statement and idle-transaction timeouts.
+ */
+enum status pg_conn_open_unbounded(struct pg_pool *pool, struct pg_conn **out, struct error *err);
 void pg_conn_free(struct pg_conn *c);
 /*
  * Takes an idle connection, or opens one while the pool has room, or waits

@@ -577,14 +577,12 @@ enum status pg_optimize(struct store *st, struct error *err)
 {
 	struct pg_store *s = pg_of(st);
 	struct pg_conn *c;
-	enum status rc = pg_conn_open(&s->primary, 0, &c, err);
+	enum status rc = pg_conn_open_unbounded(&s->primary, &c, err);
 	if (rc)
 		return rc;
 	struct pg_params none = { 0 };
-	rc = pg_q_built(c, "SELECT set_config('statement_timeout', '0', false)", &none, NULL, err);
-	if (rc == OK)
-		rc = pg_q_built(c, "VACUUM (ANALYZE) insights, insight_tags, insight_counts, tags,"
-				" categories", &none, NULL, err);
+	rc = pg_q_built(c, "VACUUM (ANALYZE) insights, insight_tags, insight_counts, tags, categories",
+			&none, NULL, err);
 	pg_conn_free(c);
 	return rc;
 }
