@@ -119,8 +119,15 @@ enum status sq_read_tag_links(struct sq_conn *c, struct arena *a, const int64_t 
 	buf_release(&list);
 	if (rc != SQLITE_DONE)
 		return sq_fail(c, rc, err);
-	if (n > 1)
+	if (n > 1 && nlinks > 1) {
 		qsort(links, nlinks, sizeof(*links), cmp_link);
+		/* An id listed twice joined its tags twice (IN read each once): keep one. */
+		size_t kept = 1;
+		for (size_t i = 1; i < nlinks; i++)
+			if (cmp_link(&links[i], &links[kept - 1]))
+				links[kept++] = links[i];
+		nlinks = kept;
+	}
 	*out = links;
 	*nout = nlinks;
 	return OK;

@@ -113,6 +113,18 @@ static void run_store_suite(const char *url)
 	CHECK(out.ntags == 2 && out.tags[0].id == t2 && out.tags[1].id == t3);
 	CHECK(usage(&f, t1) == 1 && usage(&f, t2) == 1 && usage(&f, t3) == 1);
 
+	/* Several insights' tags at once: by insight, then tag, each once. */
+	int64_t asked[] = { i2, i1, i2 };
+	struct tag_link *links;
+	size_t nlinks = 0;
+	CHECK(store_insight_tags(f.st, &f.a, asked, 3, &links, &nlinks, &e) == OK);
+	CHECK(nlinks == 3);
+	if (nlinks == 3)
+		CHECK(links[0].insight_id == i1 && links[0].tag.id == t2 &&
+		      links[1].insight_id == i1 && links[1].tag.id == t3 &&
+		      links[2].insight_id == i2 && links[2].tag.id == t1 &&
+		      !strcmp(links[2].tag.name, "alpha"));
+
 	/* A reference to a missing tag is E_INVALID and changes nothing. */
 	int64_t missing[] = { t1, 999 };
 	struct insight_input bad = { .tag_ids_set = true, .tag_ids = missing, .ntag_ids = 2 };
