@@ -77,6 +77,37 @@ static inline uint64_t special_bytes(uint64_t v)
 	return ((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ctrl | v;
 }
 
+/* Whether byte `c` is copied as it is (printable ASCII but '"' and '\\'). */
+static inline bool plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c != '"' && c != '\\' && c < 0x80;
+}
+
+/*
+ * The index of the first byte from `i` on that is not plain_byte (`len`
+ * when none is). Eight bytes at a time: the lowest byte special_bytes
+ * flags is exact, as the bytes below it are plain and borrow nothing, so
+ * on a little-endian machine its position is the flag's trailing zeros.
+ */
+static inline size_t skip_plain(const unsigned char *p, size_t i, size_t len)
+{
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		uint64_t flags = special_bytes(v) & HIGHS;
+		if (flags) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + ((size_t)__builtin_ctzll(flags) >> 3);
+#else
+			break;
+#endif
+		}
+	}
+	while (i < len && plain_byte(p[i]))
+		i++;
+	return i;
+}
+
 void json_escape(struct buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -85,22 +116,8 @@ void json_escape(struct buf *out, const char *s, size_t len)
 	out->data[out->len++] = '"';
 	size_t run = 0; /* start of the pending run of bytes copied verbatim */
 	size_t i = 0;
-	while (i < len) {
-		/* Skip 8 plain ASCII bytes at a time. */
-		while (i + 8 <= len) {
-			uint64_t v;
-			memcpy(&v, p + i, 8);
-			if (special_bytes(v) & HIGHS)
-				break;
-			i += 8;
-		}
-		if (i >= len)
-			break;
+	while ((i = skip_plain(p, i, len)) < len) {
 		unsigned char c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
-			continue;
-		}
 		if (c >= 0x80) {
 			size_t n = utf8_seqlen(p + i, len - i);
 			if (n) {
