@@ -1547,6 +1547,13 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 			else
 				svc_batch_end(svc, false, &end);
 		}
+		/*
+		 * As after a seed: an import into an empty database leaves its
+		 * planner without statistics (the one query that lists one
+		 * category's published high insights took the wrong index).
+		 */
+		if (rc == OK && report->created[2] + report->updated[2])
+			rc = svc_optimize(svc, err);
 		if (rc == OK && progress && !folder)
 			progress(arg, size > 0 ? (uint64_t)size : 0, size > 0 ? (uint64_t)size : 0);
 	}

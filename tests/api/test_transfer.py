@@ -241,6 +241,29 @@ def test_seed_ends_with_vacuum_and_analyze(servers):
     assert rows == [("insight_tags", "t", "t"), ("insights", "t", "t")], rows
 
 
+def test_import_leaves_planner_statistics(servers, tmp_path):
+    """An import is a bulk load too: into an empty database it ends, as a seed
+    does, with the store's tidy-up (SQLite: planner statistics and merged
+    search indexes; PostgreSQL: VACUUM (ANALYZE)). Without it the planner of
+    an imported database had no statistics and took the wrong index."""
+    src = servers.database()
+    cli("seed", "--database", src.url, "--count", "300", "--quiet")
+    dump = tmp_path / "all.jsonl"
+    dump.write_text(export(src))
+    db = servers.database()
+    cli("migrate", "--database", db.url)
+    cli("import", str(dump), "--database", db.url, "--quiet")
+    if BACKEND == "sqlite":
+        rows = db.query("SELECT stat FROM sqlite_stat1 WHERE tbl = 'insights'"
+                        " AND idx = 'ix_insights_created_at'")
+        assert rows and rows[0][0].split()[0] == "300", rows
+    else:
+        rows = db.query("SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL"
+                        " FROM pg_stat_user_tables WHERE relname IN ('insights', 'insight_tags')"
+                        " ORDER BY relname")
+        assert rows == [("insight_tags", "t", "t"), ("insights", "t", "t")], rows
+
+
 def post_insights(base_url, stop, made, failures):
     url = urllib.parse.urlsplit(base_url)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)

@@ -513,7 +513,10 @@ enum status sq_recount_tags(struct store *st, struct arena *a, struct tag_fix **
  * After a bulk load the FTS5 indexes hold one segment per transaction;
  * merging them all now spares the first writes after the load a merge of
  * the whole index (at a million insights that merge took longer than any
- * request may), and makes searches read one segment.
+ * request may), and makes searches read one segment. ANALYZE, not PRAGMA
+ * optimize: the latter only measures the tables this connection has
+ * queried, and an import's connection had queried none (the planner of the
+ * imported database then had no statistics at all).
  */
 enum status sq_optimize(struct store *st, struct error *err)
 {
@@ -525,7 +528,7 @@ enum status sq_optimize(struct store *st, struct error *err)
 	if (src == SQLITE_OK)
 		src = sq_exec(t.c, "INSERT INTO insights_trgm (insights_trgm) VALUES ('optimize')");
 	if (src == SQLITE_OK)
-		src = sq_exec(t.c, "PRAGMA optimize");
+		src = sq_exec(t.c, "ANALYZE");
 	rc = src == SQLITE_OK ? OK : sq_fail(t.c, src, err);
 	rc = sq_txn_end(&t, rc, err);
 	if (rc == OK) {
