@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/utf8.h"
+#include "lib/xalloc.h"
 #include "lib/banned.h"
 
 /* ---- encoding ------------------------------------------------------- */
@@ -54,12 +55,82 @@ void encode_category(struct jsonw *w, const struct category *c, bool counted)
 	jsonw_object_close(w);
 }
 
+/*
+ * The tags and categories a response has written, by id, and where: one
+ * read gives every copy of a tag or category the same fields, so a page
+ * writes each once and copies it after (a page of 20 insights holds some
+ * 60 tags, most of them the same few).
+ */
+#define MEMO_SLOTS 64
+
+struct memo_slot {
+	int64_t id;
+	size_t at, len;
+};
+
+struct memo {
+	struct memo_slot tags[MEMO_SLOTS], cats[MEMO_SLOTS];
+	size_t ntags, ncats;
+};
+
+/* Copies the value written earlier for `id`; false when there is none. */
+static bool memo_repeat(struct jsonw *w, const struct memo_slot *slots, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].id == id) {
+			jsonw_repeat(w, slots[i].at, slots[i].len);
+			return true;
+		}
+	return false;
+}
+
+static void memo_note(struct memo_slot *slots, size_t *n, int64_t id, size_t at, size_t end)
+{
+	if (*n < MEMO_SLOTS)
+		slots[(*n)++] = (struct memo_slot){ .id = id, .at = at, .len = end - at };
+}
+
+static void memo_tag(struct jsonw *w, const struct tag *t, struct memo *m)
+{
+	if (!m) {
+		encode_tag(w, t);
+		return;
+	}
+	if (memo_repeat(w, m->tags, m->ntags, t->id))
+		return;
+	size_t at = jsonw_value_at(w);
+	encode_tag(w, t);
+	memo_note(m->tags, &m->ntags, t->id, at, w->out->len);
+}
+
+static void memo_category(struct jsonw *w, const struct category *c, struct memo *m)
+{
+	if (!m) {
+		encode_category(w, c, false);
+		return;
+	}
+	if (memo_repeat(w, m->cats, m->ncats, c->id))
+		return;
+	size_t at = jsonw_value_at(w);
+	encode_category(w, c, false);
+	memo_note(m->cats, &m->ncats, c->id, at, w->out->len);
+}
+
+static void encode_insight_memo(struct jsonw *w, const struct insight *in,
+				const char *content_html, struct memo *m);
+
 void encode_insight(struct jsonw *w, const struct insight *in)
 {
-	encode_insight_html(w, in, NULL);
+	encode_insight_memo(w, in, NULL, NULL);
 }
 
 void encode_insight_html(struct jsonw *w, const struct insight *in, const char *content_html)
+{
+	encode_insight_memo(w, in, content_html, NULL);
+}
+
+static void encode_insight_memo(struct jsonw *w, const struct insight *in,
+				const char *content_html, struct memo *m)
 {
 	jsonw_object_open(w);
 	jsonw_kint(w, "id", in->id);
@@ -81,11 +152,11 @@ void encode_insight_html(struct jsonw *w, const struct insight *in, const char *
 	jsonw_key(w, "tags");
 	jsonw_array_open(w);
 	for (size_t i = 0; i < in->ntags; i++)
-		encode_tag(w, &in->tags[i]);
+		memo_tag(w, &in->tags[i], m);
 	jsonw_array_close(w);
 	jsonw_key(w, "category");
 	if (in->category)
-		encode_category(w, in->category, false);
+		memo_category(w, in->category, m);
 	else
 		jsonw_null(w);
 	if (content_html)
@@ -218,8 +289,10 @@ void encode_insight_page(struct jsonw *w, const struct insight_page *p, int64_t 
 	jsonw_kint(w, "page_size", page_size);
 	jsonw_key(w, "insights");
 	jsonw_array_open(w);
+	struct memo *memo = xcalloc(1, sizeof(*memo));
 	for (size_t i = 0; i < p->n; i++)
-		encode_insight(w, &p->items[i]);
+		encode_insight_memo(w, &p->items[i], NULL, memo);
+	free(memo);
 	jsonw_array_close(w);
 	if (cursor && p->n && (int64_t)p->n == page_size) {
 		char c[CURSOR_SIZE];

@@ -49,15 +49,6 @@ void jsonw_object_close(struct jsonw *w) { close_container(w, '}'); }
 void jsonw_array_open(struct jsonw *w) { open_container(w, '['); }
 void jsonw_array_close(struct jsonw *w) { close_container(w, ']'); }
 
-void jsonw_key(struct jsonw *w, const char *key)
-{
-	assert(!w->after_key);
-	before_value(w);
-	json_escape(w->out, key, strlen(key));
-	buf_addch(w->out, ':');
-	w->after_key = true;
-}
-
 static const char hex[] = "0123456789abcdef";
 
 #define ONES UINT64_C(0x0101010101010101)
@@ -106,6 +97,28 @@ static inline size_t skip_plain(const unsigned char *p, size_t i, size_t len)
 	while (i < len && plain_byte(p[i]))
 		i++;
 	return i;
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	assert(!w->after_key);
+	before_value(w);
+	size_t len = strlen(key);
+	/* The encoders' own member names need no escaping: one copy. */
+	if (skip_plain((const unsigned char *)key, 0, len) == len) {
+		buf_grow(w->out, len + 3);
+		char *d = w->out->data + w->out->len;
+		d[0] = '"';
+		memcpy(d + 1, key, len);
+		d[len + 1] = '"';
+		d[len + 2] = ':';
+		w->out->len += len + 3;
+		w->out->data[w->out->len] = '\0';
+	} else {
+		json_escape(w->out, key, len);
+		buf_addch(w->out, ':');
+	}
+	w->after_key = true;
 }
 
 void json_escape(struct buf *out, const char *s, size_t len)
@@ -198,6 +211,25 @@ void jsonw_raw(struct jsonw *w, const char *json, size_t len)
 {
 	before_value(w);
 	buf_add(w->out, json, len);
+}
+
+size_t jsonw_value_at(struct jsonw *w)
+{
+	before_value(w);
+	/* The separator is written; the value that follows needs none. */
+	w->after_key = true;
+	return w->out->len;
+}
+
+void jsonw_repeat(struct jsonw *w, size_t at, size_t len)
+{
+	assert(at + len <= w->out->len);
+	before_value(w);
+	/* Room first: the copy's source is in the buffer that may move. */
+	buf_grow(w->out, len);
+	memcpy(w->out->data + w->out->len, w->out->data + at, len);
+	w->out->len += len;
+	w->out->data[w->out->len] = '\0';
 }
 
 void jsonw_kstr(struct jsonw *w, const char *key, const char *s)

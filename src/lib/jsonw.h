@@ -45,6 +45,17 @@ void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
 /* Already-encoded JSON text, written as one value (trusted, not checked). */
 void jsonw_raw(struct jsonw *w, const char *json, size_t len);
+/*
+ * Writes again, as the next value, a value this writer wrote earlier: the
+ * `len` bytes of its output from offset `at` (jsonw_value_at of a value
+ * before it was written, to the output's length after).
+ */
+void jsonw_repeat(struct jsonw *w, size_t at, size_t len);
+/*
+ * Where the next value will start in the output: writes the separator
+ * it needs now (a value must follow).
+ */
+size_t jsonw_value_at(struct jsonw *w);
 
 /* Key and value in one call, for the common object members. */
 void jsonw_kstr(struct jsonw *w, const char *key, const char *s);

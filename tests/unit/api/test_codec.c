@@ -113,6 +113,60 @@ TEST(encode_insight_shape)
 	free(s);
 }
 
+static void enc_page(struct jsonw *w, const void *p)
+{
+	encode_insight_page(w, p, 2, 3, false);
+}
+
+/*
+ * A page writes each tag and category once and copies it after: the page
+ * must read as its insights encoded one by one, whatever repeats.
+ */
+TEST(encode_page_copies_repeated_tags_and_categories_exactly)
+{
+	struct tag tags[] = {
+		{ .id = 2, .name = "Perf", .slug = "perf", .created_at = "2025-12-23T18:00:00Z",
+		  .usage_count = 3 },
+		{ .id = 7, .name = "Sec \"x\"", .slug = "sec", .description = "d", .color = "#fff",
+		  .created_at = "2025-12-24T18:00:00Z", .usage_count = 1 },
+		{ .id = 9, .name = "Ops", .slug = "ops", .created_at = "2025-12-25T18:00:00Z" },
+	};
+	struct category cats[] = {
+		{ .id = 4, .name = "Infra", .slug = "infra", .created_at = "2025-12-01T00:00:00Z",
+		  .updated_at = "2025-12-02T00:00:00Z", .parent_id = 1 },
+		{ .id = 5, .name = "Web", .slug = "web", .icon = "globe",
+		  .created_at = "2025-12-01T00:00:00Z", .updated_at = "2025-12-01T00:00:00Z" },
+	};
+	struct tag links[4][3] = {
+		{ tags[0], tags[1] }, { tags[1], tags[0], tags[2] }, { tags[2] }, { tags[0] },
+	};
+	size_t ntags[] = { 2, 3, 1, 1 };
+	struct category *of[] = { &cats[0], &cats[1], &cats[0], NULL };
+	struct insight items[4];
+	for (int i = 0; i < 4; i++)
+		items[i] = (struct insight){
+			.id = 10 + i, .title = "T", .description = "d", .author = "a",
+			.priority = PRIORITY_LOW, .status = LIFECYCLE_DRAFT,
+			.created_at = "2025-12-23T18:00:00Z", .updated_at = "2025-12-23T18:00:00Z",
+			.published_at = "", .review_by = "", .reviewed_at = "", .revision = 1,
+			.tags = links[i], .ntags = ntags[i], .category = of[i],
+			.category_id = of[i] ? of[i]->id : 0,
+		};
+	struct insight_page page = { .total = 40, .items = items, .n = 4 };
+	struct buf want = BUF_INIT;
+	buf_adds(&want, "{\"total\":40,\"page\":2,\"page_size\":3,\"insights\":[");
+	for (int i = 0; i < 4; i++) {
+		char *one = encode(enc_insight, &items[i]);
+		buf_addf(&want, "%s%s", i ? "," : "", one);
+		free(one);
+	}
+	buf_adds(&want, "]}");
+	char *s = encode(enc_page, &page);
+	CHECK_STR(s, want.data);
+	free(s);
+	buf_release(&want);
+}
+
 TEST(encode_error_shapes)
 {
 	struct error e = ERROR_INIT;

@@ -132,3 +132,20 @@ TEST(json_escape_matches_a_byte_at_a_time_escaper)
 	}
 	CHECK(mismatches == 0);
 }
+
+static void keys(struct jsonw *w)
+{
+	jsonw_object_open(w);
+	jsonw_kint(w, "plain_name", 1);
+	jsonw_kint(w, "a \"quoted\"\n name", 2);
+	jsonw_kint(w, "", 3);
+	jsonw_object_close(w);
+}
+
+/* Member names: the plain ones copied, the others escaped as strings are. */
+TEST(jsonw_keys_plain_and_escaped)
+{
+	char *s = write_json(keys);
+	CHECK_STR(s, "{\"plain_name\":1,\"a \\\"quoted\\\"\\n name\":2,\"\":3}");
+	free(s);
+}
