@@ -17,7 +17,11 @@
  * rather than all computing the same answer at once.
  *
  * Memory is bounded (CACHE_BYTES); the table is split into shards, each
- * with its own lock, and a full shard evicts its oldest entries first.
+ * with its own lock, and a full shard evicts its oldest entries first. An
+ * answer is stored the second time its key is asked for (cache_admit):
+ * requests that differ every time (other pages, other words) would
+ * otherwise fill the cache with answers nobody asks for again, evicting
+ * the ones that are.
  * Keys are the route, the query string and the body; responses are stored
  * only for 200 answers.
  */
@@ -35,6 +39,7 @@
 #define SLOTS_PER_SHARD 256
 #define CACHE_BYTES (8u << 20)          /* responses, all shards together */
 #define MAX_ENTRY (CACHE_BYTES / SHARDS / 4)
+#define SEEN_SLOTS 1024                 /* per shard: hashes of keys asked for, direct-mapped */
 
 struct entry {
 	uint64_t hash;
@@ -54,6 +59,7 @@ struct shard {
 	struct entry slots[SLOTS_PER_SHARD];
 	size_t bytes;
 	uint64_t clock;
+	uint64_t seen[SEEN_SLOTS];
 };
 
 struct response_cache {
@@ -192,6 +198,18 @@ void cache_put(struct response_cache *c, const struct buf *key, uint64_t version
 	slot->used = ++s->clock;
 	s->bytes += len + key->len;
 	pthread_mutex_unlock(&s->lock);
+}
+
+bool cache_admit(struct response_cache *c, const struct buf *key)
+{
+	uint64_t h = hash_bytes(key->data, key->len);
+	struct shard *s = &c->shards[h % SHARDS];
+	uint64_t *seen = &s->seen[(h / SHARDS) % SEEN_SLOTS];
+	pthread_mutex_lock(&s->lock);
+	bool again = *seen == h;
+	*seen = h;
+	pthread_mutex_unlock(&s->lock);
+	return again;
 }
 
 uint64_t cache_hits(const struct response_cache *c)

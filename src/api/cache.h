@@ -37,6 +37,13 @@ bool cache_get(struct response_cache *c, const struct buf *key, uint64_t version
 void cache_put(struct response_cache *c, const struct buf *key, uint64_t version,
 	       const char *body, size_t len, const char *content_type);
 
+/*
+ * Notes that `key` was asked for and not served from the cache; returns
+ * whether it was asked for before (lately: keys share a bounded table), so
+ * that its answer is worth storing.
+ */
+bool cache_admit(struct response_cache *c, const struct buf *key);
+
 uint64_t cache_hits(const struct response_cache *c);
 uint64_t cache_misses(const struct response_cache *c);
 

@@ -101,6 +101,9 @@ static bool cache_lookup(void *appv, struct http_request *req, uint64_t *tag)
 	cache_key(req, &key);
 	const char *type = NULL;
 	bool hit = cache_get(app->cache, &key, *tag, &body, &type);
+	/* Asked for the first time (lately): answered, not stored (see cache.c). */
+	if (!hit && !cache_admit(app->cache, &key))
+		*tag = NO_TAG;
 	buf_release(&key);
 	if (hit)
 		http_respond(req, 200, &body, type);

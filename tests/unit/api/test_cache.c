@@ -111,3 +111,18 @@ TEST(cache_expired_entries_are_recomputed_by_one_caller)
 	buf_release(&body);
 	cache_free(c);
 }
+
+/* An answer is worth storing once its key comes back: not the first time. */
+TEST(cache_admits_keys_asked_for_twice)
+{
+	struct response_cache *c = cache_new(CACHE_TTL_MS);
+	struct buf a = key_of("/insights\npage=1&\n"), b = key_of("/insights\npage=2&\n");
+	CHECK(!cache_admit(c, &a));
+	CHECK(!cache_admit(c, &b));
+	CHECK(cache_admit(c, &a));
+	CHECK(cache_admit(c, &b));
+	CHECK(cache_admit(c, &a));
+	buf_release(&a);
+	buf_release(&b);
+	cache_free(c);
+}
