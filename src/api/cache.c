@@ -21,7 +21,8 @@
  * answer is stored the second time its key is asked for (cache_admit):
  * requests that differ every time (other pages, other words) would
  * otherwise fill the cache with answers nobody asks for again, evicting
- * the ones that are.
+ * the ones that are. An answer that replaces an entry (expired, or older
+ * than a write) is stored at once: its key was asked for twice already.
  * Keys are the route, the query string and the body; responses are stored
  * only for 200 answers.
  */
@@ -136,10 +137,12 @@ bool cache_get(struct response_cache *c, const struct buf *key, uint64_t version
 	if (e && e->version != version) {
 		entry_clear(s, e); /* a write came after it */
 		e = NULL;
+		s->seen[(h / SHARDS) % SEEN_SLOTS] = h; /* its next answer is admitted */
 	} else if (e && now - e->born_ns > c->ttl_ns &&
 		   (!e->refresh_ns || now - e->refresh_ns > c->ttl_ns)) {
 		e->refresh_ns = now; /* too old: this caller computes it again */
 		e = NULL;
+		s->seen[(h / SHARDS) % SEEN_SLOTS] = h; /* and stores it */
 	}
 	if (e) {
 		buf_add(body, e->body, e->len);

@@ -126,3 +126,38 @@ TEST(cache_admits_keys_asked_for_twice)
 	buf_release(&b);
 	cache_free(c);
 }
+
+/*
+ * A key that had an entry was asked for twice already: whoever recomputes
+ * it after it expired, or after a write, stores the answer, however many
+ * other keys went through the table of keys asked for meanwhile.
+ */
+static void ask_for_other_keys(struct response_cache *c)
+{
+	char name[32];
+	for (int i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "/k%d", i);
+		struct buf other = key_of(name);
+		cache_admit(c, &other);
+		buf_release(&other);
+	}
+}
+
+TEST(cache_admits_the_recomputation_of_an_entry)
+{
+	struct response_cache *c = cache_new(40);
+	struct buf k = key_of("/statistics\n\n"), body = BUF_INIT;
+	const char *type = NULL;
+	cache_put(c, &k, 3, "old", 3, "application/json");
+	ask_for_other_keys(c);
+	sleep_ms(60);
+	CHECK(!cache_get(c, &k, 3, &body, &type)); /* expired: this caller recomputes */
+	CHECK(cache_admit(c, &k));
+	cache_put(c, &k, 3, "new", 3, "application/json");
+	ask_for_other_keys(c);
+	CHECK(!cache_get(c, &k, 4, &body, &type)); /* a write came after it */
+	CHECK(cache_admit(c, &k));
+	buf_release(&k);
+	buf_release(&body);
+	cache_free(c);
+}
