@@ -163,8 +163,12 @@ static void check_failure(const char *token, const struct jwt_identity *id, cons
 	FUZZ_CHECK(known);
 	static const struct jwt_identity zero;
 	FUZZ_CHECK(!memcmp(id, &zero, sizeof(zero)));
-	const char *last = strrchr(token, '.');
-	FUZZ_CHECK(!last || strlen(last + 1) < 8 || !strstr(err->detail, last + 1));
+	/*
+	 * The detail is one of the fixed reasons above, so it never echoes the
+	 * token, its signature included. (A check that the signature is not
+	 * in the detail failed on "0..malformed": a signature may be a word
+	 * of a reason.)
+	 */
 	if (strlen(token) > JWT_TOKEN_MAX)
 		FUZZ_CHECK(!strcmp(err->detail, "too long"));
 }
