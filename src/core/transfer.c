@@ -1551,8 +1551,15 @@ enum status import_run(struct service *svc, const char *path, enum transfer_conf
 		 * As after a seed: an import into an empty database leaves its
 		 * planner without statistics (the one query that lists one
 		 * category's published high insights took the wrong index).
+		 * Only a bulk load, though: at a million insights the tidy-up
+		 * reads every index (ANALYZE alone took 39 s), which a few
+		 * records added to a large database do not call for.
 		 */
-		if (rc == OK && report->created[2] + report->updated[2])
+		struct store_gauges g;
+		struct error unknown = ERROR_INIT; /* no count: no tidy-up (it is committed) */
+		uint64_t wrote = report->created[2] + report->updated[2];
+		if (rc == OK && wrote && svc_gauges(svc, &g, &unknown) == OK &&
+		    wrote * IMPORT_BULK_SHARE >= (uint64_t)g.insights)
 			rc = svc_optimize(svc, err);
 		if (rc == OK && progress && !folder)
 			progress(arg, size > 0 ? (uint64_t)size : 0, size > 0 ? (uint64_t)size : 0);

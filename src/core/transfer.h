@@ -73,6 +73,12 @@ void export_close(struct export_cursor *c);
 
 /* ---- imports ------------------------------------------------------------------ */
 
+/*
+ * An import that wrote at least 1/IMPORT_BULK_SHARE of the insights the
+ * database then holds is a bulk load: it ends with the store's optimize.
+ */
+#define IMPORT_BULK_SHARE 10
+
 struct import_report {
 	/* Problems, each "line N: field: message" (or "FILE: ..." for Markdown). */
 	char **problems;
