@@ -122,3 +122,36 @@ def test_concurrent_deletes_and_references_stay_consistent(fresh_server):
         assert all(t["id"] in tags for t in ins["tags"]), ins
     assert tags == {t: sum(t in [x["id"] for x in i["tags"]] for i in insights) for t in tags}
     assert cats == {c: sum(i["category_id"] == c for i in insights) for c in cats}
+
+
+def test_refused_deletes_amid_creates_leave_every_create_committed_and_searchable(fresh_server):
+    """Deletes refused (409: insights still use the category) while creates
+    wait in the same commit group: each refused delete is undone alone, and
+    every create commits and is found by a search. A refused delete once
+    left the group's list of insights to index malformed, and every write of
+    the group failed (503); undone with its savepoint, the indexing it had
+    done for the others must be done again."""
+    api = fresh_server.api
+    used = [api.create_category()["id"] for _ in range(4)]
+    for cat in used:
+        api.create_insight(category_id=cat)
+    word = "zq" + "".join(random.choice("bcdfghjkmnpqrstvwxz") for _ in range(10))
+    per_thread = 25
+
+    def work(n, results):
+        client = Client(fresh_server.url)
+        for i in range(per_thread):
+            if n % 2:
+                results.append(("delete", client.delete(f"/categories/{used[(n + i) % len(used)]}")))
+            else:
+                results.append(("create", client.post("/insights", json={
+                    "title": f"{word} {n} {i}", "description": "", "author": "racer"})))
+
+    results = run_threads(work, 8)
+    failures = [r for r in results if isinstance(r, str)]
+    assert not failures, failures
+    bad = [f"{kind}: {r.status_code} {r.text[:200]}" for kind, r in results
+           if r.status_code != {"create": 201, "delete": 409}[kind]]
+    assert not bad, bad[:5]
+    found = api.call("POST", "/insights/search", json={"query": word, "page_size": 100})
+    assert found["total"] == 4 * per_thread

@@ -144,8 +144,15 @@ struct sq_store {
 	struct sq_conn *writer;      /* holds the open group transaction, or NULL */
 	unsigned group_size;         /* writes done in the open group */
 	struct sq_group_member *members; /* writes of the open group waiting for its commit */
-	struct buf fts_pending;      /* ids inserted by the group, to index: "[1,2" */
-	size_t fts_count;            /* how many */
+	/*
+	 * Ids the group inserted, each followed by a comma ("1,2,"), from the
+	 * group's start: those before fts_flushed are indexed (sq_fts_flush),
+	 * the others wait. Kept whole until the group ends, so that a write
+	 * rolled back to its savepoint, which undoes the indexing done since
+	 * it began, puts both positions back (sq_txn.fts_mark, fts_flushed).
+	 */
+	struct buf fts_pending;
+	size_t fts_flushed;
 	/* The checkpointer (conn.c). */
 	pthread_t ckpt_thread;
 	bool ckpt_running;
@@ -213,8 +220,8 @@ struct sq_txn {
 	struct sq_conn *c;
 	bool write;
 	bool nested;      /* inside the calling thread's batch: a savepoint of it, or nothing */
-	size_t fts_mark;  /* fts_pending.len when the write began */
-	size_t fts_count; /* fts_count when the write began */
+	size_t fts_mark;    /* fts_pending.len when the write began */
+	size_t fts_flushed; /* fts_flushed when the write began */
 };
 
 /*

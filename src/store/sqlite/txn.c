@@ -56,12 +56,19 @@ struct sq_group_member {
 
 static bool sq_group_finish(struct sq_store *s, bool commit);
 
-/* Indexes the insights the open group inserted. Holds write_lock. */
+/*
+ * Indexes the insights the open group inserted since its last flush (see
+ * struct sq_store). Holds write_lock.
+ */
 static int sq_fts_flush(struct sq_store *s)
 {
-	if (!s->fts_count)
+	size_t from = s->fts_flushed, to = s->fts_pending.len;
+	if (from == to)
 		return SQLITE_OK;
-	buf_addch(&s->fts_pending, ']');
+	struct buf ids = BUF_INIT;
+	buf_addch(&ids, '[');
+	buf_add(&ids, s->fts_pending.data + from, to - from - 1); /* without the last comma */
+	buf_addch(&ids, ']');
 	struct error err = ERROR_INIT; /* the caller reports the failure */
 	int src = SQLITE_OK;
 	/* The word index, then the substring index (migration 4). */
@@ -70,19 +77,33 @@ static int sq_fts_flush(struct sq_store *s)
 		sqlite3_stmt *q = sq_stmt(s->writer, adds[i], &err);
 		src = SQLITE_ERROR;
 		if (q) {
-			sqlite3_bind_text(q, 1, s->fts_pending.data, (int)s->fts_pending.len,
-					  SQLITE_STATIC);
+			sqlite3_bind_text(q, 1, ids.data, (int)ids.len, SQLITE_STATIC);
 			src = sq_run(q);
 		}
 	}
-	buf_reset(&s->fts_pending);
-	s->fts_count = 0;
+	buf_release(&ids);
+	if (src == SQLITE_OK)
+		s->fts_flushed = to;
 	return src;
+}
+
+/* Forgets the group's ids: it ended. */
+static void sq_fts_forget(struct sq_store *s)
+{
+	buf_reset(&s->fts_pending);
+	s->fts_flushed = 0;
+}
+
+/* Undoes what the write `t` added or indexed: it was rolled back to its savepoint. */
+static void sq_fts_rewind(struct sq_store *s, const struct sq_txn *t)
+{
+	buf_truncate(&s->fts_pending, t->fts_mark);
+	s->fts_flushed = t->fts_flushed;
 }
 
 void sq_fts_defer(struct sq_store *s, int64_t id)
 {
-	buf_addf(&s->fts_pending, "%c%" PRId64, s->fts_count++ ? ',' : '[', id);
+	buf_addf(&s->fts_pending, "%" PRId64 ",", id);
 }
 
 /* The calling thread's batch, when it has one open. */
@@ -114,7 +135,7 @@ static enum status sq_txn_nested(struct sq_store *s, enum sq_txn_mode mode, stru
 	if (src == SQLITE_OK)
 		src = sq_exec(t->c, "SAVEPOINT n");
 	t->fts_mark = s->fts_pending.len;
-	t->fts_count = s->fts_count;
+	t->fts_flushed = s->fts_flushed;
 	return src == SQLITE_OK ? OK : sq_fail(t->c, src, err);
 }
 
@@ -125,8 +146,7 @@ static enum status sq_txn_nested_end(struct sq_txn *t, enum status rc, struct er
 		int src = SQLITE_OK;
 		if (rc != OK) {
 			src = sq_exec(t->c, "ROLLBACK TO n");
-			buf_truncate(&s->fts_pending, t->fts_mark);
-			s->fts_count = t->fts_count;
+			sq_fts_rewind(s, t);
 		}
 		if (src == SQLITE_OK)
 			src = sq_exec(t->c, "RELEASE n");
@@ -186,7 +206,7 @@ enum status sq_txn_begin(struct sq_store *s, enum sq_txn_mode mode, struct sq_tx
 		}
 	}
 	t->fts_mark = s->fts_pending.len;
-	t->fts_count = s->fts_count;
+	t->fts_flushed = s->fts_flushed;
 	if (rc != OK) {
 		t->c = NULL;
 		pthread_mutex_unlock(&s->write_lock);
@@ -206,8 +226,7 @@ static bool sq_group_finish(struct sq_store *s, bool commit)
 		log_error("sqlite: indexing the group failed: %s", sqlite3_errmsg(c->db));
 		ok = false;
 	}
-	buf_reset(&s->fts_pending);
-	s->fts_count = 0;
+	sq_fts_forget(s);
 	if (ok && sq_exec(c, "COMMIT") != SQLITE_OK) {
 		log_error("sqlite: group commit failed: %s", sqlite3_errmsg(c->db));
 		ok = false;
@@ -249,9 +268,11 @@ enum status sq_txn_end(struct sq_txn *t, enum status rc, struct error *err)
 			broken = true;
 	}
 	if (rc != OK) {
-		/* Its insights are gone with its savepoint. */
-		buf_truncate(&s->fts_pending, t->fts_mark);
-		s->fts_count = t->fts_count;
+		/*
+		 * Its insights are gone with its savepoint, and so is the
+		 * indexing of other writes' insights that it flushed.
+		 */
+		sq_fts_rewind(s, t);
 	}
 	s->group_size++;
 	bool committed;
