@@ -9,6 +9,11 @@
  * request, 405 for a mutation by GET, 413 for a body too large, 415 for a
  * body that is not JSON); GraphQL errors are answered 200, as Hasura
  * answers them, with 503 when the database could not answer.
+ *
+ * The response cache (api/cache.c) keeps the answers of queries that
+ * succeeded, one request at a time, under the same rules as the REST
+ * reads' (a data version, read before the query ran); mutations, errors
+ * and batches are never stored (http_no_store).
  */
 #include "api/api.h"
 
@@ -54,9 +59,15 @@ static void transport_error(struct http_request *req, unsigned status, const cha
 	api_json(req, status, &out);
 }
 
-/* Runs one request object (or answers why it is not one) into `out`; returns its HTTP status. */
-static int run_one(struct http_request *req, json_object *o, bool read_only, struct buf *out)
+/*
+ * Runs one request object (or answers why it is not one) into `out`;
+ * returns its HTTP status. *stored: whether the answer may be cached (a
+ * query answered with data and no error).
+ */
+static int run_one(struct http_request *req, json_object *o, bool read_only, struct buf *out,
+		   bool *stored)
 {
+	*stored = false;
 	struct app *app = api_app(req);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		gql_error_answer(out, "bad-request", "$",
@@ -98,6 +109,7 @@ static int run_one(struct http_request *req, json_object *o, bool read_only, str
 	struct gql_outcome outcome;
 	gql_execute(&app->svc, &app->graphql, &rq, http_arena(req), out, &outcome);
 	atomic_fetch_add(&operations[outcome.type][outcome.ok], 1);
+	*stored = outcome.type == GQL_OP_QUERY && outcome.ok;
 	return outcome.http_status;
 }
 
@@ -132,6 +144,7 @@ static void post(struct http_request *req)
 	}
 	struct buf out = BUF_INIT;
 	int status = 200;
+	bool stored = false;
 	if (json_object_is_type(doc, json_type_array)) {
 		size_t n = json_object_array_length(doc);
 		if (!n || n > BATCH_MAX) {
@@ -144,16 +157,19 @@ static void post(struct http_request *req)
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				buf_addch(&out, ',');
-			int s = run_one(req, json_object_array_get_idx(doc, i), false, &out);
+			bool one;
+			int s = run_one(req, json_object_array_get_idx(doc, i), false, &out, &one);
 			/* One answer for the batch: the database's unavailability wins. */
 			if (s == 503 || (s != 200 && status == 200))
 				status = s == 400 ? 200 : s;
 		}
 		buf_addch(&out, ']');
 	} else {
-		status = run_one(req, doc, false, &out);
+		status = run_one(req, doc, false, &out, &stored);
 	}
 	json_object_put(doc);
+	if (!stored)
+		http_no_store(req);
 	if (status == 503)
 		http_add_header(req, "Retry-After", "1");
 	api_json(req, (unsigned)status, &out);
@@ -186,6 +202,8 @@ static void get(struct http_request *req)
 	struct buf out = BUF_INIT;
 	gql_execute(&app->svc, &app->graphql, &rq, http_arena(req), &out, &outcome);
 	atomic_fetch_add(&operations[outcome.type][outcome.ok], 1);
+	if (outcome.type != GQL_OP_QUERY || !outcome.ok)
+		http_no_store(req);
 	json_object_put(v);
 	if (outcome.http_status == 405)
 		http_add_header(req, "Allow", "POST");

@@ -10,6 +10,7 @@
 
 #include "api/cache.h"
 #include "api/handlers.h"
+#include "core/access.h"
 #include "lib/log.h"
 #include "metrics/metrics.h"
 #include "lib/banned.h"
@@ -46,7 +47,10 @@ void api_observe(void *appv, const struct http_request *req)
  * parameters: /insights/3/related and /insights/4/related are different
  * answers), every query argument and the body, each part with its length
  * first, so that different requests never share a key (an encoded "&" or
- * "=" in a value stays inside that value).
+ * "=" in a value stays inside that value). Then what a handler may answer
+ * differently for the same bytes: the body's Content-Type (a body that is
+ * not declared JSON is refused, 415) and the role the gate admitted (what
+ * a GraphQL operation may touch is decided per role).
  */
 static void cache_key(struct http_request *req, struct buf *key)
 {
@@ -59,6 +63,10 @@ static void cache_key(struct http_request *req, struct buf *key)
 	const char *body = http_body(req, &len);
 	buf_addf(key, "b%zu:", len);
 	buf_add(key, body, len);
+	const char *type = len ? http_header(req, "Content-Type") : NULL;
+	buf_addf(key, "t%zu:%s", type ? strlen(type) : 0, type ? type : "");
+	const struct actor *who = http_principal(req);
+	buf_addf(key, "a%d", who ? (int)who->role : -1);
 }
 
 /*

@@ -191,6 +191,11 @@ const void *http_route_data(const struct http_request *req);
 /* What the gate admitted the request as (request memory; NULL: not set). */
 void http_set_principal(struct http_request *req, void *p);
 void *http_principal(const struct http_request *req);
+/*
+ * On a route with HTTP_ROUTE_CACHE: this answer, even a 200, is not to be
+ * stored (a GraphQL mutation, or errors answered 200).
+ */
+void http_no_store(struct http_request *req);
 /* The value of path parameter `i` of the route (in pattern order) and its name. */
 const char *http_param(const struct http_request *req, unsigned i, const char **name);
 /* The first value of a query-string argument, decoded; NULL when absent. */

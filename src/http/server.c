@@ -124,6 +124,7 @@ struct http_request {
 	struct header *headers;
 	uint64_t start_ns;
 	bool cache_miss;     /* looked up in the cache and missed: store the answer */
+	bool no_store;       /* http_no_store(): the handler says this answer is not for the cache */
 	void *principal;     /* who the gate admitted (http_set_principal) */
 	uint64_t cache_tag;
 	uint64_t body_deadline_ns;
@@ -193,6 +194,7 @@ const char *http_request_id(const struct http_request *req) { return req->reques
 const void *http_route_data(const struct http_request *req) { return req->route ? req->route->data : NULL; }
 void http_set_principal(struct http_request *req, void *p) { req->principal = p; }
 void *http_principal(const struct http_request *req) { return req->principal; }
+void http_no_store(struct http_request *req) { req->no_store = true; }
 struct arena *http_arena(struct http_request *req) { return &req->arena; }
 void *http_app(const struct http_request *req) { return req->srv->cfg.app; }
 unsigned http_response_status(const struct http_request *req) { return req->status; }
@@ -864,7 +866,7 @@ static void run_handler(struct http_request *req)
 		respond_detail(req, 500, "Internal Server Error");
 	}
 	const struct http_config *cfg = &req->srv->cfg;
-	if (req->cache_miss && req->status == 200)
+	if (req->cache_miss && req->status == 200 && !req->no_store)
 		cfg->cache->store(cfg->app, req, req->cache_tag);
 }
 

@@ -9,7 +9,7 @@ import json
 import pytest
 import requests
 
-from conftest import HTTP_TIMEOUT, uid
+from conftest import BACKEND, HTTP_TIMEOUT, uid
 
 # The specification's three example queries, verbatim ("GraphQL Integration").
 SPEC_QUERY_FILTERS = """
@@ -518,6 +518,54 @@ def test_metrics_count_operations(api, server):
     assert after['type="query",status="error"'] == before['type="query",status="error"'] + 1
     text = requests.get(server.url + "/metrics", timeout=HTTP_TIMEOUT).text
     assert 'endpoint="/v1/graphql"' in text
+
+
+def cache_hits(server):
+    text = requests.get(server.url + "/metrics", timeout=HTTP_TIMEOUT).text
+    return next(float(line.split()[1]) for line in text.splitlines()
+                if line.startswith("insights_cache_hits_total "))
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a shared store (PostgreSQL) caches only "
+                    "while listening: tests/pg covers it")
+def test_query_answers_are_cached_until_a_write(fresh_server):
+    """A query's answer is stored the second time it is asked for and served
+    the third; a write moves the data version on, and the next answer counts
+    it."""
+    server, api = fresh_server, fresh_server.api
+    author = f"gqlcache-{uid()}"
+    query = f'{{ insights(where: {{author: {{_eq: "{author}"}}}}) {{ id title }} }}'
+    api.create_insight(author=author, title="first")
+    hits, answers = [cache_hits(server)], []
+    for _ in range(3):
+        answers.append(data(api, query))
+        hits.append(cache_hits(server))
+    assert answers[0] == answers[1] == answers[2] and len(answers[0]["insights"]) == 1
+    assert [h - hits[0] for h in hits[1:]] == [0, 0, 1], hits
+    api.create_insight(author=author, title="second")
+    assert len(data(api, query)["insights"]) == 2
+    # The same bytes declared as something else than JSON are refused, not served.
+    resp = api.post("/v1/graphql", data=json.dumps({"query": query}),
+                    headers={"Content-Type": "text/plain"})
+    assert resp.status_code == 415, resp.text[:300]
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a shared store (PostgreSQL) caches only "
+                    "while listening: tests/pg covers it")
+def test_mutations_errors_and_batches_are_never_cached(fresh_server):
+    server, api = fresh_server, fresh_server.api
+    before = cache_hits(server)
+    mutation = ('mutation { insert_insights(objects: [{title: "m", description: "d", '
+                'author: "gqlcache"}]) { returning { id } } }')
+    made = [data(api, mutation)["insert_insights"]["returning"][0]["id"] for _ in range(3)]
+    assert len(set(made)) == 3
+    for _ in range(3):
+        error(api, "{ nope }")
+    batch = [{"query": "{ tags(limit: 1) { id } }"}]
+    for _ in range(3):
+        assert requests.post(server.url + "/v1/graphql", json=batch,
+                             timeout=HTTP_TIMEOUT).status_code == 200
+    assert cache_hits(server) == before
 
 
 # ---------------------------------------------------------------------------
