@@ -263,6 +263,28 @@ def gql(c, query, variables=None):
     return resp.json()
 
 
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a shared store (PostgreSQL) caches only "
+                    "while listening: tests/pg covers it")
+def test_cached_answers_are_kept_per_role(secured):
+    """The response cache keys on the role the gate admitted: what one role
+    was answered is never what another is served (GraphQL decides per role
+    what an operation may touch). An answer is stored on its second ask."""
+    srv, tokens = secured
+    metrics = caller(srv, tokens["metrics"])
+
+    def hits():
+        text = metrics.get("/metrics", check=False).text
+        return float(re.search(r"^insights_cache_hits_total (\S+)$", text, re.M).group(1))
+
+    query = '{ tags(where: {slug: {_eq: "%s"}}) { id } }' % uid()
+    reader, editor = caller(srv, tokens["reader"]), caller(srv, tokens["editor"])
+    seen = [hits()]
+    for c in (reader, reader, editor, editor, editor, reader):
+        assert gql(c, query) == {"data": {"tags": []}}
+        seen.append(hits())
+    assert [h - seen[0] for h in seen[1:]] == [0, 0, 0, 0, 1, 2], seen
+
+
 def test_graphql_root_fields_follow_the_roles(secured):
     srv, tokens = secured
     mutation = ('mutation { insert_tags_one(object: {name: "g-%s", slug: "g-%s"}) { id } }'
