@@ -90,6 +90,12 @@ struct response_cache *cache_new(unsigned ttl_ms)
 	return c;
 }
 
+/* The place of hash `h` in its shard's table of keys asked for. */
+static uint64_t *seen_slot(struct shard *s, uint64_t h)
+{
+	return &s->seen[(h / SHARDS) % SEEN_SLOTS];
+}
+
 static void entry_clear(struct shard *s, struct entry *e)
 {
 	s->bytes -= e->len + e->keylen;
@@ -137,12 +143,12 @@ bool cache_get(struct response_cache *c, const struct buf *key, uint64_t version
 	if (e && e->version != version) {
 		entry_clear(s, e); /* a write came after it */
 		e = NULL;
-		s->seen[(h / SHARDS) % SEEN_SLOTS] = h; /* its next answer is admitted */
+		*seen_slot(s, h) = h; /* its next answer is admitted */
 	} else if (e && now - e->born_ns > c->ttl_ns &&
 		   (!e->refresh_ns || now - e->refresh_ns > c->ttl_ns)) {
 		e->refresh_ns = now; /* too old: this caller computes it again */
 		e = NULL;
-		s->seen[(h / SHARDS) % SEEN_SLOTS] = h; /* and stores it */
+		*seen_slot(s, h) = h; /* and stores it */
 	}
 	if (e) {
 		buf_add(body, e->body, e->len);
@@ -207,8 +213,8 @@ bool cache_admit(struct response_cache *c, const struct buf *key)
 {
 	uint64_t h = hash_bytes(key->data, key->len);
 	struct shard *s = &c->shards[h % SHARDS];
-	uint64_t *seen = &s->seen[(h / SHARDS) % SEEN_SLOTS];
 	pthread_mutex_lock(&s->lock);
+	uint64_t *seen = seen_slot(s, h);
 	bool again = *seen == h;
 	*seen = h;
 	pthread_mutex_unlock(&s->lock);

@@ -49,6 +49,12 @@ void api_graphql_metrics(struct buf *out)
 		}
 }
 
+/* Whether an operation's answer may be cached: a query answered with data and no error. */
+static bool storable(const struct gql_outcome *o)
+{
+	return o->type == GQL_OP_QUERY && o->ok;
+}
+
 /* Answers a transport error: {"errors": [...]} with an HTTP status. */
 static void transport_error(struct http_request *req, unsigned status, const char *code,
 			    const char *message)
@@ -61,8 +67,8 @@ static void transport_error(struct http_request *req, unsigned status, const cha
 
 /*
  * Runs one request object (or answers why it is not one) into `out`;
- * returns its HTTP status. *stored: whether the answer may be cached (a
- * query answered with data and no error).
+ * returns its HTTP status. *stored: whether the answer may be cached
+ * (storable).
  */
 static int run_one(struct http_request *req, json_object *o, bool read_only, struct buf *out,
 		   bool *stored)
@@ -109,7 +115,7 @@ static int run_one(struct http_request *req, json_object *o, bool read_only, str
 	struct gql_outcome outcome;
 	gql_execute(&app->svc, &app->graphql, &rq, http_arena(req), out, &outcome);
 	atomic_fetch_add(&operations[outcome.type][outcome.ok], 1);
-	*stored = outcome.type == GQL_OP_QUERY && outcome.ok;
+	*stored = storable(&outcome);
 	return outcome.http_status;
 }
 
@@ -202,7 +208,7 @@ static void get(struct http_request *req)
 	struct buf out = BUF_INIT;
 	gql_execute(&app->svc, &app->graphql, &rq, http_arena(req), &out, &outcome);
 	atomic_fetch_add(&operations[outcome.type][outcome.ok], 1);
-	if (outcome.type != GQL_OP_QUERY || !outcome.ok)
+	if (!storable(&outcome))
 		http_no_store(req);
 	json_object_put(v);
 	if (outcome.http_status == 405)
