@@ -337,42 +337,17 @@ static enum status sq_nth_newest(struct sq_conn *c, const struct insight_filter 
 	return sq_query_value(c, q, rowid, NULL, found, err);
 }
 
-/* A part is gated when it has this many matches, and twice its sample. */
-#define SQ_GATE_MIN_MATCHES 400
-/* The most matches a gate's sample ranks, unless the page reaches deeper. */
-#define SQ_GATE_SAMPLE_MAX 1000
-
 /*
- * The threshold of the rank gate (rank.c) for the first k rows of a part's
- * ranking; *gate is false when the part is not worth gating (few matches,
- * or a page deep in them) or has filters besides the text.
- *
- * The part's newest m matches are a sample of it, ranked exactly: the k-th
- * best score of the sample is no better than the k-th best of the part, so
- * every one of the part's first k rows reaches it, and a row that cannot
- * is not among them.
+ * The rank gate (rank.c) drops the rows that cannot be among a part's
+ * first k, k the page's end, against the k best scores it has given so
+ * far; it is worth its bookkeeping when a part has at least twice k
+ * matches, and keeps at most this many scores.
  */
-static enum status sq_rank_threshold(struct sq_conn *c, const struct insight_filter *f,
-				     struct sq_find *q, const struct sq_part *p, int64_t k,
-				     double *threshold, bool *gate, struct error *err)
+#define SQ_GATE_MAX_K 5000
+
+static bool sq_gated(const struct sq_part *p, int64_t k)
 {
-	*gate = false;
-	int64_t m = p->matches / 2 < SQ_GATE_SAMPLE_MAX ? p->matches / 2 : SQ_GATE_SAMPLE_MAX;
-	if (m < k)
-		m = k;
-	if (sq_has_row_filters(f) || p->matches < SQ_GATE_MIN_MATCHES || p->matches < 2 * m)
-		return OK;
-	int64_t oldest;
-	bool found;
-	enum status rc = sq_nth_newest(c, f, q, p, m, &oldest, &found, err);
-	if (rc || !found)
-		return rc;
-	sq_build_query(f, true, "SELECT " SQ_BM25_SQL, q);
-	sq_part_range(q, p);
-	buf_adds(&q->sql, " AND insights_fts.rowid >= ? ORDER BY " SQ_BM25_SQL " LIMIT 1 OFFSET ?");
-	sq_bind_add_int(q, oldest);
-	sq_bind_add_int(q, k - 1);
-	return sq_query_value(c, q, NULL, threshold, gate, err);
+	return k <= SQ_GATE_MAX_K && p->matches >= 2 * k;
 }
 
 /*
@@ -448,13 +423,7 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		 * Ranking a part computes bm25 for each of its matches; the gate
 		 * skips most of that for the rows that cannot reach the page.
 		 */
-		double threshold = 0;
-		bool gate = false;
-		if (text) {
-			rc = sq_rank_threshold(c, f, q, &range, skip + limit, &threshold, &gate, err);
-			if (rc)
-				return rc;
-		}
+		bool gate = text && sq_gated(&range, skip + limit);
 		sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
 		if (text)
 			sq_part_range(q, &range);
@@ -477,8 +446,10 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		 * pages never overlap.
 		 */
 		if (gate) {
-			buf_adds(&q->sql, " ORDER BY insights_rank_gate(insights_fts, ?), insights_fts.rowid DESC");
-			sq_bind_add_real(q, threshold);
+			buf_adds(&q->sql, " ORDER BY insights_rank_gate(insights_fts, ?, ?),"
+					  " insights_fts.rowid DESC");
+			sq_bind_add_real(q, SQ_RANK_SENTINEL);
+			sq_bind_add_int(q, skip + limit);
 		} else {
 			buf_adds(&q->sql, text ? " ORDER BY " SQ_BM25_SQL ", insights_fts.rowid DESC"
 					       : " ORDER BY i.created_at DESC, i.id DESC");

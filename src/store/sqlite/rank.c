@@ -1,7 +1,8 @@
 /*
- * rank.c: insights_rank_gate(insights_fts, threshold), an FTS5 auxiliary
- * function that ranks a search like bm25(insights_fts, SQ_BM25_WEIGHTS)
- * but skips most of bm25's cost for rows that cannot reach `threshold`.
+ * rank.c: insights_rank_gate(insights_fts, threshold[, k]), an FTS5
+ * auxiliary function that ranks a search like bm25(insights_fts,
+ * SQ_BM25_WEIGHTS) but skips most of bm25's cost for rows that cannot
+ * reach `threshold`, or cannot be among the k best rows.
  *
  * Most of bm25's cost is the row's length (xColumnSize, a lookup in the
  * %_docsize table per row). The score only grows as the row gets shorter,
@@ -11,8 +12,13 @@
  * threshold the row gets SQ_RANK_SENTINEL (sorted after every real score)
  * without its length being read; otherwise it gets bm25's exact value.
  *
- * The caller (find.c) picks a threshold that the page's rows are known to
- * reach, so ordering by the gate gives the page bm25 would. For that the
+ * With k, the gate keeps the k best exact scores it has given so far: once
+ * it has k of them, the worst of them is a threshold too, since the query's
+ * k best rows are at least as good. It tightens as the scan goes on; a row
+ * dropped against it is worse than k rows already seen, so it is not among
+ * the k best (the pages' rows when k is the page's end). Without k, the
+ * caller gives a threshold that the page's rows are known to reach.
+ * Either way, ordering by the gate gives the page bm25 would. For that the
  * exact value must be bm25's to the last bit: the same statistics, the same
  * expression evaluated in the same order (fts5Bm25Function in SQLite's
  * fts5_aux.c), and no fused multiply-adds (-ffp-contract=off in the
@@ -46,6 +52,9 @@ struct sq_rank_data {
 	double avgdl;
 	double *idf;
 	double *freq;  /* the current row's weighted hits per phrase */
+	int k;         /* how many best scores `top` keeps (0: none) */
+	int ntop;
+	double *top;   /* the k best exact scores so far, a heap with the worst on top */
 };
 
 static int sq_count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
@@ -57,7 +66,8 @@ static int sq_count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
 }
 
 /* The statement's statistics, computed at its first row; an SQLite result code. */
-static int sq_rank_data(const Fts5ExtensionApi *api, Fts5Context *fts, struct sq_rank_data **out)
+static int sq_rank_data(const Fts5ExtensionApi *api, Fts5Context *fts, int k,
+			struct sq_rank_data **out)
 {
 	struct sq_rank_data *d = api->xGetAuxdata(fts, 0);
 	if (d) {
@@ -65,13 +75,16 @@ static int sq_rank_data(const Fts5ExtensionApi *api, Fts5Context *fts, struct sq
 		return SQLITE_OK;
 	}
 	int nphrase = api->xPhraseCount(fts);
-	d = sqlite3_malloc64(sizeof(*d) + (size_t)nphrase * 2 * sizeof(double));
+	size_t size = sizeof(*d) + ((size_t)nphrase * 2 + (size_t)k) * sizeof(double);
+	d = sqlite3_malloc64(size);
 	if (!d)
 		return SQLITE_NOMEM;
-	memset(d, 0, sizeof(*d) + (size_t)nphrase * 2 * sizeof(double));
+	memset(d, 0, size);
 	d->nphrase = nphrase;
 	d->idf = (double *)&d[1];
 	d->freq = &d->idf[nphrase];
+	d->k = k;
+	d->top = &d->freq[nphrase];
 	sqlite3_int64 nrow = 0, ntoken = 0;
 	int rc = api->xRowCount(fts, &nrow);
 	if (rc == SQLITE_OK)
@@ -111,17 +124,56 @@ static double sq_bm25_sum(const struct sq_rank_data *d, double len)
 	return score;
 }
 
+/* Notes a row's exact score among the k best so far (a max-heap of k). */
+static void sq_rank_keep(struct sq_rank_data *d, double score)
+{
+	double *h = d->top;
+	int i;
+	if (d->ntop < d->k) {
+		/* Up from the new leaf. */
+		for (i = d->ntop++; i > 0 && h[(i - 1) / 2] < score; i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i] = score;
+		return;
+	}
+	if (d->k == 0 || !(score < h[0]))
+		return;
+	/* Replaces the worst, then down to its place. */
+	for (i = 0;;) {
+		int c = 2 * i + 1;
+		if (c >= d->k)
+			break;
+		if (c + 1 < d->k && h[c + 1] > h[c])
+			c++;
+		if (!(h[c] > score))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = score;
+}
+
+/* The most best scores the gate keeps: a page's end deeper than this is not gated. */
+#define SQ_RANK_MAX_K 100000
+
 static void sq_rank_gate(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			 int nval, sqlite3_value **val)
 {
-	if (nval != 1) {
-		sqlite3_result_error(ctx, "insights_rank_gate: wants one argument, the threshold", -1);
+	if (nval != 1 && nval != 2) {
+		sqlite3_result_error(ctx, "insights_rank_gate: wants a threshold and, maybe, k", -1);
 		return;
 	}
 	double threshold = sqlite3_value_double(val[0]);
+	sqlite3_int64 k = nval == 2 ? sqlite3_value_int64(val[1]) : 0;
+	if (k < 0 || k > SQ_RANK_MAX_K) {
+		sqlite3_result_error(ctx, "insights_rank_gate: k is out of range", -1);
+		return;
+	}
 	struct sq_rank_data *d = NULL;
 	int ninst = 0;
-	int rc = sq_rank_data(api, fts, &d);
+	int rc = sq_rank_data(api, fts, (int)k, &d);
+	if (rc == SQLITE_OK && d->k && d->ntop == d->k && d->top[0] < threshold)
+		threshold = d->top[0];
 	if (rc == SQLITE_OK) {
 		memset(d->freq, 0, (size_t)d->nphrase * sizeof(double));
 		rc = api->xInstCount(fts, &ninst);
@@ -162,7 +214,9 @@ static void sq_rank_gate(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
 		sqlite3_result_error_code(ctx, rc);
 		return;
 	}
-	sqlite3_result_double(ctx, -1.0 * sq_bm25_sum(d, (double)ntok));
+	double score = -1.0 * sq_bm25_sum(d, (double)ntok);
+	sq_rank_keep(d, score);
+	sqlite3_result_double(ctx, score);
 }
 
 int sq_rank_register(sqlite3 *db)

@@ -280,39 +280,70 @@ TEST(sqlite_rank_gate_values)
 	rank_teardown(&x);
 }
 
+/*
+ * The matches of `fts` among the insights of `status` (every status when
+ * NULL), as SQL for the helpers below: ?1 the words, ?2 the status.
+ */
+#define MATCHES_SQL(cols) \
+	"SELECT " cols " FROM insights_fts JOIN insights i ON i.id = insights_fts.rowid" \
+	" WHERE insights_fts MATCH ?1 AND (?2 IS NULL OR i.status = ?2)"
+
 /* The rowid of the n-th newest match (n >= 1), as the window plan finds it. */
-static int64_t nth_newest(sqlite3 *db, const char *fts, int64_t n)
+static int64_t nth_newest(sqlite3 *db, const char *fts, const char *status, int64_t n)
 {
-	sqlite3_stmt *s = prepare(db, "SELECT rowid FROM insights_fts WHERE insights_fts MATCH ?1"
-				      " ORDER BY rowid DESC LIMIT 1 OFFSET ?2");
+	sqlite3_stmt *s = prepare(db, MATCHES_SQL("insights_fts.rowid")
+				      " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?3");
 	sqlite3_bind_text(s, 1, fts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, n - 1);
+	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, n - 1);
 	int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_finalize(s);
 	return id;
 }
 
+static int64_t count_filtered(sqlite3 *db, const char *fts, const char *status)
+{
+	sqlite3_stmt *s = prepare(db, MATCHES_SQL("count(*)"));
+	sqlite3_bind_text(s, 1, fts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* Appends bm25's ranking of the matches with lo <= rowid < hi, `limit` from `skip`. */
-static void ranked(sqlite3 *db, const char *fts, int64_t lo, int64_t hi, int64_t limit,
-		   int64_t skip, struct buf *ids)
+static void ranked(sqlite3 *db, const char *fts, const char *status, int64_t lo, int64_t hi,
+		   int64_t limit, int64_t skip, struct buf *ids)
 {
 	if (limit <= 0)
 		return;
-	sqlite3_stmt *s = prepare(db, "SELECT rowid FROM insights_fts WHERE insights_fts MATCH ?1"
-				      " AND rowid >= ?2 AND rowid < ?3"
-				      " ORDER BY " SQ_BM25_SQL ", rowid DESC LIMIT ?4 OFFSET ?5");
+	sqlite3_stmt *s = prepare(db, MATCHES_SQL("insights_fts.rowid")
+				      " AND insights_fts.rowid >= ?3 AND insights_fts.rowid < ?4"
+				      " ORDER BY " SQ_BM25_SQL ", insights_fts.rowid DESC"
+				      " LIMIT ?5 OFFSET ?6");
 	sqlite3_bind_text(s, 1, fts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, lo);
-	sqlite3_bind_int64(s, 3, hi);
-	sqlite3_bind_int64(s, 4, limit);
-	sqlite3_bind_int64(s, 5, skip);
+	sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, lo);
+	sqlite3_bind_int64(s, 4, hi);
+	sqlite3_bind_int64(s, 5, limit);
+	sqlite3_bind_int64(s, 6, skip);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		buf_addf(ids, " %lld", (long long)sqlite3_column_int64(s, 0));
 	sqlite3_finalize(s);
 }
 
-/* Compares the store's pages of every query with bm25's for one window. */
-static int check_pages(struct rank_fixture *x, unsigned window)
+/* A status filter's value (-1: none). */
+static int status_filter(const char *status)
+{
+	enum lifecycle l;
+	return status && lifecycle_parse(status, &l) == 0 ? (int)l : -1;
+}
+
+/*
+ * Compares the store's pages of every query with bm25's for one window,
+ * among the insights of one status (every status when NULL).
+ */
+static int check_pages(struct rank_fixture *x, unsigned window, const char *status)
 {
 	static const int64_t sizes[] = { 1, 3, 20, 57 };
 	struct store *st = open_store(x, window);
@@ -327,8 +358,9 @@ static int check_pages(struct rank_fixture *x, unsigned window)
 		buf_reset(&fts);
 		if (!sq_fts_query(queries[i], &fts))
 			continue;
-		int64_t total = count_matches(x->db, fts.data);
-		int64_t from = window && total > window ? nth_newest(x->db, fts.data, window) : 0;
+		int64_t total = count_filtered(x->db, fts.data, status);
+		int64_t from =
+			window && total > window ? nth_newest(x->db, fts.data, status, window) : 0;
 		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
 			int64_t ps = sizes[z];
 			/* The first pages, pages at the window's edge, one halfway, the last. */
@@ -341,12 +373,13 @@ static int check_pages(struct rank_fixture *x, unsigned window)
 				struct window_plan plan;
 				store_window_plan(window, total, offset, ps, &plan);
 				buf_reset(&want);
-				ranked(x->db, fts.data, plan.split ? from : 0, INT64_MAX, plan.a_limit,
-				       plan.a_offset, &want);
-				ranked(x->db, fts.data, 0, plan.split ? from : INT64_MAX, plan.b_limit,
-				       plan.b_offset, &want);
+				ranked(x->db, fts.data, status, plan.split ? from : 0, INT64_MAX,
+				       plan.a_limit, plan.a_offset, &want);
+				ranked(x->db, fts.data, status, 0, plan.split ? from : INT64_MAX,
+				       plan.b_limit, plan.b_offset, &want);
 
-				struct insight_filter f = { .text = queries[i], .status = -1,
+				struct insight_filter f = { .text = queries[i],
+							    .status = status_filter(status),
 							    .priority = -1, .page = at[p],
 							    .page_size = ps };
 				struct insight_page page = { 0 };
@@ -358,8 +391,9 @@ static int check_pages(struct rank_fixture *x, unsigned window)
 					buf_addf(&got, " %lld", (long long)page.items[k].id);
 				if (strcmp(got.len ? got.data : "", want.len ? want.data : "")) {
 					t_failures++;
-					fprintf(stderr, "'%s' window %u page %lld of %lld:\n  got: %s\n"
-						"  bm25:%s\n", queries[i], window, (long long)at[p],
+					fprintf(stderr, "'%s' window %u status %s page %lld of %lld:\n"
+						"  got: %s\n  bm25:%s\n", queries[i], window,
+						status ? status : "any", (long long)at[p],
 						(long long)ps, got.len ? got.data : "",
 						want.len ? want.data : "");
 				}
@@ -381,7 +415,26 @@ TEST(sqlite_rank_gate_pages)
 	struct rank_fixture x = { 0 };
 	if (rank_setup(&x))
 		return;
-	int pages = check_pages(&x, 600) + check_pages(&x, 0) + check_pages(&x, 250);
+	int pages = check_pages(&x, 600, NULL) + check_pages(&x, 0, NULL) +
+		    check_pages(&x, 250, NULL);
 	CHECK(pages > 1000);
+	rank_teardown(&x);
+}
+
+/*
+ * A filtered search is gated too: the gate must see only the rows that pass
+ * the filter, or rows the filter drops would tighten its threshold and push
+ * the page's rows out. A third of the rows are published, at random.
+ */
+TEST(sqlite_rank_gate_filtered_pages)
+{
+	struct rank_fixture x = { 0 };
+	if (rank_setup(&x))
+		return;
+	CHECK(sqlite3_exec(x.db, "UPDATE insights SET status = 'published' WHERE (id * 7919) % 3 = 0",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	int pages = check_pages(&x, 0, "published") + check_pages(&x, 200, "published") +
+		    check_pages(&x, 0, "draft");
+	CHECK(pages > 800);
 	rank_teardown(&x);
 }
