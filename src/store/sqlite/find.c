@@ -446,10 +446,12 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		 * pages never overlap.
 		 */
 		if (gate) {
-			buf_adds(&q->sql, " ORDER BY insights_rank_gate(insights_fts, ?, ?),"
+			buf_adds(&q->sql, " ORDER BY insights_rank_gate(insights_fts, ?, ?, ?),"
 					  " insights_fts.rowid DESC");
 			sq_bind_add_real(q, SQ_RANK_SENTINEL);
 			sq_bind_add_int(q, skip + limit);
+			/* The total counts the matches unless filters drop some. */
+			sq_bind_add_int(q, sq_has_row_filters(f) ? -1 : out->total);
 		} else {
 			buf_adds(&q->sql, text ? " ORDER BY " SQ_BM25_SQL ", insights_fts.rowid DESC"
 					       : " ORDER BY i.created_at DESC, i.id DESC");

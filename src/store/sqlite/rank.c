@@ -1,5 +1,5 @@
 /*
- * rank.c: insights_rank_gate(insights_fts, threshold[, k]), an FTS5
+ * rank.c: insights_rank_gate(insights_fts, threshold[, k[, matches]]), an FTS5
  * auxiliary function that ranks a search like bm25(insights_fts,
  * SQ_BM25_WEIGHTS) but skips most of bm25's cost for rows that cannot
  * reach `threshold`, or cannot be among the k best rows.
@@ -23,6 +23,10 @@
  * expression evaluated in the same order (fts5Bm25Function in SQLite's
  * fts5_aux.c), and no fused multiply-adds (-ffp-contract=off in the
  * Makefile and the pragma below).
+ *
+ * `matches`, when the query is one phrase, is how many rows it matches (the
+ * caller has counted them): bm25's idf needs that count, which otherwise
+ * costs a pass over the phrase's rows before the first row is scored.
  */
 #include "store/sqlite/sqlite.h"
 
@@ -67,7 +71,7 @@ static int sq_count_cb(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
 
 /* The statement's statistics, computed at its first row; an SQLite result code. */
 static int sq_rank_data(const Fts5ExtensionApi *api, Fts5Context *fts, int k,
-			struct sq_rank_data **out)
+			sqlite3_int64 matches, struct sq_rank_data **out)
 {
 	struct sq_rank_data *d = api->xGetAuxdata(fts, 0);
 	if (d) {
@@ -92,8 +96,12 @@ static int sq_rank_data(const Fts5ExtensionApi *api, Fts5Context *fts, int k,
 	if (rc == SQLITE_OK)
 		d->avgdl = (double)ntoken / (double)nrow;
 	for (int i = 0; rc == SQLITE_OK && i < nphrase; i++) {
-		sqlite3_int64 nhit = 0;
-		rc = api->xQueryPhrase(fts, i, &nhit, sq_count_cb);
+		/* A query of one phrase: its matches are the phrase's, when the caller knows them. */
+		sqlite3_int64 nhit = matches;
+		if (nphrase > 1 || matches < 0) {
+			nhit = 0;
+			rc = api->xQueryPhrase(fts, i, &nhit, sq_count_cb);
+		}
 		if (rc == SQLITE_OK) {
 			/* bm25's idf, floored at 1e-6 for phrases in over half the rows. */
 			double idf = log((nrow - nhit + 0.5) / (nhit + 0.5));
@@ -159,19 +167,20 @@ static void sq_rank_keep(struct sq_rank_data *d, double score)
 static void sq_rank_gate(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			 int nval, sqlite3_value **val)
 {
-	if (nval != 1 && nval != 2) {
-		sqlite3_result_error(ctx, "insights_rank_gate: wants a threshold and, maybe, k", -1);
+	if (nval < 1 || nval > 3) {
+		sqlite3_result_error(ctx, "insights_rank_gate: wants a threshold, k and the matches", -1);
 		return;
 	}
 	double threshold = sqlite3_value_double(val[0]);
-	sqlite3_int64 k = nval == 2 ? sqlite3_value_int64(val[1]) : 0;
+	sqlite3_int64 k = nval >= 2 ? sqlite3_value_int64(val[1]) : 0;
+	sqlite3_int64 matches = nval >= 3 ? sqlite3_value_int64(val[2]) : -1;
 	if (k < 0 || k > SQ_RANK_MAX_K) {
 		sqlite3_result_error(ctx, "insights_rank_gate: k is out of range", -1);
 		return;
 	}
 	struct sq_rank_data *d = NULL;
 	int ninst = 0;
-	int rc = sq_rank_data(api, fts, (int)k, &d);
+	int rc = sq_rank_data(api, fts, (int)k, matches, &d);
 	if (rc == SQLITE_OK && d->k && d->ntop == d->k && d->top[0] < threshold)
 		threshold = d->top[0];
 	if (rc == SQLITE_OK) {

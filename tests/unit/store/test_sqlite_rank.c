@@ -189,12 +189,15 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
  * gets bm25's value to the bit, or the sentinel when its bm25 is above the
  * threshold. Returns how many rows got the sentinel.
  */
-static int check_gate_at(sqlite3 *db, const char *fts, double threshold, const char *query)
+static int check_gate_at(sqlite3 *db, const char *fts, double threshold, int64_t matches,
+			 const char *query)
 {
-	sqlite3_stmt *s = prepare(db, "SELECT rowid, " SQ_BM25_SQL ", insights_rank_gate(insights_fts, ?2)"
+	sqlite3_stmt *s = prepare(db, "SELECT rowid, " SQ_BM25_SQL ","
+				      " insights_rank_gate(insights_fts, ?2, 0, ?3)"
 				      " FROM insights_fts WHERE insights_fts MATCH ?1");
 	sqlite3_bind_text(s, 1, fts, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 2, threshold);
+	sqlite3_bind_int64(s, 3, matches);
 	int dropped = 0, bad = 0;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		double bm25 = sqlite3_column_double(s, 1), gate = sqlite3_column_double(s, 2);
@@ -268,11 +271,16 @@ TEST(sqlite_rank_gate_values)
 		if (!sq_fts_query(queries[i], &fts))
 			continue;
 		int64_t n = count_matches(x.db, fts.data);
-		/* A threshold nothing misses: the exact value everywhere. */
-		CHECK(check_gate_at(x.db, fts.data, SQ_RANK_SENTINEL, queries[i]) == 0);
+		/*
+		 * A threshold nothing misses: the exact value everywhere, whether
+		 * the gate counts the matches itself or is told them.
+		 */
+		CHECK(check_gate_at(x.db, fts.data, SQ_RANK_SENTINEL, -1, queries[i]) == 0);
+		CHECK(check_gate_at(x.db, fts.data, SQ_RANK_SENTINEL, n, queries[i]) == 0);
 		check_gate_own(x.db, fts.data, queries[i]);
 		for (int64_t k = 0; k < n; k += n / 5 + 1)
-			dropped += check_gate_at(x.db, fts.data, score_at(x.db, fts.data, k), queries[i]);
+			dropped += check_gate_at(x.db, fts.data, score_at(x.db, fts.data, k),
+						 k % 2 ? n : -1, queries[i]);
 	}
 	/* The gate drops rows at all (a gate that never does is no faster). */
 	CHECK(dropped > 1000);
