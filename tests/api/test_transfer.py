@@ -264,6 +264,43 @@ def test_import_leaves_planner_statistics(servers, tmp_path):
         assert rows == [("insight_tags", "t", "t"), ("insights", "t", "t")], rows
 
 
+@pytest.mark.skipif(BACKEND != "postgresql", reason="VACUUM's visibility map is PostgreSQL's")
+def test_the_tidy_up_waits_for_an_older_snapshot_to_mark_the_new_rows(servers, tmp_path):
+    """VACUUM cannot mark the pages of rows that a snapshot open elsewhere
+    may not see (autovacuum's ANALYZE of the new rows often holds one), and
+    unmarked pages make every list's index-only scan visit the heap. The
+    import's tidy-up waits for such a snapshot to end, then marks them all."""
+    src = servers.database()
+    cli("seed", "--database", src.url, "--count", "300", "--quiet")
+    dump = tmp_path / "all.jsonl"
+    dump.write_text(export(src))
+    db = servers.database()
+    cli("migrate", "--database", db.url)
+    holder = subprocess.Popen(["psql", "-X", "-q", db.url], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, text=True)
+    holder.stdin.write("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1;\n")
+    holder.stdin.flush()
+    held = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_xmin IS NOT NULL AND pid <> pg_backend_pid()")
+    deadline = time.time() + 10
+    while db.query(held) != [("1",)]:
+        assert time.time() < deadline, "the snapshot is held"
+        time.sleep(0.05)
+
+    def release():
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+    timer = threading.Timer(3, release)
+    timer.start()
+    try:
+        cli("import", str(dump), "--database", db.url, "--quiet")
+    finally:
+        timer.join()
+        holder.wait(timeout=10)
+    pages = db.query("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'insights'")
+    assert pages and int(pages[0][0]) > 0 and pages[0][0] == pages[0][1], pages
+
+
 def test_a_small_import_into_a_large_database_skips_the_tidy_up(servers, tmp_path):
     """The tidy-up reads every index (39 s of ANALYZE at a million insights):
     an import that adds less than a tenth of the insights goes without."""
