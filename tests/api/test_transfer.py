@@ -241,17 +241,23 @@ def test_seed_ends_with_vacuum_and_analyze(servers):
     assert rows == [("insight_tags", "t", "t"), ("insights", "t", "t")], rows
 
 
-def test_import_leaves_planner_statistics(servers, tmp_path):
-    """An import is a bulk load too: into an empty database it ends, as a seed
-    does, with the store's tidy-up (SQLite: planner statistics and merged
-    search indexes; PostgreSQL: VACUUM (ANALYZE)). Without it the planner of
-    an imported database had no statistics and took the wrong index."""
+def seeded_dump_and_empty_database(servers, tmp_path):
+    """An export of 300 seeded insights, and a new migrated database to import it into."""
     src = servers.database()
     cli("seed", "--database", src.url, "--count", "300", "--quiet")
     dump = tmp_path / "all.jsonl"
     dump.write_text(export(src))
     db = servers.database()
     cli("migrate", "--database", db.url)
+    return db, dump
+
+
+def test_import_leaves_planner_statistics(servers, tmp_path):
+    """An import is a bulk load too: into an empty database it ends, as a seed
+    does, with the store's tidy-up (SQLite: planner statistics and merged
+    search indexes; PostgreSQL: VACUUM (ANALYZE)). Without it the planner of
+    an imported database had no statistics and took the wrong index."""
+    db, dump = seeded_dump_and_empty_database(servers, tmp_path)
     cli("import", str(dump), "--database", db.url, "--quiet")
     if BACKEND == "sqlite":
         rows = db.query("SELECT stat FROM sqlite_stat1 WHERE tbl = 'insights'"
@@ -270,12 +276,7 @@ def test_the_tidy_up_waits_for_an_older_snapshot_to_mark_the_new_rows(servers, t
     may not see (autovacuum's ANALYZE of the new rows often holds one), and
     unmarked pages make every list's index-only scan visit the heap. The
     import's tidy-up waits for such a snapshot to end, then marks them all."""
-    src = servers.database()
-    cli("seed", "--database", src.url, "--count", "300", "--quiet")
-    dump = tmp_path / "all.jsonl"
-    dump.write_text(export(src))
-    db = servers.database()
-    cli("migrate", "--database", db.url)
+    db, dump = seeded_dump_and_empty_database(servers, tmp_path)
     holder = subprocess.Popen(["psql", "-X", "-q", db.url], stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, text=True)
     holder.stdin.write("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1;\n")
