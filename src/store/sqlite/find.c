@@ -134,7 +134,6 @@ static void sq_bind_add_int(struct sq_find *q, int64_t i)
 	q->binds[q->nbinds++] = (struct sq_bind){ .type = SQ_BIND_INT, .i = i };
 }
 
-
 static bool sq_has_row_filters(const struct insight_filter *f)
 {
 	return f->status >= 0 || f->priority >= 0 || f->category_id || f->author || f->ntag_ids ||
@@ -296,10 +295,10 @@ static void sq_part_range(struct sq_find *q, const struct sq_part *p)
 
 /*
  * Runs the built query and reads the first column of its first row into
- * *i or *d (whichever is not NULL); *found is false when there is no row.
+ * *i; *found is false when there is no row.
  */
 static enum status sq_query_value(struct sq_conn *c, const struct sq_find *q, int64_t *i,
-				  double *d, bool *found, struct error *err)
+				  bool *found, struct error *err)
 {
 	*found = false;
 	sqlite3_stmt *s = sq_prepare_query(c, q, err);
@@ -308,10 +307,7 @@ static enum status sq_query_value(struct sq_conn *c, const struct sq_find *q, in
 	int rc = sq_step(s);
 	if (rc == SQLITE_ROW) {
 		*found = true;
-		if (i)
-			*i = sqlite3_column_int64(s, 0);
-		if (d)
-			*d = sqlite3_column_double(s, 0);
+		*i = sqlite3_column_int64(s, 0);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OK : sq_fail(c, rc, err);
@@ -330,7 +326,7 @@ static enum status sq_nth_newest(struct sq_conn *c, const struct insight_filter 
 	sq_part_range(q, p);
 	buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT 1 OFFSET ?");
 	sq_bind_add_int(q, n - 1);
-	return sq_query_value(c, q, rowid, NULL, found, err);
+	return sq_query_value(c, q, rowid, found, err);
 }
 
 /*

@@ -16,7 +16,7 @@
  * it has k of them, the worst of them is a threshold too, since the query's
  * k best rows are at least as good. It tightens as the scan goes on; a row
  * dropped against it is worse than k rows already seen, so it is not among
- * the k best (the pages' rows when k is the page's end). Without k, the
+ * the k best (the page's rows when k is the page's end). Without k, the
  * caller gives a threshold that the page's rows are known to reach.
  * Either way, ordering by the gate gives the page bm25 would. For that the
  * exact value must be bm25's to the last bit: the same statistics, the same
