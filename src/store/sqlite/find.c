@@ -5,7 +5,6 @@
 #include "store/sqlite/sqlite.h"
 
 #include <assert.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "lib/banned.h"
@@ -342,50 +341,6 @@ static bool sq_gated(const struct sq_part *p, int64_t k)
 	return k <= SQ_GATE_MAX_K && p->matches >= 2 * k;
 }
 
-/* A row of a gated ranking. */
-struct sq_ranked {
-	double score;
-	int64_t id;
-};
-
-/* bm25's order: the better score first, ties newest first. */
-static bool sq_ranked_before(const struct sq_ranked *a, const struct sq_ranked *b)
-{
-	return a->score < b->score || (a->score == b->score && a->id > b->id);
-}
-
-static int sq_ranked_cmp(const void *x, const void *y)
-{
-	const struct sq_ranked *a = x, *b = y;
-	return sq_ranked_before(a, b) ? -1 : sq_ranked_before(b, a) ? 1 : 0;
-}
-
-/* Keeps `r` among the best k of heap h (n of them, the worst on top). */
-static void sq_ranked_keep(struct sq_ranked *h, int64_t *n, int64_t k, struct sq_ranked r)
-{
-	int64_t i;
-	if (*n < k) {
-		for (i = (*n)++; i > 0 && sq_ranked_before(&h[(i - 1) / 2], &r); i = (i - 1) / 2)
-			h[i] = h[(i - 1) / 2];
-		h[i] = r;
-		return;
-	}
-	if (!sq_ranked_before(&r, &h[0]))
-		return;
-	for (i = 0;;) {
-		int64_t c = 2 * i + 1;
-		if (c >= k)
-			break;
-		if (c + 1 < k && sq_ranked_before(&h[c], &h[c + 1]))
-			c++;
-		if (!sq_ranked_before(&r, &h[c]))
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	h[i] = r;
-}
-
 /*
  * The gate's arguments (rank.c) for a page ending at k: no threshold but
  * its own, and the matches when they are the total (no filter drops any).
@@ -396,50 +351,6 @@ static void sq_gate_binds(const struct insight_filter *f, int64_t k, int64_t tot
 	out[0] = (struct sq_bind){ .type = SQ_BIND_REAL, .d = SQ_RANK_SENTINEL };
 	out[1] = (struct sq_bind){ .type = SQ_BIND_INT, .i = k };
 	out[2] = (struct sq_bind){ .type = SQ_BIND_INT, .i = sq_has_row_filters(f) ? -1 : total };
-}
-
-/*
- * The ids `skip` to `skip + limit` of the ranking of a split search's
- * window, added to q->ids (*n of them so far). The window's matches are
- * read newest first, each with its gate, and the best skip + limit kept
- * here, so the window needs no walk to find where it starts: *last is the
- * rowid of the last match read, *read how many were (`window` at most).
- */
-static enum status sq_rank_window(struct sq_conn *c, struct arena *a,
-				  const struct insight_filter *f, struct sq_find *q, int64_t total,
-				  int64_t window, int64_t skip, int64_t limit, size_t *n,
-				  int64_t *last, int64_t *read, struct error *err)
-{
-	int64_t k = skip + limit;
-	sq_build_query(f, true, "SELECT insights_fts.rowid, insights_rank_gate(insights_fts, ?, ?, ?)",
-		       q);
-	/* The gate's arguments come first in the text: their binds go first. */
-	assert(q->nbinds + 3 <= MAX_BINDS);
-	memmove(&q->binds[3], &q->binds[0], (size_t)q->nbinds * sizeof(q->binds[0]));
-	q->nbinds += 3;
-	sq_gate_binds(f, k, total, q->binds);
-	buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT ?");
-	sq_bind_add_int(q, window);
-	sqlite3_stmt *s = sq_prepare_query(c, q, err);
-	if (!s)
-		return err->status;
-	struct sq_ranked *h = ARENA_NEW_ARRAY(a, struct sq_ranked, k);
-	int64_t kept = 0;
-	*read = 0;
-	int rc;
-	while ((rc = sq_step(s)) == SQLITE_ROW) {
-		*last = sqlite3_column_int64(s, 0);
-		(*read)++;
-		sq_ranked_keep(h, &kept, k,
-			       (struct sq_ranked){ .score = sqlite3_column_double(s, 1), .id = *last });
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return sq_fail(c, rc, err);
-	qsort(h, (size_t)kept, sizeof(*h), sq_ranked_cmp);
-	for (int64_t i = skip; i < kept; i++)
-		buf_addf(&q->ids, "%s%lld", (*n)++ ? "," : "", (long long)h[i].id);
-	return OK;
 }
 
 /*
@@ -481,9 +392,9 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 	/*
 	 * A search matching more than the window ranks its newest `window`
 	 * matches, then the older ones (store_window_plan). The older ones
-	 * start below the window's oldest match: the last one a gated window
-	 * reads, or else found by walking the index backwards, which costs no
-	 * ranking.
+	 * start below the window's oldest match, found (when a page reaches
+	 * them, or the window is not gated) by walking the index backwards,
+	 * which costs no ranking.
 	 */
 	struct window_plan plan = { .a_offset = offset, .a_limit = f->page_size };
 	if (text)
@@ -507,20 +418,14 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		/*
 		 * Ranking a part computes bm25 for each of its matches; the gate
 		 * skips most of that for the rows that cannot reach the page.
-		 * A gated window is its newest `window` matches, read newest
-		 * first; the last of them tells where the older matches begin.
+		 * A gated window is ranked as it is read: its newest `window`
+		 * matches, newest first (a subquery, which SQLite runs as a
+		 * coroutine: the gate sees each row once), so nothing walks
+		 * them first to find where the window starts.
 		 */
 		bool gate = text && sq_gated(&range, skip + limit);
-		if (gate && plan.split && part == 0) {
-			int64_t read = 0;
-			rc = sq_rank_window(c, a, f, q, out->total, window, skip, limit, &n, &from,
-					    &read, err);
-			if (rc)
-				return rc;
-			have_from = read == window;
-			continue;
-		}
-		if (!have_from) {
+		bool scan = gate && plan.split && part == 0;
+		if (!scan && !have_from) {
 			bool found;
 			rc = sq_nth_newest(c, f, q, &(struct sq_part){ .split = false }, window, &from,
 					   &found, err);
@@ -531,9 +436,22 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 			have_from = true;
 			range.from = from;
 		}
-		sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
-		if (text)
-			sq_part_range(q, &range);
+		if (scan) {
+			sq_build_query(f, true, "SELECT w.id FROM (SELECT insights_fts.rowid AS id,"
+						" insights_rank_gate(insights_fts, ?, ?, ?) AS g", q);
+			/* The gate's arguments come first in the text: their binds go first. */
+			assert(q->nbinds + 3 <= MAX_BINDS);
+			memmove(&q->binds[3], &q->binds[0], (size_t)q->nbinds * sizeof(q->binds[0]));
+			q->nbinds += 3;
+			sq_gate_binds(f, skip + limit, out->total, q->binds);
+			buf_adds(&q->sql, " ORDER BY insights_fts.rowid DESC LIMIT ?) w"
+					  " ORDER BY w.g, w.id DESC");
+			sq_bind_add_int(q, window);
+		} else {
+			sq_build_query(f, text, text ? "SELECT insights_fts.rowid" : "SELECT i.id", q);
+			if (text)
+				sq_part_range(q, &range);
+		}
 		if (!text && f->after_ts) {
 			/*
 			 * After the key (created_at, id) in the list's order: the
@@ -552,13 +470,13 @@ static enum status sq_find_in_txn(struct sq_conn *c, struct arena *a,
 		 * does. Ties go newest first, so that the order is total and
 		 * pages never overlap.
 		 */
-		if (gate) {
+		if (gate && !scan) {
 			buf_adds(&q->sql, " ORDER BY insights_rank_gate(insights_fts, ?, ?, ?),"
 					  " insights_fts.rowid DESC");
 			assert(q->nbinds + 3 <= MAX_BINDS);
 			sq_gate_binds(f, skip + limit, out->total, &q->binds[q->nbinds]);
 			q->nbinds += 3;
-		} else {
+		} else if (!gate) {
 			buf_adds(&q->sql, text ? " ORDER BY " SQ_BM25_SQL ", insights_fts.rowid DESC"
 					       : " ORDER BY i.created_at DESC, i.id DESC");
 		}
